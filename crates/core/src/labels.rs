@@ -1,0 +1,299 @@
+//! The enumerations of DOMAIN.md §1 and spec/LEDGER.md: each value has a stable code (API, database),
+//! a Chinese label (UI, ledger) and an English label.
+
+/// An enumeration whose values have a code and labels in both languages.
+pub trait Labeled: Sized + Copy + 'static {
+    const ALL: &'static [Self];
+    fn code(self) -> &'static str;
+    fn zh(self) -> &'static str;
+    fn en(self) -> &'static str;
+    /// The label in a locale (`zh-CN` or `en`).
+    fn label(self, locale: &str) -> &'static str {
+        if locale.starts_with("en") { self.en() } else { self.zh() }
+    }
+    fn from_code(code: &str) -> Option<Self> {
+        Self::ALL.iter().copied().find(|v| v.code() == code)
+    }
+    /// Accept the code or the Chinese label (what the ledger and forms send).
+    fn parse(s: &str) -> Option<Self> {
+        let s = crate::normalize_width(s);
+        Self::ALL.iter().copied().find(|v| v.code() == s || v.zh() == s)
+    }
+    /// The list of accepted Chinese labels, for error messages.
+    fn accepted_zh() -> String {
+        Self::ALL.iter().map(|v| v.zh()).collect::<Vec<_>>().join("、")
+    }
+}
+
+macro_rules! labeled {
+    ($(#[$m:meta])* $name:ident { $($variant:ident = $code:literal, $zh:literal, $en:literal;)+ }) => {
+        $(#[$m])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+        #[serde(rename_all = "snake_case")]
+        pub enum $name { $($variant),+ }
+        impl Labeled for $name {
+            const ALL: &'static [Self] = &[$($name::$variant),+];
+            fn code(self) -> &'static str { match self { $($name::$variant => $code),+ } }
+            fn zh(self) -> &'static str { match self { $($name::$variant => $zh),+ } }
+            fn en(self) -> &'static str { match self { $($name::$variant => $en),+ } }
+        }
+    };
+}
+
+labeled!(
+    /// 学校类型 (DOMAIN §1).
+    InstitutionKind {
+        Kindergarten = "kindergarten", "幼儿园", "Kindergarten";
+        Primary = "primary", "小学", "Primary school";
+        TeachingPoint = "teaching_point", "教学点", "Teaching point";
+        Junior = "junior", "初级中学", "Junior middle school";
+        NineYear = "nine_year", "九年一贯制学校", "Nine-year school";
+        Senior = "senior", "高级中学", "Senior middle school";
+        CompleteMiddle = "complete_middle", "完全中学", "Complete middle school";
+        TwelveYear = "twelve_year", "十二年一贯制学校", "Twelve-year school";
+        Vocational = "vocational", "中等职业学校", "Vocational school";
+        Special = "special", "特殊教育学校", "Special education school";
+        Training = "training", "校外培训机构", "Training institution";
+        Other = "other", "其他教育机构", "Other institution";
+    }
+);
+
+/// The stages an institution teaches (DOMAIN §1); two institutions are of the same type when
+/// their stage sets intersect.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stage {
+    Preschool,
+    Primary,
+    Junior,
+    Senior,
+    Vocational,
+    Special,
+    Training,
+    Other,
+}
+
+impl InstitutionKind {
+    pub fn stages(self) -> &'static [Stage] {
+        use InstitutionKind::*;
+        match self {
+            Kindergarten => &[Stage::Preschool],
+            Primary | TeachingPoint => &[Stage::Primary],
+            Junior => &[Stage::Junior],
+            NineYear => &[Stage::Primary, Stage::Junior],
+            Senior => &[Stage::Senior],
+            CompleteMiddle => &[Stage::Junior, Stage::Senior],
+            TwelveYear => &[Stage::Primary, Stage::Junior, Stage::Senior],
+            Vocational => &[Stage::Vocational],
+            Special => &[Stage::Special],
+            Training => &[Stage::Training],
+            Other => &[Stage::Other],
+        }
+    }
+
+    /// 相同学校 (DOMAIN §1): the stage sets intersect.
+    pub fn same_type(self, other: InstitutionKind) -> bool {
+        self.stages().iter().any(|s| other.stages().contains(s))
+    }
+}
+
+labeled!(
+    /// 办学性质.
+    Ownership {
+        Public = "public", "公办", "Public";
+        Private = "private", "民办", "Private";
+    }
+);
+
+labeled!(
+    /// 状态 of an institution.
+    InstitutionStatus {
+        Planned = "planned", "筹建", "Planned";
+        Operating = "operating", "在办", "Operating";
+        Closed = "closed", "撤并", "Closed";
+    }
+);
+
+labeled!(
+    /// 级别 of a region.
+    RegionLevel {
+        Province = "province", "省", "Province";
+        City = "city", "市", "City";
+        County = "county", "县", "County";
+        Town = "town", "乡镇", "Town/street";
+    }
+);
+
+labeled!(
+    /// 政治面貌 (DOMAIN §1).
+    PoliticalStatus {
+        Member = "member", "中共党员", "CPC member";
+        Probationary = "probationary", "中共预备党员", "Probationary CPC member";
+        League = "league", "共青团员", "Youth League member";
+        DemocraticParty = "democratic_party", "民主党派", "Democratic party";
+        Masses = "masses", "群众", "No affiliation";
+    }
+);
+
+impl PoliticalStatus {
+    pub fn is_party_member(self) -> bool {
+        matches!(self, PoliticalStatus::Member | PoliticalStatus::Probationary)
+    }
+}
+
+labeled!(
+    /// 发展阶段 of a non-member (DOMAIN §1, §3).
+    DevelopmentStage {
+        Applicant = "applicant", "入党申请人", "Applicant";
+        Activist = "activist", "入党积极分子", "Activist";
+        Candidate = "candidate", "发展对象", "Candidate";
+    }
+);
+
+labeled!(
+    /// 岗位.
+    Post {
+        Teacher = "teacher", "教师", "Teacher";
+        Management = "management", "管理", "Management";
+        Support = "support", "工勤", "Support staff";
+        Other = "other", "其他", "Other";
+    }
+);
+
+labeled!(
+    /// 领导职务: a non-empty role puts the person in the leadership team (领导班子).
+    LeadershipRole {
+        Secretary = "secretary", "书记", "Party secretary";
+        DeputySecretary = "deputy_secretary", "副书记", "Deputy secretary";
+        Principal = "principal", "校长", "Principal";
+        VicePrincipal = "vice_principal", "副校长", "Vice principal";
+        KindergartenHead = "kindergarten_head", "园长", "Kindergarten head";
+        KindergartenDeputy = "kindergarten_deputy", "副园长", "Deputy kindergarten head";
+        ExecutivePrincipal = "executive_principal", "执行校长", "Executive principal";
+        BoardChair = "board_chair", "董事长", "Board chair";
+        CouncilChair = "council_chair", "理事长", "Council chair";
+        Head = "head", "负责人", "Person in charge";
+    }
+);
+
+labeled!(
+    /// 组织类别 (DOMAIN §2).
+    OrgKind {
+        Committee = "committee", "党委", "Party committee";
+        GeneralBranch = "general_branch", "党总支", "General branch";
+        Branch = "branch", "党支部", "Branch";
+        JointBranch = "joint_branch", "联合党支部", "Joint branch";
+        TemporaryBranch = "temporary_branch", "临时党支部", "Temporary branch";
+    }
+);
+
+impl OrgKind {
+    /// R1.6: 党支部 and 党总支 serve 3 years, 基层党委 5.
+    pub fn default_term_years(self) -> i32 {
+        match self {
+            OrgKind::Committee => 5,
+            _ => 3,
+        }
+    }
+}
+
+labeled!(
+    /// 状态 of an organization.
+    OrgStatus {
+        Active = "active", "正常", "Active";
+        Dissolved = "dissolved", "撤销", "Dissolved";
+    }
+);
+
+labeled!(
+    /// 覆盖方式 (DOMAIN §1).
+    CoverageMode {
+        Own = "own", "单独组建", "Own organization";
+        Joint = "joint", "联合组建", "Joint organization";
+        Attached = "attached", "挂靠", "Attached";
+    }
+);
+
+labeled!(
+    /// 党员类别.
+    MemberCategory {
+        Full = "full", "正式党员", "Full member";
+        Probationary = "probationary", "预备党员", "Probationary member";
+    }
+);
+
+labeled!(
+    /// 党内职务.
+    PartyPost {
+        Secretary = "secretary", "书记", "Secretary";
+        DeputySecretary = "deputy_secretary", "副书记", "Deputy secretary";
+        OrganizationCommissioner = "organization", "组织委员", "Organization commissioner";
+        PropagandaCommissioner = "propaganda", "宣传委员", "Propaganda commissioner";
+        DisciplineCommissioner = "discipline", "纪检委员", "Discipline commissioner";
+        CommitteeMember = "committee_member", "委员", "Committee member";
+        GroupLeader = "group_leader", "党小组长", "Group leader";
+        AffairsWorker = "affairs_worker", "党务工作者", "Party-affairs worker";
+    }
+);
+
+labeled!(
+    /// 党建指导员 状态.
+    InstructorStatus {
+        Active = "active", "在岗", "Active";
+        Left = "left", "离任", "Left";
+    }
+);
+
+labeled!(
+    /// 性别.
+    Gender {
+        Male = "male", "男", "Male";
+        Female = "female", "女", "Female";
+    }
+);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn same_type_is_stage_intersection() {
+        use InstitutionKind::*;
+        assert!(TeachingPoint.same_type(Primary));
+        assert!(NineYear.same_type(Junior));
+        assert!(CompleteMiddle.same_type(Senior));
+        assert!(!Kindergarten.same_type(Primary));
+        assert!(!Junior.same_type(Senior));
+        assert!(TwelveYear.same_type(Primary));
+    }
+
+    #[test]
+    fn parse_accepts_code_and_chinese_label() {
+        assert_eq!(InstitutionKind::parse("教学点"), Some(InstitutionKind::TeachingPoint));
+        assert_eq!(InstitutionKind::parse("teaching_point"), Some(InstitutionKind::TeachingPoint));
+        assert_eq!(InstitutionKind::parse("学校"), None);
+        assert!(Ownership::accepted_zh().contains("公办、民办"));
+    }
+
+    #[test]
+    fn codes_and_labels_are_unique() {
+        fn check<T: Labeled + PartialEq + std::fmt::Debug>() {
+            for (i, a) in T::ALL.iter().enumerate() {
+                for b in &T::ALL[i + 1..] {
+                    assert_ne!(a.code(), b.code());
+                    assert_ne!(a.zh(), b.zh());
+                }
+            }
+        }
+        check::<InstitutionKind>();
+        check::<LeadershipRole>();
+        check::<PartyPost>();
+        check::<OrgKind>();
+    }
+
+    #[test]
+    fn term_years_by_kind() {
+        assert_eq!(OrgKind::Committee.default_term_years(), 5);
+        assert_eq!(OrgKind::Branch.default_term_years(), 3);
+        assert_eq!(OrgKind::GeneralBranch.default_term_years(), 3);
+    }
+}

@@ -1,0 +1,45 @@
+//! The Hongzhu domain: value types, the registry, and the rules that decide things.
+//! Pure: no I/O, no async. Rules cite their DOMAIN.md ids.
+#![forbid(unsafe_code)]
+
+pub mod codes;
+pub mod id_number;
+pub mod labels;
+pub mod mask;
+pub mod registry;
+pub mod rng;
+pub mod synth;
+pub mod term;
+
+pub use codes::{InstitutionCode, OrgCode, Phone, RegionCode};
+pub use id_number::IdNumber;
+
+/// A problem with one input value: a stable code for machines, a Chinese and an English message
+/// for people. Every parser in `core` reports this.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{code}: {message_en}")]
+pub struct Invalid {
+    pub code: &'static str,
+    pub message_zh: String,
+    pub message_en: String,
+}
+
+impl Invalid {
+    pub fn new(code: &'static str, zh: impl Into<String>, en: impl Into<String>) -> Self {
+        Invalid { code, message_zh: zh.into(), message_en: en.into() }
+    }
+}
+
+/// Normalize full-width ASCII (U+FF01..U+FF5E) and the ideographic space to half-width, trim.
+/// R7.2: full-width digits and Ｘ are accepted and normalized.
+pub fn normalize_width(s: &str) -> String {
+    s.chars()
+        .map(|c| match c {
+            '\u{3000}' => ' ',
+            '\u{FF01}'..='\u{FF5E}' => char::from_u32(c as u32 - 0xFEE0).unwrap_or(c),
+            _ => c,
+        })
+        .collect::<String>()
+        .trim()
+        .to_string()
+}

@@ -1,1 +1,19 @@
+//! Persistence: one `Store` over SQLite (default) and PostgreSQL. Statements are built once with
+//! sea-query and rendered per backend; every value travels as a bound parameter (SECURITY S18).
 #![forbid(unsafe_code)]
+
+mod accounts;
+mod bulk;
+mod db;
+mod error;
+mod migrate;
+mod records;
+
+pub use accounts::{NewUser, Role, SessionRow, User};
+pub use bulk::BulkProgress;
+pub use db::{Backend, Store};
+pub use error::StoreError;
+pub use migrate::{ColumnInfo, MIGRATIONS};
+pub use records::*;
+
+pub type Result<T> = std::result::Result<T, StoreError>;

@@ -1,0 +1,251 @@
+//! Loading a whole generated dataset (the demo county, synthetic regions) in one transaction,
+//! in multi-row statements. A failure leaves the database as it was.
+use std::collections::HashMap;
+
+use hongzhu_core::labels::Labeled;
+use hongzhu_core::synth::Dataset;
+use sea_query::{Expr, ExprTrait, Func, Query, Value};
+
+use crate::db::{Backend, Store, Tx};
+use crate::records::{log_change, now};
+use crate::{Result, StoreError};
+
+/// Told what is being loaded and how far along it is.
+pub trait BulkProgress {
+    fn step(&mut self, what: &str, done: u64, total: u64);
+}
+
+impl<F: FnMut(&str, u64, u64)> BulkProgress for F {
+    fn step(&mut self, what: &str, done: u64, total: u64) {
+        self(what, done, total)
+    }
+}
+
+/// PostgreSQL identity sequences, moved past the ids a bulk load chose.
+const PG_SEQUENCES: &[&str] = &[
+    "SELECT setval(pg_get_serial_sequence('regions', 'id'), (SELECT COALESCE(MAX(id), 0) + 1 FROM regions), false)",
+    "SELECT setval(pg_get_serial_sequence('institutions', 'id'), (SELECT COALESCE(MAX(id), 0) + 1 FROM institutions), false)",
+    "SELECT setval(pg_get_serial_sequence('persons', 'id'), (SELECT COALESCE(MAX(id), 0) + 1 FROM persons), false)",
+    "SELECT setval(pg_get_serial_sequence('staff', 'id'), (SELECT COALESCE(MAX(id), 0) + 1 FROM staff), false)",
+    "SELECT setval(pg_get_serial_sequence('party_orgs', 'id'), (SELECT COALESCE(MAX(id), 0) + 1 FROM party_orgs), false)",
+    "SELECT setval(pg_get_serial_sequence('coverages', 'id'), (SELECT COALESCE(MAX(id), 0) + 1 FROM coverages), false)",
+    "SELECT setval(pg_get_serial_sequence('members', 'id'), (SELECT COALESCE(MAX(id), 0) + 1 FROM members), false)",
+    "SELECT setval(pg_get_serial_sequence('instructors', 'id'), (SELECT COALESCE(MAX(id), 0) + 1 FROM instructors), false)",
+];
+
+const PG_LOCK: &str = "LOCK TABLE regions, institutions, persons, staff, party_orgs, coverages, members, instructors IN EXCLUSIVE MODE";
+
+async fn next_id(tx: &mut Tx, table: &'static str) -> Result<i64> {
+    let max = tx.one(Query::select().expr_as(Func::max(Expr::col("id")), "m").from(table), |r| r.int_opt("m")).await?;
+    Ok(max.unwrap_or(0) + 1)
+}
+
+/// Insert rows in statements of at most ~30,000 bound values (below both backends' limits).
+async fn insert_rows(
+    tx: &mut Tx,
+    table: &'static str,
+    columns: &[&'static str],
+    rows: Vec<Vec<Value>>,
+    progress: &mut dyn BulkProgress,
+) -> Result<()> {
+    let total = rows.len() as u64;
+    let per = (30_000 / (columns.len() + 2)).max(1);
+    let mut done = 0u64;
+    let t = now();
+    let mut cols: Vec<&'static str> = columns.to_vec();
+    cols.push("created_at");
+    cols.push("updated_at");
+    let mut iter = rows.into_iter().peekable();
+    while iter.peek().is_some() {
+        let mut stmt = Query::insert();
+        stmt.into_table(table).columns(cols.clone());
+        for mut row in iter.by_ref().take(per) {
+            row.push(t.into());
+            row.push(t.into());
+            stmt.values_panic(row.into_iter().map(Expr::val));
+            done += 1;
+        }
+        tx.exec(&stmt).await?;
+        progress.step(table, done, total);
+    }
+    Ok(())
+}
+
+fn unknown(field: &'static str, value: &str) -> StoreError {
+    StoreError::UnknownReference { field, value: value.to_string() }
+}
+
+impl Store {
+    /// Save a generated dataset. Every reference must resolve within it.
+    pub async fn load_dataset(&self, d: &Dataset, actor: &str, progress: &mut dyn BulkProgress) -> Result<()> {
+        let mut tx = self.write().await?;
+        if tx.backend() == Backend::Postgres {
+            tx.raw(PG_LOCK).await?;
+        }
+        // Regions.
+        let rows = d
+            .regions
+            .iter()
+            .map(|r| vec![r.code.as_str().into(), r.name.clone().into(), r.parent.as_ref().map(|p| p.to_string()).into(), r.level.code().into()])
+            .collect();
+        insert_rows(&mut tx, "regions", &["code", "name", "parent_code", "level"], rows, progress).await?;
+
+        // Institutions, with ids chosen here so references resolve without reading back.
+        let mut id = next_id(&mut tx, "institutions").await?;
+        let mut inst_ids: HashMap<&str, i64> = HashMap::with_capacity(d.institutions.len());
+        for i in &d.institutions {
+            inst_ids.insert(i.code.as_str(), id);
+            id += 1;
+        }
+        let mut rows = Vec::with_capacity(d.institutions.len());
+        for i in &d.institutions {
+            let parent = match &i.parent {
+                Some(p) => Some(*inst_ids.get(p.as_str()).ok_or_else(|| unknown("parent", p.as_str()))?),
+                None => None,
+            };
+            rows.push(vec![
+                inst_ids[i.code.as_str()].into(),
+                i.code.as_str().into(),
+                i.name.clone().into(),
+                i.kind.code().into(),
+                i.ownership.code().into(),
+                i.status.code().into(),
+                i.town.as_str().into(),
+                i.town.county().into(),
+                Value::BigInt(None),
+                i.longitude.into(),
+                i.latitude.into(),
+                i.students.into(),
+                i.classes.into(),
+            ]);
+            let _ = parent;
+        }
+        insert_rows(
+            &mut tx,
+            "institutions",
+            &["id", "code", "name", "kind", "ownership", "status", "town_code", "county_code", "parent_id", "longitude", "latitude", "students", "classes"],
+            rows,
+            progress,
+        )
+        .await?;
+        for i in d.institutions.iter().filter(|i| i.parent.is_some()) {
+            let parent = inst_ids[i.parent.as_ref().expect("filtered").as_str()];
+            tx.exec(Query::update().table("institutions").value("parent_id", parent).and_where(Expr::col("id").eq(inst_ids[i.code.as_str()]))).await?;
+        }
+
+        // Persons.
+        let mut id = next_id(&mut tx, "persons").await?;
+        let mut person_ids: HashMap<&str, i64> = HashMap::with_capacity(d.persons.len());
+        let mut rows = Vec::with_capacity(d.persons.len());
+        for p in &d.persons {
+            person_ids.insert(p.id_number.as_str(), id);
+            rows.push(vec![
+                id.into(),
+                p.id_number.as_str().into(),
+                p.name.clone().into(),
+                p.gender.code().into(),
+                p.id_number.birth_date().into(),
+                p.phone.as_ref().map(|x| x.to_string()).into(),
+            ]);
+            id += 1;
+        }
+        insert_rows(&mut tx, "persons", &["id", "id_number", "name", "gender", "birth_date", "phone"], rows, progress).await?;
+        let person = |id: &hongzhu_core::IdNumber| person_ids.get(id.as_str()).copied().ok_or_else(|| unknown("id_number", &id.masked()));
+
+        // Staff.
+        let mut rows = Vec::with_capacity(d.staff.len());
+        for s in &d.staff {
+            rows.push(vec![
+                person(&s.id_number)?.into(),
+                (*inst_ids.get(s.institution.as_str()).ok_or_else(|| unknown("institution", s.institution.as_str()))?).into(),
+                s.post.map(|v| v.code()).into(),
+                s.leadership_role.map(|v| v.code()).into(),
+                s.political_status.code().into(),
+                s.development_stage.map(|v| v.code()).into(),
+                s.backbone.into(),
+                s.head_teacher.into(),
+                s.mental_health.into(),
+                s.work_start.into(),
+            ]);
+        }
+        insert_rows(
+            &mut tx,
+            "staff",
+            &["person_id", "institution_id", "post", "leadership_role", "political_status", "development_stage", "backbone", "head_teacher", "mental_health", "work_start"],
+            rows,
+            progress,
+        )
+        .await?;
+
+        // Organizations.
+        let mut id = next_id(&mut tx, "party_orgs").await?;
+        let mut org_ids: HashMap<&str, i64> = HashMap::with_capacity(d.orgs.len());
+        for o in &d.orgs {
+            org_ids.insert(o.code.as_str(), id);
+            id += 1;
+        }
+        let mut rows = Vec::with_capacity(d.orgs.len());
+        for o in &d.orgs {
+            let parent = match &o.parent {
+                Some(p) => Some(*org_ids.get(p.as_str()).ok_or_else(|| unknown("parent", p.as_str()))?),
+                None => None,
+            };
+            rows.push(vec![
+                org_ids[o.code.as_str()].into(),
+                o.code.as_str().into(),
+                o.name.clone().into(),
+                o.kind.code().into(),
+                parent.into(),
+                o.region.as_str().into(),
+                o.founded_on.into(),
+                o.term_start.into(),
+                o.term_years.map(i64::from).into(),
+                o.status.code().into(),
+            ]);
+        }
+        // Parents come before children in generated data; a later parent would fail the FK here.
+        insert_rows(&mut tx, "party_orgs", &["id", "code", "name", "kind", "parent_id", "region_code", "founded_on", "term_start", "term_years", "status"], rows, progress).await?;
+        let org = |c: &hongzhu_core::OrgCode| org_ids.get(c.as_str()).copied().ok_or_else(|| unknown("org", c.as_str()));
+        let inst = |c: &hongzhu_core::InstitutionCode| inst_ids.get(c.as_str()).copied().ok_or_else(|| unknown("institution", c.as_str()));
+
+        let mut rows = Vec::with_capacity(d.coverages.len());
+        for c in &d.coverages {
+            rows.push(vec![org(&c.org)?.into(), inst(&c.institution)?.into(), c.mode.code().into()]);
+        }
+        insert_rows(&mut tx, "coverages", &["org_id", "institution_id", "mode"], rows, progress).await?;
+
+        let mut rows = Vec::with_capacity(d.members.len());
+        for m in &d.members {
+            rows.push(vec![
+                person(&m.id_number)?.into(),
+                m.category.code().into(),
+                m.admitted_on.into(),
+                m.full_on.into(),
+                org(&m.org)?.into(),
+                m.work_institution.as_ref().map(inst).transpose()?.into(),
+                m.party_post.map(|p| p.code()).into(),
+            ]);
+        }
+        insert_rows(&mut tx, "members", &["person_id", "category", "admitted_on", "full_on", "org_id", "work_institution_id", "party_post"], rows, progress).await?;
+
+        let mut rows = Vec::with_capacity(d.instructors.len());
+        for n in &d.instructors {
+            rows.push(vec![person(&n.id_number)?.into(), inst(&n.institution)?.into(), n.assigned_on.into(), n.status.code().into()]);
+        }
+        insert_rows(&mut tx, "instructors", &["person_id", "institution_id", "assigned_on", "status"], rows, progress).await?;
+
+        if tx.backend() == Backend::Postgres {
+            for s in PG_SEQUENCES {
+                tx.raw(s).await?;
+            }
+        }
+        // One history row per load: what was loaded, by whom (S25).
+        let summary = serde_json::json!({
+            "regions": d.regions.len(), "institutions": d.institutions.len(), "persons": d.persons.len(),
+            "staff": d.staff.len(), "orgs": d.orgs.len(), "coverages": d.coverages.len(),
+            "members": d.members.len(), "instructors": d.instructors.len(),
+        });
+        log_change(&mut tx, "dataset", 0, "bulk_load", actor, None, Some(summary)).await?;
+        tx.commit().await
+    }
+}

@@ -1,0 +1,292 @@
+//! The two backends behind one type. A statement is built with sea-query, rendered for the
+//! backend in use, and run with its values bound; rows are read through [`Row`], which both
+//! backends implement, so every decoder is written once.
+use std::str::FromStr;
+use std::time::Duration;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use sea_query::{PostgresQueryBuilder, SqliteQueryBuilder};
+use sea_query_sqlx::SqlxBinder;
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions, PgRow};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow, SqliteSynchronous};
+use sqlx::{AssertSqlSafe, PgPool, Postgres, Row as _, Sqlite, SqlitePool, Transaction};
+
+use crate::{Result, StoreError};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+#[derive(Clone)]
+pub(crate) enum Pool {
+    Sqlite(SqlitePool),
+    Pg(PgPool),
+}
+
+/// The application's database.
+#[derive(Clone)]
+pub struct Store {
+    pub(crate) pool: Pool,
+    url: String,
+}
+
+/// A URL fit for messages: the password, if any, replaced.
+pub fn redact_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(s), Some(at)) if at > s => {
+            let creds = &url[s + 3..at];
+            match creds.find(':') {
+                Some(c) => format!("{}{}:***{}", &url[..s + 3], &creds[..c], &url[at..]),
+                None => url.to_string(),
+            }
+        }
+        _ => url.to_string(),
+    }
+}
+
+impl Store {
+    /// Open (creating a SQLite file if needed) and migrate. `sqlite://…` or `postgres://…`.
+    pub async fn open(url: &str) -> Result<Store> {
+        let store = Self::connect(url).await?;
+        store.migrate().await?;
+        Ok(store)
+    }
+
+    /// Open without migrating.
+    pub async fn connect(url: &str) -> Result<Store> {
+        let shown = redact_url(url);
+        let open_err = |e: sqlx::Error| StoreError::Open { url: shown.clone(), reason: e.to_string() };
+        let pool = if url.starts_with("sqlite:") {
+            // S21: WAL, synchronous=FULL, foreign keys, a busy timeout; checked after connecting.
+            let opts = SqliteConnectOptions::from_str(url)
+                .map_err(open_err)?
+                .create_if_missing(true)
+                .journal_mode(SqliteJournalMode::Wal)
+                .synchronous(SqliteSynchronous::Full)
+                .foreign_keys(true)
+                .busy_timeout(Duration::from_secs(10));
+            let pool = SqlitePoolOptions::new().max_connections(8).connect_with(opts).await.map_err(open_err)?;
+            Pool::Sqlite(pool)
+        } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+            let opts = PgConnectOptions::from_str(url).map_err(open_err)?;
+            let pool = PgPoolOptions::new()
+                .max_connections(16)
+                .acquire_timeout(Duration::from_secs(10))
+                .connect_with(opts)
+                .await
+                .map_err(open_err)?;
+            Pool::Pg(pool)
+        } else {
+            return Err(StoreError::Open {
+                url: shown,
+                reason: "unsupported database URL: use sqlite://FILE or postgres://USER@HOST/DB".into(),
+            });
+        };
+        let store = Store { pool, url: url.to_string() };
+        store.check_pragmas().await?;
+        Ok(store)
+    }
+
+    pub fn backend(&self) -> Backend {
+        match self.pool {
+            Pool::Sqlite(_) => Backend::Sqlite,
+            Pool::Pg(_) => Backend::Postgres,
+        }
+    }
+
+    pub fn url_redacted(&self) -> String {
+        redact_url(&self.url)
+    }
+
+    /// S21: refuse to run on a SQLite database whose safety settings did not take.
+    async fn check_pragmas(&self) -> Result<()> {
+        if let Pool::Sqlite(p) = &self.pool {
+            let mut c = p.acquire().await?;
+            let mode: String = sqlx::query_scalar("PRAGMA journal_mode").fetch_one(&mut *c).await?;
+            let sync: i64 = sqlx::query_scalar("PRAGMA synchronous").fetch_one(&mut *c).await?;
+            let fk: i64 = sqlx::query_scalar("PRAGMA foreign_keys").fetch_one(&mut *c).await?;
+            if !mode.eq_ignore_ascii_case("wal") || sync != 2 || fk != 1 {
+                return Err(StoreError::Open {
+                    url: self.url_redacted(),
+                    reason: format!("SQLite settings did not take (journal_mode={mode}, synchronous={sync}, foreign_keys={fk}); use a local disk"),
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// A read transaction.
+    pub(crate) async fn read(&self) -> Result<Tx> {
+        Ok(match &self.pool {
+            Pool::Sqlite(p) => Tx::Sqlite(p.begin().await?),
+            Pool::Pg(p) => Tx::Pg(p.begin().await?),
+        })
+    }
+
+    /// A write transaction: `BEGIN IMMEDIATE` on SQLite (S21) so writers queue instead of failing.
+    pub(crate) async fn write(&self) -> Result<Tx> {
+        Ok(match &self.pool {
+            Pool::Sqlite(p) => Tx::Sqlite(p.begin_with("BEGIN IMMEDIATE").await?),
+            Pool::Pg(p) => Tx::Pg(p.begin().await?),
+        })
+    }
+
+    pub async fn close(&self) {
+        match &self.pool {
+            Pool::Sqlite(p) => p.close().await,
+            Pool::Pg(p) => p.close().await,
+        }
+    }
+}
+
+/// One transaction on either backend.
+pub(crate) enum Tx {
+    Sqlite(Transaction<'static, Sqlite>),
+    Pg(Transaction<'static, Postgres>),
+}
+
+pub(crate) type Decode<T> = fn(&dyn Row) -> Result<T>;
+
+impl Tx {
+    pub(crate) async fn commit(self) -> Result<()> {
+        match self {
+            Tx::Sqlite(t) => t.commit().await?,
+            Tx::Pg(t) => t.commit().await?,
+        }
+        Ok(())
+    }
+
+    pub(crate) fn backend(&self) -> Backend {
+        match self {
+            Tx::Sqlite(_) => Backend::Sqlite,
+            Tx::Pg(_) => Backend::Postgres,
+        }
+    }
+
+    pub(crate) async fn all<T, S: SqlxBinder>(&mut self, stmt: &S, decode: Decode<T>) -> Result<Vec<T>> {
+        match self {
+            Tx::Sqlite(t) => {
+                let (sql, values) = stmt.build_sqlx(SqliteQueryBuilder);
+                let rows = sqlx::query_with(AssertSqlSafe(sql), values).fetch_all(&mut **t).await?;
+                rows.iter().map(|r| decode(r)).collect()
+            }
+            Tx::Pg(t) => {
+                let (sql, values) = stmt.build_sqlx(PostgresQueryBuilder);
+                let rows = sqlx::query_with(AssertSqlSafe(sql), values).fetch_all(&mut **t).await?;
+                rows.iter().map(|r| decode(r)).collect()
+            }
+        }
+    }
+
+    pub(crate) async fn opt<T, S: SqlxBinder>(&mut self, stmt: &S, decode: Decode<T>) -> Result<Option<T>> {
+        Ok(self.all(stmt, decode).await?.into_iter().next())
+    }
+
+    pub(crate) async fn one<T, S: SqlxBinder>(&mut self, stmt: &S, decode: Decode<T>) -> Result<T> {
+        self.opt(stmt, decode).await?.ok_or(StoreError::NotFound)
+    }
+
+    /// Run a write; unique violations become [`StoreError::Conflict`].
+    pub(crate) async fn exec<S: SqlxBinder>(&mut self, stmt: &S) -> Result<u64> {
+        let r = match self {
+            Tx::Sqlite(t) => {
+                let (sql, values) = stmt.build_sqlx(SqliteQueryBuilder);
+                sqlx::query_with(AssertSqlSafe(sql), values).execute(&mut **t).await.map(|r| r.rows_affected())
+            }
+            Tx::Pg(t) => {
+                let (sql, values) = stmt.build_sqlx(PostgresQueryBuilder);
+                sqlx::query_with(AssertSqlSafe(sql), values).execute(&mut **t).await.map(|r| r.rows_affected())
+            }
+        };
+        r.map_err(StoreError::from_write)
+    }
+
+    /// Run a write with `RETURNING id`.
+    pub(crate) async fn insert_id<S: SqlxBinder>(&mut self, stmt: &S) -> Result<i64> {
+        let r = match self {
+            Tx::Sqlite(t) => {
+                let (sql, values) = stmt.build_sqlx(SqliteQueryBuilder);
+                sqlx::query_with(AssertSqlSafe(sql), values).fetch_one(&mut **t).await.and_then(|r| r.try_get::<i64, _>(0))
+            }
+            Tx::Pg(t) => {
+                let (sql, values) = stmt.build_sqlx(PostgresQueryBuilder);
+                sqlx::query_with(AssertSqlSafe(sql), values).fetch_one(&mut **t).await.and_then(|r| r.try_get::<i64, _>(0))
+            }
+        };
+        r.map_err(StoreError::from_write)
+    }
+
+    /// Run fixed SQL text (migrations only: no values, nothing from users).
+    pub(crate) async fn raw(&mut self, sql: &'static str) -> Result<()> {
+        match self {
+            Tx::Sqlite(t) => {
+                sqlx::raw_sql(sql).execute(&mut **t).await?;
+            }
+            Tx::Pg(t) => {
+                sqlx::raw_sql(sql).execute(&mut **t).await?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Reading a column, the same on both backends.
+pub(crate) trait Row {
+    fn text(&self, c: &str) -> Result<String>;
+    fn text_opt(&self, c: &str) -> Result<Option<String>>;
+    fn int(&self, c: &str) -> Result<i64>;
+    fn int_opt(&self, c: &str) -> Result<Option<i64>>;
+    fn float_opt(&self, c: &str) -> Result<Option<f64>>;
+    fn boolean(&self, c: &str) -> Result<bool>;
+    fn date(&self, c: &str) -> Result<NaiveDate>;
+    fn date_opt(&self, c: &str) -> Result<Option<NaiveDate>>;
+    fn time(&self, c: &str) -> Result<DateTime<Utc>>;
+}
+
+macro_rules! impl_row {
+    ($t:ty) => {
+        impl Row for $t {
+            fn text(&self, c: &str) -> Result<String> {
+                Ok(self.try_get(c)?)
+            }
+            fn text_opt(&self, c: &str) -> Result<Option<String>> {
+                Ok(self.try_get(c)?)
+            }
+            fn int(&self, c: &str) -> Result<i64> {
+                Ok(self.try_get(c)?)
+            }
+            fn int_opt(&self, c: &str) -> Result<Option<i64>> {
+                Ok(self.try_get(c)?)
+            }
+            fn float_opt(&self, c: &str) -> Result<Option<f64>> {
+                Ok(self.try_get(c)?)
+            }
+            fn boolean(&self, c: &str) -> Result<bool> {
+                Ok(self.try_get(c)?)
+            }
+            fn date(&self, c: &str) -> Result<NaiveDate> {
+                Ok(self.try_get(c)?)
+            }
+            fn date_opt(&self, c: &str) -> Result<Option<NaiveDate>> {
+                Ok(self.try_get(c)?)
+            }
+            fn time(&self, c: &str) -> Result<DateTime<Utc>> {
+                Ok(self.try_get(c)?)
+            }
+        }
+    };
+}
+impl_row!(SqliteRow);
+impl_row!(PgRow);
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn passwords_are_redacted() {
+        assert_eq!(super::redact_url("postgres://u:secret@h/db"), "postgres://u:***@h/db");
+        assert_eq!(super::redact_url("postgres://u@h/db"), "postgres://u@h/db");
+        assert_eq!(super::redact_url("sqlite://x.db"), "sqlite://x.db");
+    }
+}

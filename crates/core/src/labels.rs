@@ -25,6 +25,17 @@ pub trait Labeled: Sized + Copy + 'static {
     }
 }
 
+/// The label of an optional value, or nothing.
+pub trait OptLabel {
+    fn label_or_empty(&self, locale: &str) -> &'static str;
+}
+
+impl<T: Labeled> OptLabel for Option<T> {
+    fn label_or_empty(&self, locale: &str) -> &'static str {
+        self.map(|v| v.label(locale)).unwrap_or("")
+    }
+}
+
 macro_rules! labeled {
     ($(#[$m:meta])* $name:ident { $($variant:ident = $code:literal, $zh:literal, $en:literal;)+ }) => {
         $(#[$m])*

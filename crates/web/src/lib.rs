@@ -1,1 +1,156 @@
+//! The web side: HTML pages (askama, no JavaScript needed), the JSON API under /api/v1, sessions,
+//! security headers and the embedded assets. Every page and style is inside the binary.
 #![forbid(unsafe_code)]
+
+pub mod api;
+pub mod auth;
+pub mod error;
+pub mod i18n;
+pub mod openapi;
+pub mod pages;
+mod view;
+
+use axum::Router;
+use axum::extract::Request;
+use axum::http::{HeaderValue, Method, StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use hongzhu_store::Store;
+
+/// What every handler shares.
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Store,
+    /// Behind TLS: `__Host-` cookie names, `Secure`, HSTS (S3, S17).
+    pub secure_cookies: bool,
+}
+
+const CSS: &str = include_str!("../assets/app.css");
+const JS: &str = include_str!("../assets/app.js");
+
+fn etag(body: &str) -> String {
+    use sha2::Digest;
+    let d = sha2::Sha256::digest(body.as_bytes());
+    format!("\"{}\"", d.iter().take(8).map(|b| format!("{b:02x}")).collect::<String>())
+}
+
+fn asset(body: &'static str, mime: &'static str, req_headers: &axum::http::HeaderMap) -> Response {
+    let tag = etag(body);
+    if req_headers.get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok()) == Some(tag.as_str()) {
+        return (StatusCode::NOT_MODIFIED, [(header::ETAG, tag)]).into_response();
+    }
+    ([(header::CONTENT_TYPE, mime.to_string()), (header::ETAG, tag), (header::CACHE_CONTROL, "public, max-age=3600".to_string())], body).into_response()
+}
+
+/// S17: headers on every response; `no-store` on everything but the static assets.
+async fn security_headers(secure: bool, req: Request, next: Next) -> Response {
+    let is_asset = req.uri().path().starts_with("/assets/");
+    let mut res = next.run(req).await;
+    let h = res.headers_mut();
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'"),
+    );
+    h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("same-origin"));
+    if secure {
+        h.insert(header::STRICT_TRANSPORT_SECURITY, HeaderValue::from_static("max-age=31536000"));
+    }
+    if !is_asset {
+        h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    res
+}
+
+/// S16: a state-changing request whose Origin is another site is refused before any handler.
+async fn origin_check(req: Request, next: Next) -> Response {
+    let changes_state = !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
+    if changes_state && let Some(origin) = req.headers().get(header::ORIGIN).and_then(|v| v.to_str().ok()) {
+        let host = req.headers().get(header::HOST).and_then(|v| v.to_str().ok()).unwrap_or("");
+        let origin_host = origin.split_once("://").map(|(_, h)| h).unwrap_or(origin);
+        if origin == "null" || origin_host != host {
+            let api = req.uri().path().starts_with("/api/");
+            return if api { error::ApiError(error::AppError::Csrf).into_response() } else { error::AppError::Csrf.into_response() };
+        }
+    }
+    next.run(req).await
+}
+
+async fn fallback(req: Request) -> Response {
+    if req.uri().path().starts_with("/api/") {
+        error::ApiError(error::AppError::NotFound).into_response()
+    } else {
+        error::AppError::NotFound.into_response()
+    }
+}
+
+/// The whole application.
+pub fn router(state: AppState) -> Router {
+    let secure = state.secure_cookies;
+    Router::new()
+        .route("/assets/app.css", get(|h: axum::http::HeaderMap| async move { asset(CSS, "text/css; charset=utf-8", &h) }))
+        .route("/assets/app.js", get(|h: axum::http::HeaderMap| async move { asset(JS, "text/javascript; charset=utf-8", &h) }))
+        .route("/healthz", get(|| async { "ok" }))
+        .merge(pages::routes())
+        .merge(api::routes())
+        .fallback(fallback)
+        .layer(middleware::from_fn(origin_check))
+        .layer(middleware::from_fn(move |req, next| security_headers(secure, req, next)))
+        .with_state(state)
+}
+
+/// Every route the router serves, with its methods, for the route × role test matrix and the
+/// OpenAPI completeness test.
+pub const ROUTES: &[(&str, &str)] = &[
+    ("GET", "/login"),
+    ("POST", "/login"),
+    ("POST", "/logout"),
+    ("GET", "/lang/{to}"),
+    ("GET", "/"),
+    ("GET", "/institutions"),
+    ("GET", "/institutions/new"),
+    ("POST", "/institutions/new"),
+    ("GET", "/institutions/{code}"),
+    ("GET", "/institutions/{code}/edit"),
+    ("POST", "/institutions/{code}/edit"),
+    ("GET", "/orgs"),
+    ("GET", "/orgs/new"),
+    ("POST", "/orgs/new"),
+    ("GET", "/orgs/{code}"),
+    ("GET", "/orgs/{code}/edit"),
+    ("POST", "/orgs/{code}/edit"),
+    ("GET", "/staff"),
+    ("GET", "/staff/new"),
+    ("POST", "/staff/new"),
+    ("GET", "/staff/{id}"),
+    ("GET", "/staff/{id}/edit"),
+    ("POST", "/staff/{id}/edit"),
+    ("GET", "/members"),
+    ("GET", "/members/{id}"),
+    ("GET", "/members/{id}/edit"),
+    ("POST", "/members/{id}/edit"),
+    ("GET", "/m"),
+    ("GET", "/api/docs"),
+    ("POST", "/api/v1/session"),
+    ("DELETE", "/api/v1/session"),
+    ("GET", "/api/v1/openapi.json"),
+    ("GET", "/api/v1/regions"),
+    ("GET", "/api/v1/institutions"),
+    ("POST", "/api/v1/institutions"),
+    ("GET", "/api/v1/institutions/{code}"),
+    ("PUT", "/api/v1/institutions/{code}"),
+    ("GET", "/api/v1/orgs"),
+    ("POST", "/api/v1/orgs"),
+    ("GET", "/api/v1/orgs/{code}"),
+    ("PUT", "/api/v1/orgs/{code}"),
+    ("GET", "/api/v1/staff"),
+    ("POST", "/api/v1/staff"),
+    ("GET", "/api/v1/staff/{id}"),
+    ("PUT", "/api/v1/staff/{id}"),
+    ("GET", "/api/v1/members"),
+    ("POST", "/api/v1/members"),
+    ("GET", "/api/v1/members/{id}"),
+    ("PUT", "/api/v1/members/{id}"),
+];

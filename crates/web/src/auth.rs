@@ -1,0 +1,260 @@
+//! Passwords (argon2id), server-side sessions, the signed-in user and their scope (S1, S3, S6, S16).
+use argon2::password_hash::phc::PasswordHash;
+use argon2::password_hash::{PasswordHasher, PasswordVerifier};
+use argon2::Argon2;
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, header};
+use chrono::{Duration, Utc};
+use hongzhu_store::{Role, Scope, SessionRow, Store, User};
+use sha2::{Digest, Sha256};
+
+use crate::error::{ApiError, AppError};
+use crate::i18n::{Locale, Tr};
+use crate::AppState;
+
+pub fn hash_password(password: &str) -> String {
+    Argon2::default().hash_password(password.as_bytes()).expect("argon2 with default parameters hashes any password").to_string()
+}
+
+pub fn verify_password(password: &str, hash: &str) -> bool {
+    match PasswordHash::new(hash) {
+        Ok(parsed) => Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok(),
+        Err(_) => false,
+    }
+}
+
+/// A password policy check (S1): ≥8 characters from at least 3 of: lower, upper, digits, symbols.
+pub fn password_problem(password: &str) -> Option<&'static str> {
+    let classes = [
+        password.chars().any(|c| c.is_ascii_lowercase()),
+        password.chars().any(|c| c.is_ascii_uppercase()),
+        password.chars().any(|c| c.is_ascii_digit()),
+        password.chars().any(|c| !c.is_ascii_alphanumeric()),
+    ];
+    if password.chars().count() < 8 || classes.iter().filter(|c| **c).count() < 3 {
+        Some("密码至少8位，并包含小写字母、大写字母、数字、符号中的至少三类 / at least 8 characters from 3 of: lower case, upper case, digits, symbols")
+    } else {
+        None
+    }
+}
+
+/// A random password that passes the policy, for generated accounts.
+pub fn generate_password() -> String {
+    const ALPHABET: &[u8] = b"abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+    let mut bytes = [0u8; 12];
+    getrandom::fill(&mut bytes).expect("the OS has randomness");
+    let mut s: String = bytes.iter().map(|b| ALPHABET[*b as usize % ALPHABET.len()] as char).collect();
+    s.push_str("-7a");
+    s
+}
+
+pub fn random_token() -> String {
+    let mut bytes = [0u8; 32];
+    getrandom::fill(&mut bytes).expect("the OS has randomness");
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+pub fn token_hash(token: &str) -> String {
+    Sha256::digest(token.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// S3: session lifetimes.
+pub const IDLE_MINUTES: i64 = 30;
+pub const ABSOLUTE_HOURS: i64 = 12;
+
+pub fn cookie_name(secure: bool) -> &'static str {
+    if secure { "__Host-hongzhu_session" } else { "hongzhu_session" }
+}
+
+pub fn session_cookie(token: &str, secure: bool) -> String {
+    let mut c = format!("{}={token}; Path=/; HttpOnly; SameSite=Lax", cookie_name(secure));
+    if secure {
+        c.push_str("; Secure");
+    }
+    c
+}
+
+pub fn clear_cookie(secure: bool) -> String {
+    let mut c = format!("{}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0", cookie_name(secure));
+    if secure {
+        c.push_str("; Secure");
+    }
+    c
+}
+
+pub fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers.get_all(header::COOKIE).iter().filter_map(|v| v.to_str().ok()).flat_map(|v| v.split(';')).find_map(|kv| {
+        let (k, v) = kv.trim().split_once('=')?;
+        (k == name).then_some(v)
+    })
+}
+
+/// A new session for `user` (a new id every login: fixation-safe, S3).
+pub async fn start_session(store: &Store, user: &User) -> Result<(String, String), AppError> {
+    let token = random_token();
+    let csrf = random_token();
+    let now = Utc::now();
+    store
+        .create_session(&SessionRow {
+            id_hash: token_hash(&token),
+            user_id: user.id,
+            csrf_token: csrf.clone(),
+            created_at: now,
+            last_seen_at: now,
+            expires_at: now + Duration::hours(ABSOLUTE_HOURS),
+        })
+        .await?;
+    Ok((token, csrf))
+}
+
+/// The signed-in user of a request, with what they may see.
+#[derive(Clone)]
+pub struct CurrentUser {
+    pub user: User,
+    pub csrf: String,
+    pub session_hash: String,
+    pub scope: Scope,
+}
+
+impl CurrentUser {
+    pub fn role(&self) -> Role {
+        self.user.role
+    }
+    pub fn is_admin(&self) -> bool {
+        self.user.role == Role::CountyAdmin
+    }
+    /// Secretaries and administrators edit the registry within their scope; members do not.
+    pub fn can_edit(&self) -> bool {
+        matches!(self.user.role, Role::CountyAdmin | Role::Secretary)
+    }
+}
+
+/// What a role may see (S6).
+pub async fn resolve_scope(store: &Store, user: &User) -> Result<Scope, AppError> {
+    Ok(match user.role {
+        Role::CountyAdmin => match &user.region_code {
+            Some(r) => Scope::Region(r.clone()),
+            None => Scope::All,
+        },
+        Role::Secretary => {
+            let orgs = match user.org_id {
+                Some(o) => store.org_subtree(o).await?,
+                None => vec![],
+            };
+            let institutions = store.covered_institution_ids(&orgs).await?;
+            Scope::Within { orgs, institutions }
+        }
+        Role::Member => Scope::Person(user.person_id.unwrap_or(-1)),
+    })
+}
+
+async fn load(parts: &Parts, state: &AppState) -> Result<Option<CurrentUser>, AppError> {
+    let Some(token) = cookie(&parts.headers, cookie_name(state.secure_cookies)) else {
+        return Ok(None);
+    };
+    let hash = token_hash(token);
+    let Some(session) = state.store.session(&hash).await? else {
+        return Ok(None);
+    };
+    let now = Utc::now();
+    // S3: idle and absolute timeouts.
+    if session.expires_at <= now || session.last_seen_at + Duration::minutes(IDLE_MINUTES) <= now {
+        state.store.delete_session(&hash).await?;
+        return Ok(None);
+    }
+    let Some(user) = state.store.user_by_id(session.user_id).await? else {
+        return Ok(None);
+    };
+    if user.disabled {
+        return Ok(None);
+    }
+    if now - session.last_seen_at > Duration::seconds(60) {
+        state.store.touch_session(&hash, now).await?;
+    }
+    let scope = resolve_scope(&state.store, &user).await?;
+    Ok(Some(CurrentUser { user, csrf: session.csrf_token, session_hash: hash, scope }))
+}
+
+/// Pages: a visitor without a session is sent to the login page.
+pub struct PageUser(pub CurrentUser);
+
+impl FromRequestParts<AppState> for PageUser {
+    type Rejection = AppError;
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        match load(parts, state).await? {
+            Some(u) => Ok(PageUser(u)),
+            None => Err(AppError::LoginRequired),
+        }
+    }
+}
+
+/// API: a call without a session answers 401.
+pub struct ApiUser(pub CurrentUser);
+
+impl FromRequestParts<AppState> for ApiUser {
+    type Rejection = ApiError;
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        match load(parts, state).await.map_err(ApiError)? {
+            Some(u) => Ok(ApiUser(u)),
+            None => Err(ApiError(AppError::Unauthorized)),
+        }
+    }
+}
+
+/// The request's locale.
+pub struct Lang(pub Tr);
+
+impl<S: Send + Sync> FromRequestParts<S> for Lang {
+    type Rejection = std::convert::Infallible;
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(Lang(Tr(Locale::from_cookie(cookie(&parts.headers, "lang")))))
+    }
+}
+
+/// S16: a state-changing request must carry the session's CSRF token, and its Origin (when
+/// sent) must be this server.
+pub fn check_csrf(user: &CurrentUser, given: Option<&str>) -> Result<(), AppError> {
+    match given {
+        Some(t) if constant_time_eq(t.as_bytes(), user.csrf.as_bytes()) => Ok(()),
+        _ => Err(AppError::Csrf),
+    }
+}
+
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hashes_verify_and_differ() {
+        let h1 = hash_password("Abcdef12!");
+        let h2 = hash_password("Abcdef12!");
+        assert_ne!(h1, h2, "salted");
+        assert!(h1.starts_with("$argon2id$"));
+        assert!(verify_password("Abcdef12!", &h1));
+        assert!(!verify_password("Abcdef12?", &h1));
+        assert!(!verify_password("x", "not a hash"));
+    }
+
+    #[test]
+    fn policy() {
+        assert!(password_problem("short1A").is_some());
+        assert!(password_problem("alllowercase").is_some());
+        assert!(password_problem("lower1234").is_some());
+        assert!(password_problem("Lower1234").is_none());
+        assert!(password_problem(&generate_password()).is_none());
+    }
+
+    #[test]
+    fn cookies_parse() {
+        let mut h = HeaderMap::new();
+        h.insert(header::COOKIE, "a=1; hongzhu_session=abc; lang=en".parse().unwrap());
+        assert_eq!(cookie(&h, "hongzhu_session"), Some("abc"));
+        assert_eq!(cookie(&h, "lang"), Some("en"));
+        assert_eq!(cookie(&h, "x"), None);
+    }
+}

@@ -1,0 +1,160 @@
+//! The API's OpenAPI 3.1 description, and a browsable page made from it on the server (no
+//! script, nothing loaded from outside).
+use askama::Template;
+use axum::response::{Html, IntoResponse, Response};
+use serde_json::{Value, json};
+
+fn list_params(extra: &[(&str, &str)]) -> Value {
+    let mut params = vec![
+        json!({"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1}, "description": "页码，从1开始"}),
+        json!({"name": "page_size", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 500}, "description": "每页条数，默认20"}),
+        json!({"name": "q", "in": "query", "schema": {"type": "string"}, "description": "名称/代码；人员为姓名或完整身份证号"}),
+    ];
+    for (name, desc) in extra {
+        params.push(json!({"name": name, "in": "query", "schema": {"type": "string"}, "description": desc}));
+    }
+    Value::Array(params)
+}
+
+fn error_response(desc: &str) -> Value {
+    json!({"description": desc, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}})
+}
+
+fn item_ops(tag: &str, key: &str, key_desc: &str, schema: &str, input: &str) -> Value {
+    json!({
+        "get": {"tags": [tag], "summary": format!("读取一条（{key_desc}）；ETag 为版本"), "parameters": [{"name": key, "in": "path", "required": true, "schema": {"type": "string"}}],
+            "responses": {"200": {"description": "记录", "content": {"application/json": {"schema": {"$ref": format!("#/components/schemas/{schema}")}}}}, "404": error_response("不存在或不在权限范围内")}},
+        "put": {"tags": [tag], "summary": "修改；需 If-Match（读取时的 ETag）与 X-CSRF-Token", "parameters": [
+                {"name": key, "in": "path", "required": true, "schema": {"type": "string"}},
+                {"name": "If-Match", "in": "header", "required": true, "schema": {"type": "string"}, "description": "读取时的 ETag，如 \"3\""},
+                {"name": "X-CSRF-Token", "in": "header", "required": true, "schema": {"type": "string"}}],
+            "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": format!("#/components/schemas/{input}")}}}},
+            "responses": {"200": {"description": "修改后的记录"}, "412": error_response("记录已被他人修改（版本过期）"), "422": error_response("输入有误，field 指出哪一项"), "428": error_response("缺少 If-Match"), "403": error_response("无权或缺少 CSRF 令牌")}}
+    })
+}
+
+fn collection_ops(tag: &str, extra: &[(&str, &str)], schema: &str, input: &str) -> Value {
+    json!({
+        "get": {"tags": [tag], "summary": "列表：筛选与分页", "parameters": list_params(extra),
+            "responses": {"200": {"description": "{items, total, page, page_size}", "content": {"application/json": {"schema": {"type": "object", "properties": {
+                "items": {"type": "array", "items": {"$ref": format!("#/components/schemas/{schema}")}}, "total": {"type": "integer"}, "page": {"type": "integer"}, "page_size": {"type": "integer"}}}}}}, "401": error_response("未登录")}},
+        "post": {"tags": [tag], "summary": "新增；需 X-CSRF-Token", "parameters": [{"name": "X-CSRF-Token", "in": "header", "required": true, "schema": {"type": "string"}}],
+            "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": format!("#/components/schemas/{input}")}}}},
+            "responses": {"201": {"description": "新记录"}, "409": error_response("代码或身份证号已存在"), "422": error_response("输入有误"), "403": error_response("无权或缺少 CSRF 令牌")}}
+    })
+}
+
+fn strings(fields: &[(&str, &str)]) -> Value {
+    let props: serde_json::Map<String, Value> = fields.iter().map(|(k, d)| (k.to_string(), json!({"type": "string", "description": d}))).collect();
+    json!({"type": "object", "properties": props})
+}
+
+/// The OpenAPI document.
+pub fn spec() -> Value {
+    let mut paths = serde_json::Map::new();
+    paths.insert(
+        "/api/v1/session".into(),
+        json!({
+            "post": {"tags": ["会话"], "summary": "登录：设置会话 Cookie，返回 csrf_token", "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "required": ["username", "password"], "properties": {"username": {"type": "string"}, "password": {"type": "string"}}}}}},
+                "responses": {"200": {"description": "{\"csrf_token\": \"…\"}"}, "401": error_response("用户名或密码不正确")}},
+            "delete": {"tags": ["会话"], "summary": "退出登录；需 X-CSRF-Token", "responses": {"204": {"description": "已退出"}}}
+        }),
+    );
+    paths.insert("/api/v1/openapi.json".into(), json!({"get": {"tags": ["文档"], "summary": "本文档", "responses": {"200": {"description": "OpenAPI 3.1"}}}}));
+    paths.insert("/api/v1/regions".into(), json!({"get": {"tags": ["区划"], "summary": "可见的行政区划", "responses": {"200": {"description": "{items, total, page, page_size}"}}}}));
+    paths.insert(
+        "/api/v1/institutions".into(),
+        collection_ops("学校", &[("town", "乡镇街道9位代码"), ("kind", "类型代码"), ("ownership", "public/private"), ("status", "planned/operating/closed"), ("sort", "code/name/kind/town/students"), ("desc", "true 为降序")], "Institution", "InstitutionInput"),
+    );
+    paths.insert("/api/v1/institutions/{code}".into(), item_ops("学校", "code", "机构代码", "Institution", "InstitutionInput"));
+    paths.insert("/api/v1/orgs".into(), collection_ops("党组织", &[("kind", "组织类别代码")], "Org", "OrgInput"));
+    paths.insert("/api/v1/orgs/{code}".into(), item_ops("党组织", "code", "组织代码", "Org", "OrgInput"));
+    paths.insert("/api/v1/staff".into(), collection_ops("教职工", &[("institution", "机构代码"), ("political_status", "政治面貌代码")], "Staff", "StaffInput"));
+    paths.insert("/api/v1/staff/{id}".into(), item_ops("教职工", "id", "编号", "Staff", "StaffInput"));
+    paths.insert("/api/v1/members".into(), collection_ops("党员", &[("org", "组织代码"), ("institution", "工作单位机构代码"), ("category", "full/probationary")], "Member", "MemberInput"));
+    paths.insert("/api/v1/members/{id}".into(), item_ops("党员", "id", "编号", "Member", "MemberInput"));
+    json!({
+        "openapi": "3.1.0",
+        "info": {"title": "红烛 Hongzhu API", "version": env!("CARGO_PKG_VERSION"),
+            "description": "教育系统党建工作平台接口。先 POST /api/v1/session 登录，之后的修改请求带 X-CSRF-Token。身份证号和手机号在响应中脱敏。错误为 {code, message, field}。"},
+        "paths": paths,
+        "components": {"schemas": {
+            "Error": {"type": "object", "required": ["code", "message"], "properties": {"code": {"type": "string", "description": "稳定的错误代码"}, "message": {"type": "string", "description": "中文说明"}, "field": {"type": ["string", "null"], "description": "出错的字段"}}},
+            "Institution": {"type": "object", "properties": {"code": {"type": "string"}, "name": {"type": "string"}, "kind": {"type": "string"}, "ownership": {"type": "string"}, "status": {"type": "string"}, "town": {"type": "string"}, "town_name": {"type": "string"}, "parent": {"type": ["string", "null"]}, "longitude": {"type": ["number", "null"]}, "latitude": {"type": ["number", "null"]}, "students": {"type": ["integer", "null"]}, "classes": {"type": ["integer", "null"]}, "version": {"type": "integer"}}},
+            "InstitutionInput": strings(&[("code", "机构代码，4–32位"), ("name", "名称"), ("kind", "类型：代码或中文"), ("ownership", "公办/民办"), ("status", "筹建/在办/撤并，默认在办"), ("town", "乡镇街道9位代码"), ("parent", "上级学校机构代码"), ("longitude", "经度"), ("latitude", "纬度"), ("students", "在校生数"), ("classes", "班级数")]),
+            "Org": {"type": "object", "properties": {"code": {"type": "string"}, "name": {"type": "string"}, "kind": {"type": "string"}, "parent": {"type": ["string", "null"]}, "region": {"type": "string"}, "term_start": {"type": ["string", "null"]}, "term_end": {"type": ["string", "null"]}, "member_count": {"type": "integer"}, "version": {"type": "integer"}}},
+            "OrgInput": strings(&[("code", "组织代码"), ("name", "组织名称"), ("kind", "党委/党总支/党支部/联合党支部/临时党支部"), ("parent", "上级组织代码"), ("region", "县6位区划代码"), ("founded_on", "成立日期"), ("term_start", "本届任期开始"), ("term_years", "任期年限"), ("status", "正常/撤销")]),
+            "Staff": {"type": "object", "properties": {"id": {"type": "integer"}, "name": {"type": "string"}, "id_number": {"type": "string", "description": "脱敏"}, "phone": {"type": ["string", "null"], "description": "脱敏"}, "institution": {"type": "string"}, "political_status": {"type": "string"}, "version": {"type": "integer"}}},
+            "StaffInput": strings(&[("id_number", "身份证号"), ("name", "姓名"), ("gender", "男/女"), ("phone", "手机号"), ("institution", "机构代码"), ("post", "岗位"), ("leadership_role", "领导职务"), ("political_status", "政治面貌"), ("development_stage", "发展阶段"), ("backbone", "是/否"), ("head_teacher", "是/否"), ("mental_health", "是/否"), ("work_start", "参加工作日期")]),
+            "Member": {"type": "object", "properties": {"id": {"type": "integer"}, "name": {"type": "string"}, "id_number": {"type": "string", "description": "脱敏"}, "category": {"type": "string"}, "admitted_on": {"type": "string"}, "full_on": {"type": ["string", "null"]}, "org": {"type": "string"}, "version": {"type": "integer"}}},
+            "MemberInput": strings(&[("id_number", "身份证号（须已有人员记录）"), ("category", "正式党员/预备党员"), ("admitted_on", "入党日期"), ("full_on", "转正日期"), ("org", "所在组织代码"), ("work_institution", "工作单位机构代码"), ("party_post", "党内职务")]),
+        }}
+    })
+}
+
+struct DocOp {
+    method: String,
+    path: String,
+    summary: String,
+    params: Vec<(String, String, String)>,
+    responses: Vec<(String, String)>,
+}
+
+#[derive(Template)]
+#[template(path = "api_docs.html")]
+struct DocsPage {
+    title: String,
+    description: String,
+    ops: Vec<DocOp>,
+    schemas: Vec<(String, String)>,
+}
+
+pub async fn docs_page() -> Response {
+    let s = spec();
+    let mut ops = Vec::new();
+    if let Some(paths) = s["paths"].as_object() {
+        for (path, item) in paths {
+            for (method, op) in item.as_object().into_iter().flatten() {
+                let params = op["parameters"]
+                    .as_array()
+                    .map(|ps| {
+                        ps.iter()
+                            .map(|p| (p["name"].as_str().unwrap_or("").to_string(), p["in"].as_str().unwrap_or("").to_string(), p["description"].as_str().unwrap_or("").to_string()))
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                let responses = op["responses"]
+                    .as_object()
+                    .map(|rs| rs.iter().map(|(k, v)| (k.clone(), v["description"].as_str().unwrap_or("").to_string())).collect())
+                    .unwrap_or_default();
+                ops.push(DocOp { method: method.to_uppercase(), path: path.clone(), summary: op["summary"].as_str().unwrap_or("").to_string(), params, responses });
+            }
+        }
+    }
+    let schemas = s["components"]["schemas"]
+        .as_object()
+        .map(|m| m.iter().map(|(k, v)| (k.clone(), serde_json::to_string_pretty(v).unwrap_or_default())).collect())
+        .unwrap_or_default();
+    let page = DocsPage {
+        title: s["info"]["title"].as_str().unwrap_or("").to_string(),
+        description: s["info"]["description"].as_str().unwrap_or("").to_string(),
+        ops,
+        schemas,
+    };
+    match page.render() {
+        Ok(body) => Html(body).into_response(),
+        Err(e) => crate::error::AppError::Internal(e.to_string()).into_response(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn every_api_route_is_documented() {
+        let spec = super::spec();
+        for (method, path) in crate::ROUTES.iter().filter(|(_, p)| p.starts_with("/api/v1/")) {
+            let op = &spec["paths"][*path][method.to_ascii_lowercase()];
+            assert!(op.is_object(), "{method} {path} is not in openapi.json");
+        }
+    }
+}

@@ -1,1 +1,8 @@
-
+//! The one integration-test binary: store, API, pages, command line and a real browser, on
+//! SQLite and — when HONGZHU_TEST_PG is set — on PostgreSQL.
+mod api;
+mod browser;
+mod cli;
+mod pages;
+mod store;
+mod support;

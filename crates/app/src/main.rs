@@ -1,1 +1,176 @@
-fn main() {}
+//! `hongzhu`: the one binary. Serves the web application, makes the demo county, migrates,
+//! creates accounts, generates synthetic data and measures itself.
+#![forbid(unsafe_code)]
+
+mod bench;
+mod demo;
+
+use std::io::Read;
+use std::net::SocketAddr;
+
+use anyhow::{Context, Result, bail};
+use clap::{Parser, Subcommand};
+use hongzhu_store::{NewUser, Role, Store};
+
+const ABOUT: &str = "红烛 · 教育系统党建工作平台 — Hongzhu, the Party-building platform of a county's schools";
+
+#[derive(Parser)]
+#[command(name = "hongzhu", version, about = ABOUT, long_about = None)]
+struct Cli {
+    /// 数据库地址 / database URL: sqlite://FILE (default) or postgres://USER@HOST/DB
+    #[arg(long, global = true, env = "HONGZHU_DATABASE", default_value = "sqlite://hongzhu.db")]
+    database: String,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// 启动服务 / serve the web application
+    Serve {
+        /// 监听地址 / address to listen on
+        #[arg(long, env = "HONGZHU_LISTEN", default_value = "127.0.0.1:8080")]
+        listen: SocketAddr,
+        /// 部署在 TLS 之后时开启（Secure Cookie、HSTS）/ set when served behind TLS
+        #[arg(long, env = "HONGZHU_SECURE_COOKIES")]
+        secure_cookies: bool,
+    },
+    /// 生成演示县（金乡县）数据库并启动服务 / make a fresh demo county database and serve it
+    Demo {
+        /// 演示数据目录 / directory for the demo database (DIR/hongzhu.db)
+        #[arg(long, default_value = "./hongzhu-demo")]
+        data: std::path::PathBuf,
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        listen: SocketAddr,
+        /// 随机种子 / seed of the generated county
+        #[arg(long, default_value_t = 370828)]
+        seed: u64,
+    },
+    /// 升级数据库结构 / bring the database schema up to date
+    Migrate,
+    /// 账号管理 / accounts
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
+    /// 生成任意规模的模拟数据（用于性能测试）/ fill the database with a synthetic region, for benchmarks
+    Generate {
+        /// 学校数 / number of institutions (per institution ≈50 staff, 12.5 members, 0.75 organizations)
+        #[arg(long)]
+        institutions: u32,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+    },
+    /// 性能测量 / measure speed and memory, printing figures
+    Bench {
+        #[command(subcommand)]
+        command: bench::BenchCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// 创建县级管理员 / create a county administrator
+    CreateAdmin {
+        #[arg(long)]
+        username: String,
+        /// 从标准输入读取密码 / read the password from standard input
+        #[arg(long, required = true)]
+        password_stdin: bool,
+        /// 管辖区划代码（默认整个部署）/ region code the administrator sees (default: everything)
+        #[arg(long)]
+        region: Option<String>,
+        #[arg(long)]
+        display_name: Option<String>,
+    },
+}
+
+async fn open(url: &str) -> Result<Store> {
+    Store::open(url).await.with_context(|| format!("无法打开数据库 / cannot open the database {}", hongzhu_store_redact(url)))
+}
+
+fn hongzhu_store_redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(s), Some(at)) if at > s && url[s + 3..at].contains(':') => {
+            let user = url[s + 3..at].split(':').next().unwrap_or("");
+            format!("{}{user}:***{}", &url[..s + 3], &url[at..])
+        }
+        _ => url.to_string(),
+    }
+}
+
+pub async fn serve(store: Store, listen: SocketAddr, secure_cookies: bool, on_ready: impl FnOnce(SocketAddr)) -> Result<()> {
+    let listener = tokio::net::TcpListener::bind(listen).await.with_context(|| format!("无法监听 / cannot listen on {listen}"))?;
+    let addr = listener.local_addr()?;
+    on_ready(addr);
+    let app = hongzhu_web::router(hongzhu_web::AppState { store, secure_cookies });
+    axum::serve(listener, app)
+        .with_graceful_shutdown(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await?;
+    Ok(())
+}
+
+#[tokio::main]
+async fn main() {
+    tracing_subscriber::fmt().with_writer(std::io::stderr).with_max_level(tracing::Level::WARN).init();
+    if let Err(e) = run(Cli::parse()).await {
+        eprintln!("错误 / error: {e:#}");
+        std::process::exit(1);
+    }
+}
+
+async fn run(cli: Cli) -> Result<()> {
+    match cli.command {
+        Command::Serve { listen, secure_cookies } => {
+            let store = open(&cli.database).await?;
+            serve(store, listen, secure_cookies, |addr| println!("红烛已启动 / Hongzhu is listening on http://{addr}")).await
+        }
+        Command::Demo { data, listen, seed } => demo::run(&data, listen, seed).await,
+        Command::Migrate => {
+            let store = open(&cli.database).await?;
+            println!(
+                "数据库结构已是最新（版本 {}）/ schema is at version {}",
+                store.schema_version().await?,
+                store.schema_version().await?
+            );
+            Ok(())
+        }
+        Command::User { command: UserCommand::CreateAdmin { username, password_stdin: _, region, display_name } } => {
+            let mut password = String::new();
+            std::io::stdin().read_to_string(&mut password).context("无法读取标准输入 / cannot read standard input")?;
+            let password = password.trim_end_matches(['\n', '\r']);
+            if let Some(problem) = hongzhu_web::auth::password_problem(password) {
+                bail!("{problem}");
+            }
+            let store = open(&cli.database).await?;
+            if let Some(r) = &region
+                && store.region(r).await?.is_none()
+            {
+                bail!("区划 {r} 不在数据库中 / region {r} is not in the database");
+            }
+            if store.user_by_username(&username).await?.is_some() {
+                bail!("用户名 {username} 已存在 / user {username} exists");
+            }
+            let user = store
+                .create_user(
+                    &NewUser {
+                        username: username.clone(),
+                        password_hash: hongzhu_web::auth::hash_password(password),
+                        display_name: display_name.unwrap_or_else(|| username.clone()),
+                        role: Role::CountyAdmin,
+                        region_code: region,
+                        org_id: None,
+                        person_id: None,
+                    },
+                    "cli",
+                )
+                .await?;
+            println!("已创建管理员 {} / created administrator {}", user.username, user.username);
+            Ok(())
+        }
+        Command::Generate { institutions, seed } => demo::generate(&cli.database, institutions, seed).await,
+        Command::Bench { command } => bench::run(command, &cli.database).await,
+    }
+}

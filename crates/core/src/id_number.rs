@@ -15,11 +15,7 @@ const CHECK_CHARS: [char; 11] = ['1', '0', 'X', '9', '8', '7', '6', '5', '4', '3
 
 /// The check character for the first 17 digits (R7.2).
 pub fn check_char(first17: &str) -> char {
-    let sum: u32 = first17
-        .chars()
-        .zip(WEIGHTS)
-        .map(|(c, w)| c.to_digit(10).unwrap_or(0) * w)
-        .sum();
+    let sum: u32 = first17.chars().zip(WEIGHTS).map(|(c, w)| c.to_digit(10).unwrap_or(0) * w).sum();
     CHECK_CHARS[(sum % 11) as usize]
 }
 
@@ -36,11 +32,7 @@ impl IdNumber {
     /// Parse, normalizing full-width characters, spaces and a lower-case x (R7.2), upgrading an
     /// old 15-digit number (R7.3), and checking the birth date is real and not after `today` (R7.1).
     pub fn parse_on(input: &str, today: NaiveDate) -> Result<Self, Invalid> {
-        let s: String = normalize_width(input)
-            .chars()
-            .filter(|c| !c.is_whitespace())
-            .map(|c| c.to_ascii_uppercase())
-            .collect();
+        let s: String = normalize_width(input).chars().filter(|c| !c.is_whitespace()).map(|c| c.to_ascii_uppercase()).collect();
         if !s.is_ascii() {
             return Err(invalid(
                 "id_format",
@@ -52,11 +44,7 @@ impl IdNumber {
             18 => s,
             15 => {
                 if !s.chars().all(|c| c.is_ascii_digit()) {
-                    return Err(invalid(
-                        "id_format",
-                        "15位身份证号只能由数字组成".into(),
-                        "a 15-digit ID number has digits only".into(),
-                    ));
+                    return Err(invalid("id_format", "15位身份证号只能由数字组成".into(), "a 15-digit ID number has digits only".into()));
                 }
                 // R7.3: insert "19" before the 2-digit year and compute the check character.
                 let first17 = format!("{}19{}", &s[..6], &s[6..]);
@@ -94,7 +82,7 @@ impl IdNumber {
             ));
         }
         let expected = check_char(body);
-        if last.chars().next() != Some(expected) {
+        if !last.starts_with(expected) {
             return Err(invalid(
                 "id_checksum",
                 format!("身份证号校验位错误：按前17位计算应为{expected}"),

@@ -191,9 +191,10 @@ impl Checker {
 
     pub fn optional_count(&mut self, field: &'static str, label_zh: &str, value: &str) -> Option<i64> {
         self.optional(field, value, |s| {
-            crate::normalize_width(s).parse::<u32>().map(i64::from).map_err(|_| {
-                Invalid::new("whole_number", format!("{label_zh}应为不小于0的整数"), format!("{field} is a whole number ≥ 0"))
-            })
+            crate::normalize_width(s)
+                .parse::<u32>()
+                .map(i64::from)
+                .map_err(|_| Invalid::new("whole_number", format!("{label_zh}应为不小于0的整数"), format!("{field} is a whole number ≥ 0")))
         })
     }
 
@@ -224,13 +225,8 @@ fn date_error(label_zh: &str, field: &str) -> Invalid {
 /// Dates as users write them (spec/LEDGER.md): `2019-07-01`, `2019/7/1`, `2019.07.01`, `2019年7月1日`.
 pub fn parse_date(s: &str) -> Option<NaiveDate> {
     let s = crate::normalize_width(s);
-    let cleaned: String = s
-        .replace('年', "-")
-        .replace('月', "-")
-        .replace('日', "")
-        .chars()
-        .map(|c| if c == '/' || c == '.' { '-' } else { c })
-        .collect();
+    let cleaned: String =
+        s.replace(['年', '月'], "-").replace('日', "").chars().map(|c| if c == '/' || c == '.' { '-' } else { c }).collect();
     let parts: Vec<&str> = cleaned.split('-').collect();
     if parts.len() != 3 || parts[0].len() != 4 {
         return None;
@@ -371,26 +367,21 @@ impl OrgInput {
         let term_start = c.optional_date("term_start", "本届任期开始", &self.term_start);
         let term_years = c.optional("term_years", &self.term_years, |s| match crate::normalize_width(s).parse::<i32>() {
             Ok(n) if (1..=10).contains(&n) => Ok(n),
-            _ => Err(Invalid::new("term_years", "任期年限应为1到10之间的整数（党支部、党总支3年，党委5年）", "term years: a whole number 1–10")),
+            _ => Err(Invalid::new(
+                "term_years",
+                "任期年限应为1到10之间的整数（党支部、党总支3年，党委5年）",
+                "term years: a whole number 1–10",
+            )),
         });
-        let status = if Checker::blank(&self.status) { Some(OrgStatus::Active) } else { c.label::<OrgStatus>("status", "状态", &self.status) };
+        let status =
+            if Checker::blank(&self.status) { Some(OrgStatus::Active) } else { c.label::<OrgStatus>("status", "状态", &self.status) };
         if let (Some(code), Some(parent)) = (&code, &parent)
             && code == parent
         {
             c.errors.push(FieldError::new("parent", "self_parent", "上级组织不能是本组织", "an organization cannot be its own parent"));
         }
         let value = (|| {
-            Some(PartyOrg {
-                code: code?,
-                name,
-                kind: kind?,
-                parent,
-                region: region?,
-                founded_on,
-                term_start,
-                term_years,
-                status: status?,
-            })
+            Some(PartyOrg { code: code?, name, kind: kind?, parent, region: region?, founded_on, term_start, term_years, status: status? })
         })();
         c.finish(value)
     }
@@ -540,17 +531,32 @@ impl MemberInput {
         if let Some(a) = admitted_on
             && a > today
         {
-            c.errors.push(FieldError::new("admitted_on", "date_future", "入党日期不能晚于今天", "the admission date cannot be in the future"));
+            c.errors.push(FieldError::new(
+                "admitted_on",
+                "date_future",
+                "入党日期不能晚于今天",
+                "the admission date cannot be in the future",
+            ));
         }
         match (category, full_on, admitted_on) {
             (Some(MemberCategory::Full), None, _) if c.errors.iter().all(|e| e.field != "full_on") => {
                 c.errors.push(FieldError::new("full_on", "required", "正式党员须填写转正日期", "a full member has a full-membership date"));
             }
             (_, Some(f), Some(a)) if f <= a => {
-                c.errors.push(FieldError::new("full_on", "full_before_admitted", "转正日期应晚于入党日期", "full membership comes after admission"));
+                c.errors.push(FieldError::new(
+                    "full_on",
+                    "full_before_admitted",
+                    "转正日期应晚于入党日期",
+                    "full membership comes after admission",
+                ));
             }
             (Some(MemberCategory::Probationary), Some(_), _) => {
-                c.errors.push(FieldError::new("full_on", "probationary_full_on", "预备党员不填转正日期", "a probationary member has no full-membership date"));
+                c.errors.push(FieldError::new(
+                    "full_on",
+                    "probationary_full_on",
+                    "预备党员不填转正日期",
+                    "a probationary member has no full-membership date",
+                ));
             }
             _ => {}
         }
@@ -599,7 +605,8 @@ mod tests {
 
     #[test]
     fn institution_errors_name_every_field() {
-        let bad = InstitutionInput { code: "1".into(), kind: "学校".into(), latitude: "35".into(), longitude: "".into(), ..Default::default() };
+        let bad =
+            InstitutionInput { code: "1".into(), kind: "学校".into(), latitude: "35".into(), longitude: "".into(), ..Default::default() };
         let errs = bad.parse().unwrap_err();
         let fields: Vec<_> = errs.iter().map(|e| e.field).collect();
         for f in ["code", "name", "kind", "ownership", "town", "longitude"] {

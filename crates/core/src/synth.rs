@@ -37,18 +37,18 @@ impl Dataset {
 }
 
 const SURNAMES: &[&str] = &[
-    "王", "李", "张", "刘", "陈", "杨", "赵", "黄", "周", "吴", "徐", "孙", "胡", "朱", "高", "林", "何", "郭", "马", "罗",
-    "梁", "宋", "郑", "谢", "韩", "唐", "冯", "于", "董", "程", "曹", "袁", "邓", "许", "沈", "曾", "彭", "吕", "苏", "卢",
-    "蒋", "蔡", "贾", "丁", "魏", "薛", "叶", "闫", "潘", "杜", "夏", "田", "任", "姜", "范", "方", "石", "姚", "孔", "孟",
-    "司", "颜", "鲁", "曲", "郝", "岳", "甄", "侯", "邵", "毛",
+    "王", "李", "张", "刘", "陈", "杨", "赵", "黄", "周", "吴", "徐", "孙", "胡", "朱", "高", "林", "何", "郭", "马", "罗", "梁", "宋",
+    "郑", "谢", "韩", "唐", "冯", "于", "董", "程", "曹", "袁", "邓", "许", "沈", "曾", "彭", "吕", "苏", "卢", "蒋", "蔡", "贾", "丁",
+    "魏", "薛", "叶", "闫", "潘", "杜", "夏", "田", "任", "姜", "范", "方", "石", "姚", "孔", "孟", "司", "颜", "鲁", "曲", "郝", "岳",
+    "甄", "侯", "邵", "毛",
 ];
 const MALE_GIVEN: &[&str] = &[
-    "伟", "强", "磊", "军", "勇", "涛", "明", "超", "刚", "平", "辉", "鹏", "华", "飞", "鑫", "波", "斌", "宇", "浩", "凯",
-    "健", "俊", "帆", "帅", "旭", "宁", "龙", "林", "阳", "建", "国", "志", "文", "庆", "成", "东", "海", "峰", "振", "广",
+    "伟", "强", "磊", "军", "勇", "涛", "明", "超", "刚", "平", "辉", "鹏", "华", "飞", "鑫", "波", "斌", "宇", "浩", "凯", "健", "俊",
+    "帆", "帅", "旭", "宁", "龙", "林", "阳", "建", "国", "志", "文", "庆", "成", "东", "海", "峰", "振", "广",
 ];
 const FEMALE_GIVEN: &[&str] = &[
-    "芳", "娜", "敏", "静", "丽", "艳", "娟", "霞", "燕", "玲", "婷", "雪", "慧", "颖", "倩", "洁", "琳", "晶", "萍", "红",
-    "梅", "莉", "悦", "欣", "佳", "璐", "楠", "蕾", "薇", "媛", "岚", "秀", "英", "华", "凤", "青", "云", "月", "冉", "爽",
+    "芳", "娜", "敏", "静", "丽", "艳", "娟", "霞", "燕", "玲", "婷", "雪", "慧", "颖", "倩", "洁", "琳", "晶", "萍", "红", "梅", "莉",
+    "悦", "欣", "佳", "璐", "楠", "蕾", "薇", "媛", "岚", "秀", "英", "华", "凤", "青", "云", "月", "冉", "爽",
 ];
 
 /// Makes people with plausible names, unique valid ID numbers and phones.
@@ -73,9 +73,9 @@ impl PersonMaker {
         let surname = *self.rng.pick(SURNAMES);
         let given_list = if male { MALE_GIVEN } else { FEMALE_GIVEN };
         let mut name = surname.to_string();
-        name.push_str(*self.rng.pick(given_list));
+        name.push_str(self.rng.pick::<&str>(given_list));
         if self.rng.chance(0.6) {
-            name.push_str(*self.rng.pick(given_list));
+            name.push_str(self.rng.pick::<&str>(given_list));
         }
         let id = loop {
             let age_days = self.rng.range(min_age * 365 + 1, max_age * 365 + 300);
@@ -90,7 +90,10 @@ impl PersonMaker {
                 break IdNumber::parse_on(&full, today).expect("generated numbers are valid");
             }
         };
-        let prefixes = ["135", "136", "137", "138", "139", "150", "151", "152", "157", "158", "159", "182", "187", "188", "130", "131", "132", "155", "156", "186", "133", "153", "180", "189", "177"];
+        let prefixes = [
+            "135", "136", "137", "138", "139", "150", "151", "152", "157", "158", "159", "182", "187", "188", "130", "131", "132", "155",
+            "156", "186", "133", "153", "180", "189", "177",
+        ];
         let phone = format!("{}{:08}", self.rng.pick(&prefixes), self.rng.range(0, 100_000_000));
         Person {
             id_number: id,
@@ -119,9 +122,9 @@ pub const JINXIANG_TOWNS: &[(&str, &str, f64, f64)] = &[
 ];
 
 const VILLAGES: &[&str] = &[
-    "前王", "后李", "张庄", "刘楼", "陈集", "杨店", "赵堂", "黄庄", "周庙", "吴村", "徐集", "孙楼", "胡庄", "朱洼",
-    "高庄", "林寨", "何楼", "郭村", "马集", "罗屯", "梁庄", "宋楼", "郑集", "谢庄", "韩楼", "唐庙", "冯集", "于庄",
-    "董楼", "程庄", "曹集", "袁楼", "邓庄", "许集", "沈楼", "曾庄", "彭集", "吕楼", "苏庄", "卢集", "蒋楼", "蔡庄",
+    "前王", "后李", "张庄", "刘楼", "陈集", "杨店", "赵堂", "黄庄", "周庙", "吴村", "徐集", "孙楼", "胡庄", "朱洼", "高庄", "林寨", "何楼",
+    "郭村", "马集", "罗屯", "梁庄", "宋楼", "郑集", "谢庄", "韩楼", "唐庙", "冯集", "于庄", "董楼", "程庄", "曹集", "袁楼", "邓庄", "许集",
+    "沈楼", "曾庄", "彭集", "吕楼", "苏庄", "卢集", "蒋楼", "蔡庄",
 ];
 
 /// How many staff, and what share are members, for one institution profile.
@@ -293,7 +296,7 @@ impl Builder {
                     let remaining = member_target - made.members.len() as i64;
                     remaining >= remaining_staff || self.rng().chance(remaining as f64 / remaining_staff as f64)
                 };
-            let is_member = idx_member && !(leadership.is_some() && !plan.leader_member);
+            let is_member = idx_member && (leadership.is_none() || plan.leader_member);
             let probationary = is_member && (made.members.len() as i64) >= full_target;
             let political_status = if is_member {
                 if probationary { PoliticalStatus::Probationary } else { PoliticalStatus::Member }
@@ -309,9 +312,10 @@ impl Builder {
             } else {
                 let r = self.rng().float();
                 let young = age <= 35;
-                if leadership.is_some() && !plan.leader_member && n == 0 {
-                    Some(DevelopmentStage::Candidate)
-                } else if r < if young { 0.03 } else { 0.01 } {
+                // The head of a school without a member in its team is a 发展对象 (the audit's
+                // appoint_member_cadre remedy has someone to name).
+                let head_without_member = leadership.is_some() && !plan.leader_member && n == 0;
+                if head_without_member || r < if young { 0.03 } else { 0.01 } {
                     Some(DevelopmentStage::Candidate)
                 } else if r < if young { 0.08 } else { 0.025 } {
                     Some(DevelopmentStage::Activist)
@@ -441,7 +445,12 @@ pub fn demo_county(seed: u64, today: NaiveDate) -> Dataset {
     use InstitutionKind as K;
     use Ownership::{Private, Public};
     let mut b = Builder::new(seed, today, "370828");
-    b.data.regions.push(Region { code: RegionCode::parse("370000").unwrap(), name: "山东省".into(), parent: None, level: RegionLevel::Province });
+    b.data.regions.push(Region {
+        code: RegionCode::parse("370000").unwrap(),
+        name: "山东省".into(),
+        parent: None,
+        level: RegionLevel::Province,
+    });
     b.data.regions.push(Region {
         code: RegionCode::parse("370800").unwrap(),
         name: "济宁市".into(),
@@ -503,7 +512,8 @@ pub fn demo_county(seed: u64, today: NaiveDate) -> Dataset {
     let (a, c) = sx.members.split_at(half);
     for (i, (part, label)) in [(a.to_vec(), "本部"), (c.to_vec(), "东校区")].into_iter().enumerate() {
         let t = b.recent_term(OrgKind::Branch);
-        let code = b.org(&format!("JX-SX-ZB{}", i + 1), &format!("中共金乡县实验小学教育集团{label}党支部"), OrgKind::Branch, Some("JX-SX-ZZ"), t);
+        let code =
+            b.org(&format!("JX-SX-ZB{}", i + 1), &format!("中共金乡县实验小学教育集团{label}党支部"), OrgKind::Branch, Some("JX-SX-ZZ"), t);
         b.enrol(&code, &[&Made { code: sx.code.clone(), members: part }], Posts::Normal);
     }
     let s = sx.members[0];
@@ -684,7 +694,8 @@ pub fn demo_county(seed: u64, today: NaiveDate) -> Dataset {
         // The small village schools form one joint branch per town.
         if !small.is_empty() {
             let t = b.recent_term(OrgKind::JointBranch);
-            let o = b.org(&format!("JX-{short}-LH"), &format!("中共{prefix}农村小学联合支部委员会"), OrgKind::JointBranch, Some(&zz_code), t);
+            let o =
+                b.org(&format!("JX-{short}-LH"), &format!("中共{prefix}农村小学联合支部委员会"), OrgKind::JointBranch, Some(&zz_code), t);
             for m in &small {
                 b.cover(&o, &m.code, CoverageMode::Joint);
             }
@@ -735,13 +746,23 @@ pub fn demo_county(seed: u64, today: NaiveDate) -> Dataset {
                     let who = instructor_pool[next_instructor % instructor_pool.len()].clone();
                     next_instructor += 1;
                     let assigned_on = b.date_years_ago(0, 3);
-                    b.data.instructors.push(Instructor { id_number: who, institution: inst.code.clone(), assigned_on, status: InstructorStatus::Active });
+                    b.data.instructors.push(Instructor {
+                        id_number: who,
+                        institution: inst.code.clone(),
+                        assigned_on,
+                        status: InstructorStatus::Active,
+                    });
                 }
             }
         }
         if ti == 2 {
             // A private primary school with one member, attached to nothing yet.
-            let made = b.institution("金乡县王丕街道明德民办小学", town(ti), None, Plan::new(K::Primary, Private, prof(22, 0.0)).full(1).leader_member(false));
+            let made = b.institution(
+                "金乡县王丕街道明德民办小学",
+                town(ti),
+                None,
+                Plan::new(K::Primary, Private, prof(22, 0.0)).full(1).leader_member(false),
+            );
             b.enrol(&zz_org, &[&made], Posts::None);
         }
     }
@@ -766,9 +787,14 @@ pub fn synthetic_county(seed: u64, today: NaiveDate, county_index: u32, institut
     let county_code = format!("37{city:02}{:02}", 1 + county_index % 20);
     let mut b = Builder::new(seed.wrapping_add(county_index as u64 * 7919), today, &county_code);
     let city_code = format!("37{city:02}00");
-    if county_index % 20 == 0 {
+    if county_index.is_multiple_of(20) {
         if county_index == 0 {
-            b.data.regions.push(Region { code: RegionCode::parse("370000").unwrap(), name: "山东省".into(), parent: None, level: RegionLevel::Province });
+            b.data.regions.push(Region {
+                code: RegionCode::parse("370000").unwrap(),
+                name: "山东省".into(),
+                parent: None,
+                level: RegionLevel::Province,
+            });
         }
         b.data.regions.push(Region {
             code: RegionCode::parse(&city_code).unwrap(),
@@ -785,9 +811,8 @@ pub fn synthetic_county(seed: u64, today: NaiveDate, county_index: u32, institut
     });
     let lat0 = 34.5 + (county_index % 40) as f64 * 0.05;
     let lon0 = 115.5 + (county_index / 40) as f64 * 0.05;
-    let towns: Vec<(String, f64, f64)> = (0..10)
-        .map(|t| (format!("{county_code}{:03}", 100 + t), lat0 + (t % 5) as f64 * 0.04, lon0 + (t / 5) as f64 * 0.05))
-        .collect();
+    let towns: Vec<(String, f64, f64)> =
+        (0..10).map(|t| (format!("{county_code}{:03}", 100 + t), lat0 + (t % 5) as f64 * 0.04, lon0 + (t / 5) as f64 * 0.05)).collect();
     for (i, (code, _, _)) in towns.iter().enumerate() {
         b.data.regions.push(Region {
             code: RegionCode::parse(code).unwrap(),
@@ -808,7 +833,12 @@ pub fn synthetic_county(seed: u64, today: NaiveDate, county_index: u32, institut
         let staff = b.rng().range(25, 76);
         let ownership = if i % 17 == 5 { Ownership::Private } else { Ownership::Public };
         let tw = (towns[ti].0.as_str(), towns[ti].1, towns[ti].2);
-        let made = b.institution(&format!("第{}县第{}校", county_index + 1, i + 1), tw, None, Plan::new(kind, ownership, Profile { staff, member_share: 0.25 }));
+        let made = b.institution(
+            &format!("第{}县第{}校", county_index + 1, i + 1),
+            tw,
+            None,
+            Plan::new(kind, ownership, Profile { staff, member_share: 0.25 }),
+        );
         if i % 10 < 6 {
             let t = b.recent_term(OrgKind::Branch);
             let o = b.org(&format!("C{county_code}-{i}"), &format!("第{}校党支部", i + 1), OrgKind::Branch, Some(&top), t);
@@ -819,7 +849,13 @@ pub fn synthetic_county(seed: u64, today: NaiveDate, county_index: u32, institut
             if small.len() == 3 {
                 joint_count += 1;
                 let t = b.recent_term(OrgKind::JointBranch);
-                let o = b.org(&format!("C{county_code}-L{joint_count}"), &format!("联合党支部{joint_count}"), OrgKind::JointBranch, Some(&top), t);
+                let o = b.org(
+                    &format!("C{county_code}-L{joint_count}"),
+                    &format!("联合党支部{joint_count}"),
+                    OrgKind::JointBranch,
+                    Some(&top),
+                    t,
+                );
                 for m in &small {
                     b.cover(&o, &m.code, CoverageMode::Joint);
                 }

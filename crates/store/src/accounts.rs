@@ -85,7 +85,8 @@ pub struct SessionRow {
     pub expires_at: DateTime<Utc>,
 }
 
-const USER_COLS: [&str; 10] = ["id", "username", "password_hash", "display_name", "role", "region_code", "org_id", "person_id", "disabled", "version"];
+const USER_COLS: [&str; 10] =
+    ["id", "username", "password_hash", "display_name", "role", "region_code", "org_id", "person_id", "disabled", "version"];
 
 fn user_row(r: &dyn Row) -> Result<User> {
     Ok(User {
@@ -110,7 +111,18 @@ impl Store {
             .insert_id(
                 Query::insert()
                     .into_table("users")
-                    .columns(["username", "password_hash", "display_name", "role", "region_code", "org_id", "person_id", "disabled", "created_at", "updated_at"])
+                    .columns([
+                        "username",
+                        "password_hash",
+                        "display_name",
+                        "role",
+                        "region_code",
+                        "org_id",
+                        "person_id",
+                        "disabled",
+                        "created_at",
+                        "updated_at",
+                    ])
                     .values_panic([
                         u.username.clone().into(),
                         u.password_hash.clone().into(),
@@ -127,7 +139,8 @@ impl Store {
             )
             .await?;
         // Never the hash (S9).
-        log_change(&mut tx, "users", id, "create", actor, None, Some(serde_json::json!({"username": u.username, "role": u.role.code()}))).await?;
+        log_change(&mut tx, "users", id, "create", actor, None, Some(serde_json::json!({"username": u.username, "role": u.role.code()})))
+            .await?;
         tx.commit().await?;
         self.user_by_id(id).await?.ok_or(StoreError::NotFound)
     }
@@ -135,7 +148,14 @@ impl Store {
     pub async fn user_by_username(&self, username: &str) -> Result<Option<User>> {
         let mut tx = self.read().await?;
         let r = tx
-            .opt(Query::select().columns(USER_COLS).from("users").and_where(Expr::col("username").eq(username)).and_where(Expr::col("deleted_at").is_null()), user_row)
+            .opt(
+                Query::select()
+                    .columns(USER_COLS)
+                    .from("users")
+                    .and_where(Expr::col("username").eq(username))
+                    .and_where(Expr::col("deleted_at").is_null()),
+                user_row,
+            )
             .await?;
         tx.commit().await?;
         Ok(r)
@@ -143,14 +163,28 @@ impl Store {
 
     pub async fn user_by_id(&self, id: i64) -> Result<Option<User>> {
         let mut tx = self.read().await?;
-        let r = tx.opt(Query::select().columns(USER_COLS).from("users").and_where(Expr::col("id").eq(id)).and_where(Expr::col("deleted_at").is_null()), user_row).await?;
+        let r = tx
+            .opt(
+                Query::select()
+                    .columns(USER_COLS)
+                    .from("users")
+                    .and_where(Expr::col("id").eq(id))
+                    .and_where(Expr::col("deleted_at").is_null()),
+                user_row,
+            )
+            .await?;
         tx.commit().await?;
         Ok(r)
     }
 
     pub async fn users(&self) -> Result<Vec<User>> {
         let mut tx = self.read().await?;
-        let r = tx.all(Query::select().columns(USER_COLS).from("users").and_where(Expr::col("deleted_at").is_null()).order_by("id", Order::Asc), user_row).await?;
+        let r = tx
+            .all(
+                Query::select().columns(USER_COLS).from("users").and_where(Expr::col("deleted_at").is_null()).order_by("id", Order::Asc),
+                user_row,
+            )
+            .await?;
         tx.commit().await?;
         Ok(r)
     }
@@ -161,7 +195,14 @@ impl Store {
             Query::insert()
                 .into_table("sessions")
                 .columns(["id", "user_id", "csrf_token", "created_at", "last_seen_at", "expires_at"])
-                .values_panic([s.id_hash.clone().into(), s.user_id.into(), s.csrf_token.clone().into(), s.created_at.into(), s.last_seen_at.into(), s.expires_at.into()]),
+                .values_panic([
+                    s.id_hash.clone().into(),
+                    s.user_id.into(),
+                    s.csrf_token.clone().into(),
+                    s.created_at.into(),
+                    s.last_seen_at.into(),
+                    s.expires_at.into(),
+                ]),
         )
         .await?;
         tx.commit().await
@@ -171,7 +212,10 @@ impl Store {
         let mut tx = self.read().await?;
         let r = tx
             .opt(
-                Query::select().columns(["id", "user_id", "csrf_token", "created_at", "last_seen_at", "expires_at"]).from("sessions").and_where(Expr::col("id").eq(id_hash)),
+                Query::select()
+                    .columns(["id", "user_id", "csrf_token", "created_at", "last_seen_at", "expires_at"])
+                    .from("sessions")
+                    .and_where(Expr::col("id").eq(id_hash)),
                 |r| {
                     Ok(SessionRow {
                         id_hash: r.text("id")?,

@@ -86,7 +86,9 @@ impl Store {
         let rows = d
             .regions
             .iter()
-            .map(|r| vec![r.code.as_str().into(), r.name.clone().into(), r.parent.as_ref().map(|p| p.to_string()).into(), r.level.code().into()])
+            .map(|r| {
+                vec![r.code.as_str().into(), r.name.clone().into(), r.parent.as_ref().map(|p| p.to_string()).into(), r.level.code().into()]
+            })
             .collect();
         insert_rows(&mut tx, "regions", &["code", "name", "parent_code", "level"], rows, progress).await?;
 
@@ -123,14 +125,31 @@ impl Store {
         insert_rows(
             &mut tx,
             "institutions",
-            &["id", "code", "name", "kind", "ownership", "status", "town_code", "county_code", "parent_id", "longitude", "latitude", "students", "classes"],
+            &[
+                "id",
+                "code",
+                "name",
+                "kind",
+                "ownership",
+                "status",
+                "town_code",
+                "county_code",
+                "parent_id",
+                "longitude",
+                "latitude",
+                "students",
+                "classes",
+            ],
             rows,
             progress,
         )
         .await?;
         for i in d.institutions.iter().filter(|i| i.parent.is_some()) {
             let parent = inst_ids[i.parent.as_ref().expect("filtered").as_str()];
-            tx.exec(Query::update().table("institutions").value("parent_id", parent).and_where(Expr::col("id").eq(inst_ids[i.code.as_str()]))).await?;
+            tx.exec(
+                Query::update().table("institutions").value("parent_id", parent).and_where(Expr::col("id").eq(inst_ids[i.code.as_str()])),
+            )
+            .await?;
         }
 
         // Persons.
@@ -171,7 +190,18 @@ impl Store {
         insert_rows(
             &mut tx,
             "staff",
-            &["person_id", "institution_id", "post", "leadership_role", "political_status", "development_stage", "backbone", "head_teacher", "mental_health", "work_start"],
+            &[
+                "person_id",
+                "institution_id",
+                "post",
+                "leadership_role",
+                "political_status",
+                "development_stage",
+                "backbone",
+                "head_teacher",
+                "mental_health",
+                "work_start",
+            ],
             rows,
             progress,
         )
@@ -204,7 +234,14 @@ impl Store {
             ]);
         }
         // Parents come before children in generated data; a later parent would fail the FK here.
-        insert_rows(&mut tx, "party_orgs", &["id", "code", "name", "kind", "parent_id", "region_code", "founded_on", "term_start", "term_years", "status"], rows, progress).await?;
+        insert_rows(
+            &mut tx,
+            "party_orgs",
+            &["id", "code", "name", "kind", "parent_id", "region_code", "founded_on", "term_start", "term_years", "status"],
+            rows,
+            progress,
+        )
+        .await?;
         let org = |c: &hongzhu_core::OrgCode| org_ids.get(c.as_str()).copied().ok_or_else(|| unknown("org", c.as_str()));
         let inst = |c: &hongzhu_core::InstitutionCode| inst_ids.get(c.as_str()).copied().ok_or_else(|| unknown("institution", c.as_str()));
 
@@ -226,7 +263,14 @@ impl Store {
                 m.party_post.map(|p| p.code()).into(),
             ]);
         }
-        insert_rows(&mut tx, "members", &["person_id", "category", "admitted_on", "full_on", "org_id", "work_institution_id", "party_post"], rows, progress).await?;
+        insert_rows(
+            &mut tx,
+            "members",
+            &["person_id", "category", "admitted_on", "full_on", "org_id", "work_institution_id", "party_post"],
+            rows,
+            progress,
+        )
+        .await?;
 
         let mut rows = Vec::with_capacity(d.instructors.len());
         for n in &d.instructors {

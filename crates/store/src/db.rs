@@ -110,7 +110,9 @@ impl Store {
             if !mode.eq_ignore_ascii_case("wal") || sync != 2 || fk != 1 {
                 return Err(StoreError::Open {
                     url: self.url_redacted(),
-                    reason: format!("SQLite settings did not take (journal_mode={mode}, synchronous={sync}, foreign_keys={fk}); use a local disk"),
+                    reason: format!(
+                        "SQLite settings did not take (journal_mode={mode}, synchronous={sync}, foreign_keys={fk}); use a local disk"
+                    ),
                 });
             }
         }

@@ -9,17 +9,11 @@ use crate::db::{Backend, Pool, Row, Store};
 use crate::{Result, StoreError};
 
 /// (version, name, SQLite text, PostgreSQL text).
-pub const MIGRATIONS: &[(i64, &str, &str, &str)] = &[(
-    1,
-    "registry",
-    include_str!("../migrations/sqlite/0001_registry.sql"),
-    include_str!("../migrations/postgres/0001_registry.sql"),
-)];
+pub const MIGRATIONS: &[(i64, &str, &str, &str)] =
+    &[(1, "registry", include_str!("../migrations/sqlite/0001_registry.sql"), include_str!("../migrations/postgres/0001_registry.sql"))];
 
-const BOOKKEEPING_SQLITE: &str =
-    "CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, name TEXT NOT NULL, checksum TEXT NOT NULL, applied_at TIMESTAMPTZ NOT NULL)";
-const BOOKKEEPING_PG: &str =
-    "CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, name TEXT NOT NULL, checksum TEXT NOT NULL, applied_at TIMESTAMPTZ NOT NULL)";
+const BOOKKEEPING_SQLITE: &str = "CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, name TEXT NOT NULL, checksum TEXT NOT NULL, applied_at TIMESTAMPTZ NOT NULL)";
+const BOOKKEEPING_PG: &str = "CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, name TEXT NOT NULL, checksum TEXT NOT NULL, applied_at TIMESTAMPTZ NOT NULL)";
 
 fn checksum(sql: &str) -> String {
     let d = Sha256::digest(sql.as_bytes());
@@ -84,12 +78,12 @@ impl Store {
             let fail = |e: StoreError| StoreError::Migration { version: *version, name: (*name).into(), reason: e.to_string() };
             let mut tx = self.write().await.map_err(fail)?;
             tx.raw(text).await.map_err(fail)?;
-            tx.exec(
-                Query::insert()
-                    .into_table("schema_migrations")
-                    .columns(["version", "name", "checksum", "applied_at"])
-                    .values_panic([(*version).into(), (*name).into(), checksum(text).into(), Utc::now().into()]),
-            )
+            tx.exec(Query::insert().into_table("schema_migrations").columns(["version", "name", "checksum", "applied_at"]).values_panic([
+                (*version).into(),
+                (*name).into(),
+                checksum(text).into(),
+                Utc::now().into(),
+            ]))
             .await
             .map_err(fail)?;
             tx.commit().await.map_err(fail)?;
@@ -102,10 +96,9 @@ impl Store {
     pub async fn schema_version(&self) -> Result<i64> {
         let mut tx = self.read().await?;
         let v = tx
-            .opt(
-                Query::select().column("version").from("schema_migrations").order_by("version", Order::Desc).limit(1),
-                |r: &dyn Row| r.int("version"),
-            )
+            .opt(Query::select().column("version").from("schema_migrations").order_by("version", Order::Desc).limit(1), |r: &dyn Row| {
+                r.int("version")
+            })
             .await?;
         tx.commit().await?;
         Ok(v.unwrap_or(0))
@@ -116,11 +109,10 @@ impl Store {
         let mut out = Vec::new();
         match &self.pool {
             Pool::Sqlite(p) => {
-                let tables: Vec<String> = sqlx::query_scalar(
-                    "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name",
-                )
-                .fetch_all(p)
-                .await?;
+                let tables: Vec<String> =
+                    sqlx::query_scalar("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name")
+                        .fetch_all(p)
+                        .await?;
                 for t in tables {
                     let rows: Vec<(String, String, i64, i64)> =
                         sqlx::query_as("SELECT name, type, \"notnull\", pk FROM pragma_table_info(?)").bind(&t).fetch_all(p).await?;
@@ -151,9 +143,11 @@ impl Store {
                 sqlx::query_scalar("SELECT name FROM sqlite_master WHERE type = 'index' AND name NOT LIKE 'sqlite_%'").fetch_all(p).await?
             }
             Pool::Pg(p) => {
-                sqlx::query_scalar("SELECT indexname::text FROM pg_indexes WHERE schemaname = current_schema() AND indexname NOT LIKE '%_pkey'")
-                    .fetch_all(p)
-                    .await?
+                sqlx::query_scalar(
+                    "SELECT indexname::text FROM pg_indexes WHERE schemaname = current_schema() AND indexname NOT LIKE '%_pkey'",
+                )
+                .fetch_all(p)
+                .await?
             }
         };
         names.sort();

@@ -4,7 +4,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use hongzhu_core::labels::*;
 use hongzhu_core::registry::*;
 use hongzhu_core::{IdNumber, InstitutionCode, OrgCode, Phone, RegionCode};
-use sea_query::{Cond, Expr, ExprTrait, LikeExpr, Order, Query, SelectStatement, Value};
+use sea_query::{Cond, Expr, ExprTrait, LikeExpr, NullOrdering, Order, Query, SelectStatement, Value};
 use serde::Serialize;
 
 use crate::db::{Row, Store, Tx};
@@ -35,7 +35,10 @@ pub enum Scope {
     /// A region: its code with trailing zero pairs stripped is a prefix of every code inside it.
     Region(String),
     /// A school secretary: these organizations and the institutions they cover.
-    Within { orgs: Vec<i64>, institutions: Vec<i64> },
+    Within {
+        orgs: Vec<i64>,
+        institutions: Vec<i64>,
+    },
     /// A member: only themselves.
     Person(i64),
 }
@@ -65,10 +68,7 @@ impl<T> Page<T> {
 
 /// Page numbers from 1; sizes 10, 20, 50 or 100 (UI.md), anything else becomes 20.
 pub fn page_bounds(page: Option<u64>, size: Option<u64>) -> (u64, u64) {
-    let size = match size {
-        Some(s @ (10 | 20 | 50 | 100)) => s,
-        _ => 20,
-    };
+    let size = size.filter(|s| [10, 20, 50, 100].contains(s)).unwrap_or(20);
     (Ord::max(page.unwrap_or(1), 1), size)
 }
 
@@ -187,7 +187,12 @@ fn institution_select() -> SelectStatement {
         .expr_as(Expr::col(("p", "code")), "parent_code")
         .expr_as(Expr::col(("p", "name")), "parent_name")
         .from_as("institutions", "i")
-        .join_as(sea_query::JoinType::LeftJoin, "regions", "r", Expr::col(("r", "code")).equals(("i", "town_code")).and(Expr::col(("r", "deleted_at")).is_null()))
+        .join_as(
+            sea_query::JoinType::LeftJoin,
+            "regions",
+            "r",
+            Expr::col(("r", "code")).equals(("i", "town_code")).and(Expr::col(("r", "deleted_at")).is_null()),
+        )
         .join_as(sea_query::JoinType::LeftJoin, "institutions", "p", Expr::col(("p", "id")).equals(("i", "parent_id")))
         .and_where(Expr::col(("i", "deleted_at")).is_null());
     s
@@ -226,7 +231,12 @@ fn scope_institutions(s: &mut SelectStatement, scope: &Scope, alias: &'static st
         Scope::Person(pid) => {
             s.and_where(
                 Expr::col((alias, "id")).in_subquery(
-                    Query::select().column("institution_id").from("staff").and_where(Expr::col("person_id").eq(*pid)).and_where(Expr::col("deleted_at").is_null()).take(),
+                    Query::select()
+                        .column("institution_id")
+                        .from("staff")
+                        .and_where(Expr::col("person_id").eq(*pid))
+                        .and_where(Expr::col("deleted_at").is_null())
+                        .take(),
                 ),
             );
         }
@@ -310,7 +320,12 @@ fn scope_orgs(s: &mut SelectStatement, scope: &Scope, alias: &'static str) {
         Scope::Person(pid) => {
             s.and_where(
                 Expr::col((alias, "id")).in_subquery(
-                    Query::select().column("org_id").from("members").and_where(Expr::col("person_id").eq(*pid)).and_where(Expr::col("deleted_at").is_null()).take(),
+                    Query::select()
+                        .column("org_id")
+                        .from("members")
+                        .and_where(Expr::col("person_id").eq(*pid))
+                        .and_where(Expr::col("deleted_at").is_null())
+                        .take(),
                 ),
             );
         }
@@ -648,7 +663,12 @@ impl Store {
         let mut tx = self.read().await?;
         let r = tx
             .opt(
-                Query::select().columns(META_COLS).columns(["code", "name", "parent_code", "level"]).from("regions").and_where(Expr::col("code").eq(code)).and_where(Expr::col("deleted_at").is_null()),
+                Query::select()
+                    .columns(META_COLS)
+                    .columns(["code", "name", "parent_code", "level"])
+                    .from("regions")
+                    .and_where(Expr::col("code").eq(code))
+                    .and_where(Expr::col("deleted_at").is_null()),
                 region_row,
             )
             .await?;
@@ -678,7 +698,11 @@ impl Store {
         let mut s = institution_select();
         scope_institutions(&mut s, scope, "i");
         if let Some(q) = f.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
-            s.cond_where(Cond::any().add(Expr::col(("i", "name")).like(like(q))).add(Expr::col(("i", "code")).like(like_prefix(&q.to_ascii_uppercase()))));
+            s.cond_where(
+                Cond::any()
+                    .add(Expr::col(("i", "name")).like(like(q)))
+                    .add(Expr::col(("i", "code")).like(like_prefix(&q.to_ascii_uppercase()))),
+            );
         }
         if let Some(t) = f.town.as_deref().filter(|t| !t.is_empty()) {
             s.and_where(Expr::col(("i", "town_code")).eq(t));
@@ -700,7 +724,10 @@ impl Store {
             InstitutionSort::Name => s.order_by(("i", "name"), order).order_by(("i", "code"), Order::Asc),
             InstitutionSort::Kind => s.order_by(("i", "kind"), order).order_by(("i", "code"), Order::Asc),
             InstitutionSort::Town => s.order_by(("i", "town_code"), order).order_by(("i", "code"), Order::Asc),
-            InstitutionSort::Students => s.order_by(("i", "students"), order).order_by(("i", "code"), Order::Asc),
+            // Institutions without a student count go last in either direction, on both backends.
+            InstitutionSort::Students => {
+                s.order_by_with_nulls(("i", "students"), order, NullOrdering::Last).order_by(("i", "code"), Order::Asc)
+            }
         };
         let (page, size) = (Ord::max(f.page, 1), Ord::clamp(f.page_size, 1, 500));
         s.limit(size).offset((page - 1) * size);
@@ -821,7 +848,11 @@ impl Store {
         let mut s = org_select();
         scope_orgs(&mut s, scope, "o");
         if let Some(q) = q.map(str::trim).filter(|q| !q.is_empty()) {
-            s.cond_where(Cond::any().add(Expr::col(("o", "name")).like(like(q))).add(Expr::col(("o", "code")).like(like_prefix(&q.to_ascii_uppercase()))));
+            s.cond_where(
+                Cond::any()
+                    .add(Expr::col(("o", "name")).like(like(q)))
+                    .add(Expr::col(("o", "code")).like(like_prefix(&q.to_ascii_uppercase()))),
+            );
         }
         s.order_by(("o", "code"), Order::Asc);
         let mut tx = self.read().await?;
@@ -891,10 +922,9 @@ impl Store {
     pub async fn org_subtree(&self, root: i64) -> Result<Vec<i64>> {
         let mut tx = self.read().await?;
         let all = tx
-            .all(
-                Query::select().columns(["id", "parent_id"]).from("party_orgs").and_where(Expr::col("deleted_at").is_null()),
-                |r| Ok((r.int("id")?, r.int_opt("parent_id")?)),
-            )
+            .all(Query::select().columns(["id", "parent_id"]).from("party_orgs").and_where(Expr::col("deleted_at").is_null()), |r| {
+                Ok((r.int("id")?, r.int_opt("parent_id")?))
+            })
             .await?;
         tx.commit().await?;
         let mut out = vec![root];
@@ -912,7 +942,12 @@ impl Store {
         let mut tx = self.read().await?;
         let r = tx
             .all(
-                Query::select().distinct().column("institution_id").from("coverages").and_where(Expr::col("org_id").is_in(orgs.to_vec())).and_where(Expr::col("deleted_at").is_null()),
+                Query::select()
+                    .distinct()
+                    .column("institution_id")
+                    .from("coverages")
+                    .and_where(Expr::col("org_id").is_in(orgs.to_vec()))
+                    .and_where(Expr::col("deleted_at").is_null()),
                 |r| r.int("institution_id"),
             )
             .await?;
@@ -1070,7 +1105,8 @@ impl Store {
         match existing {
             Some((id, version, name, old_phone)) => {
                 if name != p.name || old_phone != phone {
-                    update_record(tx, "persons", id, version, vec![("name", p.name.clone().into()), ("phone", phone.clone().into())]).await?;
+                    update_record(tx, "persons", id, version, vec![("name", p.name.clone().into()), ("phone", phone.clone().into())])
+                        .await?;
                     let mask = |ph: &Option<String>| ph.as_deref().map(hongzhu_core::mask::mask_phone);
                     log_change(
                         tx,
@@ -1099,7 +1135,16 @@ impl Store {
                 )
                 .await?;
                 // History never holds a full ID number or phone (S9, S12).
-                log_change(tx, "persons", id, "create", actor, None, Some(serde_json::json!({"name": p.name, "id_number": p.id_number.masked()}))).await?;
+                log_change(
+                    tx,
+                    "persons",
+                    id,
+                    "create",
+                    actor,
+                    None,
+                    Some(serde_json::json!({"name": p.name, "id_number": p.id_number.masked()})),
+                )
+                .await?;
                 Ok(id)
             }
         }
@@ -1278,7 +1323,11 @@ impl Store {
 
     pub async fn totals(&self, scope: &Scope) -> Result<Totals> {
         let mut inst = Query::select();
-        inst.column(("i", "status")).expr_as(Expr::col(("i", "id")).count(), "n").from_as("institutions", "i").and_where(Expr::col(("i", "deleted_at")).is_null()).group_by_col(("i", "status"));
+        inst.column(("i", "status"))
+            .expr_as(Expr::col(("i", "id")).count(), "n")
+            .from_as("institutions", "i")
+            .and_where(Expr::col(("i", "deleted_at")).is_null())
+            .group_by_col(("i", "status"));
         scope_institutions(&mut inst, scope, "i");
         let mut staff = Query::select();
         staff

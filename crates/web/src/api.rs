@@ -1,19 +1,19 @@
 //! The JSON API under /api/v1: sessions, and list / get / create / update (If-Match) for
 //! regions, institutions, organizations, staff and members. Personal numbers are masked (S12).
+use axum::Json;
 use axum::Router;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use axum::Json;
 use chrono::Utc;
 use hongzhu_core::labels::*;
 use hongzhu_core::registry::*;
 use hongzhu_store::*;
-use std::result::Result;
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
+use std::result::Result;
 
 use crate::AppState;
 use crate::auth::{self, ApiUser, CurrentUser};
@@ -43,7 +43,11 @@ struct Credentials {
     password: String,
 }
 
-async fn login(State(state): State<AppState>, headers: HeaderMap, body: Result<Json<Credentials>, axum::extract::rejection::JsonRejection>) -> ApiResult {
+async fn login(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Result<Json<Credentials>, axum::extract::rejection::JsonRejection>,
+) -> ApiResult {
     let Json(c) = body.map_err(|e| AppError::BadRequest(format!("请求体应为 JSON {{\"username\",\"password\"}}：{e}")))?;
     let user = state.store.user_by_username(c.username.trim()).await?;
     let Some(user) = user.filter(|u| !u.disabled && auth::verify_password(&c.password, &u.password_hash)) else {
@@ -53,7 +57,8 @@ async fn login(State(state): State<AppState>, headers: HeaderMap, body: Result<J
         state.store.delete_session(&auth::token_hash(old)).await?;
     }
     let (token, csrf) = auth::start_session(&state.store, &user).await?;
-    Ok(([(header::SET_COOKIE, auth::session_cookie(&token, state.secure_cookies))], Json(json!({"csrf_token": csrf, "user": user}))).into_response())
+    Ok(([(header::SET_COOKIE, auth::session_cookie(&token, state.secure_cookies))], Json(json!({"csrf_token": csrf, "user": user})))
+        .into_response())
 }
 
 fn csrf(u: &CurrentUser, headers: &HeaderMap) -> Result<(), ApiError> {
@@ -79,7 +84,13 @@ fn input<T: DeserializeOwned>(body: Result<Json<Value>, axum::extract::rejection
             let s = match v {
                 Value::String(s) => s,
                 Value::Null => String::new(),
-                Value::Bool(b) => if b { "1".into() } else { String::new() },
+                Value::Bool(b) => {
+                    if b {
+                        "1".into()
+                    } else {
+                        String::new()
+                    }
+                }
                 other => other.to_string(),
             };
             (k, Value::String(s))
@@ -91,7 +102,11 @@ fn input<T: DeserializeOwned>(body: Result<Json<Value>, axum::extract::rejection
 /// S24: `If-Match` carries the version read; without it an update is refused (428).
 fn if_match(headers: &HeaderMap) -> Result<i64, ApiError> {
     let v = headers.get(header::IF_MATCH).and_then(|v| v.to_str().ok()).ok_or(ApiError(AppError::PreconditionRequired))?;
-    v.trim().trim_start_matches("W/").trim_matches('"').parse().map_err(|_| ApiError(AppError::BadRequest("If-Match 应为读取时的 ETag，例如 \"3\"".into())))
+    v.trim()
+        .trim_start_matches("W/")
+        .trim_matches('"')
+        .parse()
+        .map_err(|_| ApiError(AppError::BadRequest("If-Match 应为读取时的 ETag，例如 \"3\"".into())))
 }
 
 fn with_etag(version: i64, body: Value) -> Response {
@@ -194,7 +209,14 @@ async fn list_institutions(State(state): State<AppState>, ApiUser(u): ApiUser, Q
     let sort = if q.sort.is_empty() {
         InstitutionSort::Code
     } else {
-        InstitutionSort::parse(&q.sort).ok_or_else(|| invalid(vec![FieldError::new("sort", "not_in_list", "sort 可选：code, name, kind, town, students", "sort: code, name, kind, town, students")]))?
+        InstitutionSort::parse(&q.sort).ok_or_else(|| {
+            invalid(vec![FieldError::new(
+                "sort",
+                "not_in_list",
+                "sort 可选：code, name, kind, town, students",
+                "sort: code, name, kind, town, students",
+            )])
+        })?
     };
     let f = InstitutionFilter {
         q: Some(q.q.clone()),
@@ -216,12 +238,22 @@ async fn get_institution(State(state): State<AppState>, ApiUser(u): ApiUser, Pat
     Ok(with_etag(r.meta.version, institution_json(&r)))
 }
 
-async fn create_institution(State(state): State<AppState>, ApiUser(u): ApiUser, headers: HeaderMap, body: Result<Json<Value>, axum::extract::rejection::JsonRejection>) -> ApiResult {
+async fn create_institution(
+    State(state): State<AppState>,
+    ApiUser(u): ApiUser,
+    headers: HeaderMap,
+    body: Result<Json<Value>, axum::extract::rejection::JsonRejection>,
+) -> ApiResult {
     csrf(&u, &headers)?;
     forbid_unless(u.is_admin())?;
     let i = input::<InstitutionInput>(body)?.parse().map_err(invalid)?;
     if !region_allows(&u, i.town.as_str()) {
-        return Err(invalid(vec![FieldError::new("town", "out_of_scope", "该乡镇街道不在您管辖的区划内", "the town is outside your region")]));
+        return Err(invalid(vec![FieldError::new(
+            "town",
+            "out_of_scope",
+            "该乡镇街道不在您管辖的区划内",
+            "the town is outside your region",
+        )]));
     }
     let r = state.store.create_institution(&i, &u.user.username).await?;
     Ok(created(r.meta.version, institution_json(&r)))
@@ -247,7 +279,12 @@ async fn update_institution(
     }
     let i = v.parse().map_err(invalid)?;
     if u.is_admin() && !region_allows(&u, i.town.as_str()) {
-        return Err(invalid(vec![FieldError::new("town", "out_of_scope", "该乡镇街道不在您管辖的区划内", "the town is outside your region")]));
+        return Err(invalid(vec![FieldError::new(
+            "town",
+            "out_of_scope",
+            "该乡镇街道不在您管辖的区划内",
+            "the town is outside your region",
+        )]));
     }
     let r = state.store.update_institution(&code, version, &i, &u.user.username).await?;
     Ok(with_etag(r.meta.version, institution_json(&r)))
@@ -257,7 +294,10 @@ async fn update_institution(
 
 fn org_json(r: &OrgRow) -> Value {
     merge(
-        merge(json!(r.record), json!({"parent_name": r.parent_name, "term_end": r.record.term_end(), "member_count": r.member_count, "full_member_count": r.full_member_count})),
+        merge(
+            json!(r.record),
+            json!({"parent_name": r.parent_name, "term_end": r.record.term_end(), "member_count": r.member_count, "full_member_count": r.full_member_count}),
+        ),
         meta_json(&r.meta),
     )
 }
@@ -265,7 +305,8 @@ fn org_json(r: &OrgRow) -> Value {
 async fn list_orgs(State(state): State<AppState>, ApiUser(u): ApiUser, Query(q): Query<ListQuery>) -> ApiResult {
     let (page, page_size) = bounds(&q);
     let kind: Option<OrgKind> = filter_label("kind", &q.kind)?;
-    let all: Vec<OrgRow> = state.store.orgs(&u.scope, Some(&q.q)).await?.into_iter().filter(|o| kind.is_none_or(|k| o.record.kind == k)).collect();
+    let all: Vec<OrgRow> =
+        state.store.orgs(&u.scope, Some(&q.q)).await?.into_iter().filter(|o| kind.is_none_or(|k| o.record.kind == k)).collect();
     let total = all.len() as i64;
     let items: Vec<OrgRow> = all.into_iter().skip(((page - 1) * page_size) as usize).take(page_size as usize).collect();
     Ok(Json(page_json(&Page { items, total, page, page_size }, org_json)).into_response())
@@ -276,7 +317,12 @@ async fn get_org(State(state): State<AppState>, ApiUser(u): ApiUser, Path(code):
     Ok(with_etag(r.meta.version, org_json(&r)))
 }
 
-async fn create_org(State(state): State<AppState>, ApiUser(u): ApiUser, headers: HeaderMap, body: Result<Json<Value>, axum::extract::rejection::JsonRejection>) -> ApiResult {
+async fn create_org(
+    State(state): State<AppState>,
+    ApiUser(u): ApiUser,
+    headers: HeaderMap,
+    body: Result<Json<Value>, axum::extract::rejection::JsonRejection>,
+) -> ApiResult {
     csrf(&u, &headers)?;
     forbid_unless(u.is_admin())?;
     let o = input::<OrgInput>(body)?.parse().map_err(invalid)?;
@@ -386,12 +432,22 @@ async fn get_staff(State(state): State<AppState>, ApiUser(u): ApiUser, Path(id):
 
 async fn check_institution_scope(state: &AppState, u: &CurrentUser, s: &Staff) -> Result<(), ApiError> {
     if state.store.institution(&u.scope, s.institution.as_str()).await?.is_none() {
-        return Err(invalid(vec![FieldError::new("institution", "out_of_scope", "该学校不存在或不在您的管理范围内", "no such school in your scope")]));
+        return Err(invalid(vec![FieldError::new(
+            "institution",
+            "out_of_scope",
+            "该学校不存在或不在您的管理范围内",
+            "no such school in your scope",
+        )]));
     }
     Ok(())
 }
 
-async fn create_staff(State(state): State<AppState>, ApiUser(u): ApiUser, headers: HeaderMap, body: Result<Json<Value>, axum::extract::rejection::JsonRejection>) -> ApiResult {
+async fn create_staff(
+    State(state): State<AppState>,
+    ApiUser(u): ApiUser,
+    headers: HeaderMap,
+    body: Result<Json<Value>, axum::extract::rejection::JsonRejection>,
+) -> ApiResult {
     csrf(&u, &headers)?;
     forbid_unless(u.can_edit())?;
     let (p, s) = input::<StaffInput>(body)?.parse(Utc::now().date_naive()).map_err(invalid)?;
@@ -417,7 +473,12 @@ async fn update_staff(
     }
     let (p, s) = v.parse(Utc::now().date_naive()).map_err(invalid)?;
     if p.id_number != current.person.id_number {
-        return Err(invalid(vec![FieldError::new("id_number", "id_immutable", "身份证号不能修改；如为另一人，请新增记录", "the ID number cannot change")]));
+        return Err(invalid(vec![FieldError::new(
+            "id_number",
+            "id_immutable",
+            "身份证号不能修改；如为另一人，请新增记录",
+            "the ID number cannot change",
+        )]));
     }
     check_institution_scope(&state, &u, &s).await?;
     let r = state.store.update_staff(id, version, &p, &s, &u.user.username).await?;
@@ -446,12 +507,22 @@ async fn get_member(State(state): State<AppState>, ApiUser(u): ApiUser, Path(id)
 
 async fn check_org_scope(state: &AppState, u: &CurrentUser, m: &Member) -> Result<(), ApiError> {
     if state.store.org(&u.scope, m.org.as_str()).await?.is_none() {
-        return Err(invalid(vec![FieldError::new("org", "out_of_scope", "该党组织不存在或不在您的管理范围内", "no such organization in your scope")]));
+        return Err(invalid(vec![FieldError::new(
+            "org",
+            "out_of_scope",
+            "该党组织不存在或不在您的管理范围内",
+            "no such organization in your scope",
+        )]));
     }
     Ok(())
 }
 
-async fn create_member(State(state): State<AppState>, ApiUser(u): ApiUser, headers: HeaderMap, body: Result<Json<Value>, axum::extract::rejection::JsonRejection>) -> ApiResult {
+async fn create_member(
+    State(state): State<AppState>,
+    ApiUser(u): ApiUser,
+    headers: HeaderMap,
+    body: Result<Json<Value>, axum::extract::rejection::JsonRejection>,
+) -> ApiResult {
     csrf(&u, &headers)?;
     forbid_unless(u.can_edit())?;
     let m = input::<MemberInput>(body)?.parse(Utc::now().date_naive()).map_err(invalid)?;

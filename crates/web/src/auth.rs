@@ -1,7 +1,7 @@
 //! Passwords (argon2id), server-side sessions, the signed-in user and their scope (S1, S3, S6, S16).
+use argon2::Argon2;
 use argon2::password_hash::phc::PasswordHash;
 use argon2::password_hash::{PasswordHasher, PasswordVerifier};
-use argon2::Argon2;
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, header};
@@ -9,9 +9,9 @@ use chrono::{Duration, Utc};
 use hongzhu_store::{Role, Scope, SessionRow, Store, User};
 use sha2::{Digest, Sha256};
 
+use crate::AppState;
 use crate::error::{ApiError, AppError};
 use crate::i18n::{Locale, Tr};
-use crate::AppState;
 
 pub fn hash_password(password: &str) -> String {
     Argon2::default().hash_password(password.as_bytes()).expect("argon2 with default parameters hashes any password").to_string()
@@ -33,7 +33,9 @@ pub fn password_problem(password: &str) -> Option<&'static str> {
         password.chars().any(|c| !c.is_ascii_alphanumeric()),
     ];
     if password.chars().count() < 8 || classes.iter().filter(|c| **c).count() < 3 {
-        Some("密码至少8位，并包含小写字母、大写字母、数字、符号中的至少三类 / at least 8 characters from 3 of: lower case, upper case, digits, symbols")
+        Some(
+            "密码至少8位，并包含小写字母、大写字母、数字、符号中的至少三类 / at least 8 characters from 3 of: lower case, upper case, digits, symbols",
+        )
     } else {
         None
     }

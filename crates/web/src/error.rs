@@ -109,9 +109,18 @@ impl IntoResponse for AppError {
             other => {
                 let status = other.status();
                 let (title, text) = match status {
-                    StatusCode::NOT_FOUND => ("页面不存在 · Page not found", "您访问的页面不存在，或您没有查看它的权限。<br>The page does not exist, or you may not see it."),
-                    StatusCode::FORBIDDEN => ("无权操作 · Not allowed", "您的角色不能进行此操作，或表单已过期，请刷新页面后重试。<br>Your role may not do this, or the form expired: reload and try again."),
-                    _ => ("出错了 · Something went wrong", "服务器处理请求时出错，请稍后重试。<br>The server could not handle the request; try again later."),
+                    StatusCode::NOT_FOUND => (
+                        "页面不存在 · Page not found",
+                        "您访问的页面不存在，或您没有查看它的权限。<br>The page does not exist, or you may not see it.",
+                    ),
+                    StatusCode::FORBIDDEN => (
+                        "无权操作 · Not allowed",
+                        "您的角色不能进行此操作，或表单已过期，请刷新页面后重试。<br>Your role may not do this, or the form expired: reload and try again.",
+                    ),
+                    _ => (
+                        "出错了 · Something went wrong",
+                        "服务器处理请求时出错，请稍后重试。<br>The server could not handle the request; try again later.",
+                    ),
                 };
                 let body = format!(
                     "<!doctype html><html lang=\"zh-CN\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>{title}</title><link rel=\"stylesheet\" href=\"/assets/app.css\"></head><body class=\"plain\"><main class=\"error-page\"><div class=\"error-code\">{}</div><h1>{title}</h1><p>{text}</p><p><a class=\"btn btn-primary\" href=\"/\">返回首页 · Home</a></p></main></body></html>",

@@ -115,12 +115,20 @@ const MESSAGES: &[(&str, &str, &str)] = &[
     ("staff_total", "教职工", "Staff"),
     ("members_total", "党员", "Members"),
     ("of_which_full", "其中正式党员", "of whom full members"),
-    ("empty_institutions", "没有符合条件的学校。请调整查询条件，或点击“新增”登记学校。", "No schools match. Change the search, or click New to add one."),
+    (
+        "empty_institutions",
+        "没有符合条件的学校。请调整查询条件，或点击“新增”登记学校。",
+        "No schools match. Change the search, or click New to add one.",
+    ),
     ("empty_people", "没有符合条件的人员。请调整查询条件。", "Nobody matches. Change the search."),
     ("empty_list", "暂无记录。", "Nothing recorded yet."),
     ("required_mark", "必填", "required"),
     ("form_errors", "表单中有需要修改的内容，请查看各项下方的提示。", "Some fields need changing: see the notes under them."),
-    ("stale", "保存失败：该记录已被他人修改（当前版本 {v}）。请重新打开后再编辑，您的输入已保留在下方。", "Not saved: someone else changed this record (now version {v}). Reopen it to edit; your input is kept below."),
+    (
+        "stale",
+        "保存失败：该记录已被他人修改（当前版本 {v}）。请重新打开后再编辑，您的输入已保留在下方。",
+        "Not saved: someone else changed this record (now version {v}). Reopen it to edit; your input is kept below.",
+    ),
     ("saved", "已保存。", "Saved."),
     ("not_found_title", "页面不存在", "Page not found"),
     ("not_found_text", "您访问的页面不存在，或您没有查看它的权限。", "The page does not exist, or you may not see it."),
@@ -128,7 +136,11 @@ const MESSAGES: &[(&str, &str, &str)] = &[
     ("forbidden_title", "无权操作", "Not allowed"),
     ("forbidden_text", "您的角色不能进行此操作。", "Your role may not do this."),
     ("error_title", "出错了", "Something went wrong"),
-    ("error_text", "服务器处理请求时出错，请稍后重试。如果问题持续，请联系系统管理员。", "The server could not handle the request. Try again later; if it persists, tell the administrator."),
+    (
+        "error_text",
+        "服务器处理请求时出错，请稍后重试。如果问题持续，请联系系统管理员。",
+        "The server could not handle the request. Try again later; if it persists, tell the administrator.",
+    ),
     ("masked_note", "身份证号和手机号已按规定脱敏显示。", "ID and phone numbers are masked."),
     ("me_title", "我的党员信息", "My member record"),
     ("new_institution", "新增学校", "New school"),
@@ -155,6 +167,7 @@ const MESSAGES: &[(&str, &str, &str)] = &[
     ("menu_toggle", "菜单", "Menu"),
     ("role", "角色", "Role"),
     ("sending", "提交中…", "Sending…"),
+    ("view_all", "查看全部", "View all"),
 ];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

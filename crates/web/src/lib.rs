@@ -40,7 +40,8 @@ fn asset(body: &'static str, mime: &'static str, req_headers: &axum::http::Heade
     if req_headers.get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok()) == Some(tag.as_str()) {
         return (StatusCode::NOT_MODIFIED, [(header::ETAG, tag)]).into_response();
     }
-    ([(header::CONTENT_TYPE, mime.to_string()), (header::ETAG, tag), (header::CACHE_CONTROL, "public, max-age=3600".to_string())], body).into_response()
+    ([(header::CONTENT_TYPE, mime.to_string()), (header::ETAG, tag), (header::CACHE_CONTROL, "public, max-age=3600".to_string())], body)
+        .into_response()
 }
 
 /// S17: headers on every response; `no-store` on everything but the static assets.

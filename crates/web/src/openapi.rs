@@ -45,7 +45,8 @@ fn collection_ops(tag: &str, extra: &[(&str, &str)], schema: &str, input: &str) 
 }
 
 fn strings(fields: &[(&str, &str)]) -> Value {
-    let props: serde_json::Map<String, Value> = fields.iter().map(|(k, d)| (k.to_string(), json!({"type": "string", "description": d}))).collect();
+    let props: serde_json::Map<String, Value> =
+        fields.iter().map(|(k, d)| (k.to_string(), json!({"type": "string", "description": d}))).collect();
     json!({"type": "object", "properties": props})
 }
 
@@ -60,18 +61,44 @@ pub fn spec() -> Value {
             "delete": {"tags": ["会话"], "summary": "退出登录；需 X-CSRF-Token", "responses": {"204": {"description": "已退出"}}}
         }),
     );
-    paths.insert("/api/v1/openapi.json".into(), json!({"get": {"tags": ["文档"], "summary": "本文档", "responses": {"200": {"description": "OpenAPI 3.1"}}}}));
+    paths.insert(
+        "/api/v1/openapi.json".into(),
+        json!({"get": {"tags": ["文档"], "summary": "本文档", "responses": {"200": {"description": "OpenAPI 3.1"}}}}),
+    );
     paths.insert("/api/v1/regions".into(), json!({"get": {"tags": ["区划"], "summary": "可见的行政区划", "responses": {"200": {"description": "{items, total, page, page_size}"}}}}));
     paths.insert(
         "/api/v1/institutions".into(),
-        collection_ops("学校", &[("town", "乡镇街道9位代码"), ("kind", "类型代码"), ("ownership", "public/private"), ("status", "planned/operating/closed"), ("sort", "code/name/kind/town/students"), ("desc", "true 为降序")], "Institution", "InstitutionInput"),
+        collection_ops(
+            "学校",
+            &[
+                ("town", "乡镇街道9位代码"),
+                ("kind", "类型代码"),
+                ("ownership", "public/private"),
+                ("status", "planned/operating/closed"),
+                ("sort", "code/name/kind/town/students"),
+                ("desc", "true 为降序"),
+            ],
+            "Institution",
+            "InstitutionInput",
+        ),
     );
     paths.insert("/api/v1/institutions/{code}".into(), item_ops("学校", "code", "机构代码", "Institution", "InstitutionInput"));
     paths.insert("/api/v1/orgs".into(), collection_ops("党组织", &[("kind", "组织类别代码")], "Org", "OrgInput"));
     paths.insert("/api/v1/orgs/{code}".into(), item_ops("党组织", "code", "组织代码", "Org", "OrgInput"));
-    paths.insert("/api/v1/staff".into(), collection_ops("教职工", &[("institution", "机构代码"), ("political_status", "政治面貌代码")], "Staff", "StaffInput"));
+    paths.insert(
+        "/api/v1/staff".into(),
+        collection_ops("教职工", &[("institution", "机构代码"), ("political_status", "政治面貌代码")], "Staff", "StaffInput"),
+    );
     paths.insert("/api/v1/staff/{id}".into(), item_ops("教职工", "id", "编号", "Staff", "StaffInput"));
-    paths.insert("/api/v1/members".into(), collection_ops("党员", &[("org", "组织代码"), ("institution", "工作单位机构代码"), ("category", "full/probationary")], "Member", "MemberInput"));
+    paths.insert(
+        "/api/v1/members".into(),
+        collection_ops(
+            "党员",
+            &[("org", "组织代码"), ("institution", "工作单位机构代码"), ("category", "full/probationary")],
+            "Member",
+            "MemberInput",
+        ),
+    );
     paths.insert("/api/v1/members/{id}".into(), item_ops("党员", "id", "编号", "Member", "MemberInput"));
     json!({
         "openapi": "3.1.0",
@@ -119,7 +146,13 @@ pub async fn docs_page() -> Response {
                     .as_array()
                     .map(|ps| {
                         ps.iter()
-                            .map(|p| (p["name"].as_str().unwrap_or("").to_string(), p["in"].as_str().unwrap_or("").to_string(), p["description"].as_str().unwrap_or("").to_string()))
+                            .map(|p| {
+                                (
+                                    p["name"].as_str().unwrap_or("").to_string(),
+                                    p["in"].as_str().unwrap_or("").to_string(),
+                                    p["description"].as_str().unwrap_or("").to_string(),
+                                )
+                            })
                             .collect()
                     })
                     .unwrap_or_default();
@@ -127,7 +160,13 @@ pub async fn docs_page() -> Response {
                     .as_object()
                     .map(|rs| rs.iter().map(|(k, v)| (k.clone(), v["description"].as_str().unwrap_or("").to_string())).collect())
                     .unwrap_or_default();
-                ops.push(DocOp { method: method.to_uppercase(), path: path.clone(), summary: op["summary"].as_str().unwrap_or("").to_string(), params, responses });
+                ops.push(DocOp {
+                    method: method.to_uppercase(),
+                    path: path.clone(),
+                    summary: op["summary"].as_str().unwrap_or("").to_string(),
+                    params,
+                    responses,
+                });
             }
         }
     }

@@ -10,8 +10,8 @@ use hongzhu_core::labels::*;
 use hongzhu_core::registry::*;
 use hongzhu_core::term::{TermState, term_state};
 use hongzhu_store::*;
-use std::result::Result;
 use serde::Deserialize;
+use std::result::Result;
 
 use crate::AppState;
 use crate::auth::{self, CurrentUser, Lang, PageUser};
@@ -212,7 +212,12 @@ async fn town_options(state: &AppState, u: &CurrentUser, current: &str) -> Resul
         .collect())
 }
 
-async fn institutions(State(state): State<AppState>, Lang(t): Lang, PageUser(u): PageUser, Query(q): Query<InstitutionQuery>) -> PageResult {
+async fn institutions(
+    State(state): State<AppState>,
+    Lang(t): Lang,
+    PageUser(u): PageUser,
+    Query(q): Query<InstitutionQuery>,
+) -> PageResult {
     let (page, page_size) = page_bounds(q.page, q.page_size);
     let sort = InstitutionSort::parse(&q.sort).unwrap_or_default();
     let desc = q.desc == "1";
@@ -230,12 +235,7 @@ async fn institutions(State(state): State<AppState>, Lang(t): Lang, PageUser(u):
     let result = state.store.institutions(&u.scope, &filter).await?;
     let ids: Vec<i64> = result.items.iter().map(|r| r.meta.id).collect();
     let counts = state.store.institution_counts(&ids).await?;
-    let lines = result
-        .items
-        .into_iter()
-        .zip(counts)
-        .map(|(row, (_, staff, members))| InstitutionLine { row, staff, members })
-        .collect();
+    let lines = result.items.into_iter().zip(counts).map(|(row, (_, staff, members))| InstitutionLine { row, staff, members }).collect();
     let filters = [
         ("q", q.q.clone()),
         ("town", q.town.clone()),
@@ -260,8 +260,20 @@ async fn institutions(State(state): State<AppState>, Lang(t): Lang, PageUser(u):
                 key,
                 label: t.t(label),
                 href: p.base.trim_end_matches('&').to_string(),
-                mark: if !active { "↕" } else if desc { "↓" } else { "↑" },
-                aria: if !active { "none" } else if desc { "descending" } else { "ascending" },
+                mark: if !active {
+                    "↕"
+                } else if desc {
+                    "↓"
+                } else {
+                    "↑"
+                },
+                aria: if !active {
+                    "none"
+                } else if desc {
+                    "descending"
+                } else {
+                    "ascending"
+                },
             }
         })
         .collect();
@@ -273,7 +285,10 @@ async fn institutions(State(state): State<AppState>, Lang(t): Lang, PageUser(u):
         pager_filters.push(("desc", "1".into()));
     }
     let pager = Pager::new(result.total, result.page, result.page_size, "/institutions", &pager_filters);
-    let c = chrome(&state, t, &u, "institutions", t.t("menu_institutions")).await.crumb(t.t("menu_org_admin"), "/orgs").crumb(t.t("menu_institutions"), "/institutions");
+    let c = chrome(&state, t, &u, "institutions", t.t("menu_institutions"))
+        .await
+        .crumb(t.t("menu_org_admin"), "/orgs")
+        .crumb(t.t("menu_institutions"), "/institutions");
     render(InstitutionsPage {
         towns: town_options(&state, &u, &q.town).await?,
         kinds: label_options::<InstitutionKind>(t, &q.kind),
@@ -307,10 +322,19 @@ async fn institution_detail(State(state): State<AppState>, Lang(t): Lang, PageUs
     let i = state.store.institution(&u.scope, &code).await?.ok_or(AppError::NotFound)?;
     let leaders = state
         .store
-        .staff(&Scope::All, &PeopleFilter { institution: Some(code.clone()), leadership_only: true, page: 1, page_size: 50, ..Default::default() })
+        .staff(
+            &Scope::All,
+            &PeopleFilter { institution: Some(code.clone()), leadership_only: true, page: 1, page_size: 50, ..Default::default() },
+        )
         .await?;
-    let staff = state.store.staff(&Scope::All, &PeopleFilter { institution: Some(code.clone()), page: 1, page_size: 1, ..Default::default() }).await?;
-    let members = state.store.members(&Scope::All, &PeopleFilter { institution: Some(code.clone()), page: 1, page_size: 100, ..Default::default() }).await?;
+    let staff = state
+        .store
+        .staff(&Scope::All, &PeopleFilter { institution: Some(code.clone()), page: 1, page_size: 1, ..Default::default() })
+        .await?;
+    let members = state
+        .store
+        .members(&Scope::All, &PeopleFilter { institution: Some(code.clone()), page: 1, page_size: 20, ..Default::default() })
+        .await?;
     let coverages = state.store.coverages_of_institution(i.meta.id).await?;
     let children = state.store.child_institutions(i.meta.id).await?;
     let instructors = state.store.instructors_of_institution(i.meta.id).await?;
@@ -352,13 +376,23 @@ impl FormPage {
 }
 
 async fn institution_fields(state: &AppState, t: Tr, u: &CurrentUser, v: &InstitutionInput, editing: bool) -> Result<Vec<Field>, AppError> {
-    let code = if editing { Field::new("code", t.t("code"), FieldKind::Readonly, &v.code) } else { Field::new("code", t.t("code"), FieldKind::Text, &v.code) };
+    let code = if editing {
+        Field::new("code", t.t("code"), FieldKind::Readonly, &v.code)
+    } else {
+        Field::new("code", t.t("code"), FieldKind::Text, &v.code)
+    };
     Ok(vec![
         code.required().hint("10位学校标识码，或县内自编代码（4–32位数字、大写字母、-）"),
         Field::new("name", t.t("name"), FieldKind::Text, &v.name).required(),
         Field::new("kind", t.t("kind"), FieldKind::Select(label_options::<InstitutionKind>(t, &v.kind)), "").required(),
         Field::new("ownership", t.t("ownership"), FieldKind::Select(label_options::<Ownership>(t, &v.ownership)), "").required(),
-        Field::new("status", t.t("status"), FieldKind::Select(label_options::<InstitutionStatus>(t, if v.status.is_empty() { "operating" } else { &v.status })), "").required(),
+        Field::new(
+            "status",
+            t.t("status"),
+            FieldKind::Select(label_options::<InstitutionStatus>(t, if v.status.is_empty() { "operating" } else { &v.status })),
+            "",
+        )
+        .required(),
         Field::new("town", t.t("town"), FieldKind::Select(town_options(state, u, &v.town).await?), "").required(),
         Field::new("parent", t.t("parent_school"), FieldKind::Text, &v.parent).hint("教学点填写其中心小学的机构代码"),
         Field::new("longitude", t.t("longitude"), FieldKind::Text, &v.longitude).hint("十进制度数，如 116.31"),
@@ -400,10 +434,13 @@ async fn institution_form(
     let mut fields = institution_fields(state, t, u, v, editing.is_some()).await?;
     let problems = attach_errors(&mut fields, errors, t);
     let (title, action, cancel, version) = match &editing {
-        Some((code, version)) => (t.t("edit_institution"), format!("/institutions/{code}/edit"), format!("/institutions/{code}"), Some(*version)),
+        Some((code, version)) => {
+            (t.t("edit_institution"), format!("/institutions/{code}/edit"), format!("/institutions/{code}"), Some(*version))
+        }
         None => (t.t("new_institution"), "/institutions/new".to_string(), "/institutions".to_string(), None),
     };
-    let mut c = chrome(state, t, u, "institutions", title).await.crumb(t.t("menu_institutions"), "/institutions").crumb(title, action.clone());
+    let mut c =
+        chrome(state, t, u, "institutions", title).await.crumb(t.t("menu_institutions"), "/institutions").crumb(title, action.clone());
     c.flash = flash;
     let mut res = render(FormPage { c, action, cancel, version, fields, problems })?;
     if !errors.is_empty() {
@@ -421,7 +458,12 @@ async fn institution_new(State(state): State<AppState>, Lang(t): Lang, PageUser(
 
 fn store_field_error(e: AppError) -> Result<Vec<FieldError>, AppError> {
     match e {
-        AppError::Conflict(f) => Ok(vec![FieldError::new(f, "duplicate", format!("{}已存在，不能重复登记", crate::error::field_zh(f)), format!("{f} already exists"))]),
+        AppError::Conflict(f) => Ok(vec![FieldError::new(
+            f,
+            "duplicate",
+            format!("{}已存在，不能重复登记", crate::error::field_zh(f)),
+            format!("{f} already exists"),
+        )]),
         AppError::UnknownReference(f, v) => Ok(vec![FieldError::new(
             f,
             "unknown_reference",
@@ -432,7 +474,12 @@ fn store_field_error(e: AppError) -> Result<Vec<FieldError>, AppError> {
     }
 }
 
-async fn institution_create(State(state): State<AppState>, Lang(t): Lang, PageUser(u): PageUser, Form(f): Form<Versioned<InstitutionInput>>) -> PageResult {
+async fn institution_create(
+    State(state): State<AppState>,
+    Lang(t): Lang,
+    PageUser(u): PageUser,
+    Form(f): Form<Versioned<InstitutionInput>>,
+) -> PageResult {
     auth::check_csrf(&u, Some(&f.csrf))?;
     if !u.is_admin() {
         return Err(AppError::Forbidden);
@@ -532,7 +579,8 @@ async fn orgs(State(state): State<AppState>, Lang(t): Lang, PageUser(u): PageUse
     // Depth-first order under each root (an org whose parent is not in view is a root).
     let ids: std::collections::HashSet<i64> = rows.iter().map(|r| r.meta.id).collect();
     let mut lines = Vec::with_capacity(rows.len());
-    let mut stack: Vec<(i64, usize)> = rows.iter().filter(|r| r.parent_id.is_none_or(|p| !ids.contains(&p))).rev().map(|r| (r.meta.id, 0)).collect();
+    let mut stack: Vec<(i64, usize)> =
+        rows.iter().filter(|r| r.parent_id.is_none_or(|p| !ids.contains(&p))).rev().map(|r| (r.meta.id, 0)).collect();
     while let Some((id, depth)) = stack.pop() {
         let Some(row) = rows.iter().find(|r| r.meta.id == id) else { continue };
         for child in rows.iter().filter(|r| r.parent_id == Some(id)).rev() {
@@ -561,14 +609,25 @@ async fn org_detail(State(state): State<AppState>, Lang(t): Lang, PageUser(u): P
     let o = state.store.org(&u.scope, &code).await?.ok_or(AppError::NotFound)?;
     let children: Vec<OrgRow> = state.store.orgs(&u.scope, None).await?.into_iter().filter(|r| r.parent_id == Some(o.meta.id)).collect();
     let coverages = state.store.coverages_of_org(o.meta.id).await?;
-    let members = state.store.members(&Scope::All, &PeopleFilter { org: Some(code.clone()), page: 1, page_size: 200, ..Default::default() }).await?.items;
+    let members = state
+        .store
+        .members(&Scope::All, &PeopleFilter { org: Some(code.clone()), page: 1, page_size: 200, ..Default::default() })
+        .await?
+        .items;
     let history = state.store.history("party_orgs", o.meta.id).await?;
-    let c = chrome(&state, t, &u, "orgs", o.record.name.clone()).await.crumb(t.t("menu_orgs"), "/orgs").crumb(o.record.name.clone(), format!("/orgs/{code}"));
+    let c = chrome(&state, t, &u, "orgs", o.record.name.clone())
+        .await
+        .crumb(t.t("menu_orgs"), "/orgs")
+        .crumb(o.record.name.clone(), format!("/orgs/{code}"));
     render(OrgPage { c, term_end: o.record.term_end(), term: term_class(&o.record), o, children, coverages, members, history })
 }
 
 fn org_fields(t: Tr, v: &OrgInput, editing: bool) -> Vec<Field> {
-    let code = if editing { Field::new("code", t.t("org_code"), FieldKind::Readonly, &v.code) } else { Field::new("code", t.t("org_code"), FieldKind::Text, &v.code) };
+    let code = if editing {
+        Field::new("code", t.t("org_code"), FieldKind::Readonly, &v.code)
+    } else {
+        Field::new("code", t.t("org_code"), FieldKind::Text, &v.code)
+    };
     vec![
         code.required().hint("2–32位数字、大写字母、-，如 JX-103-ZXXX"),
         Field::new("name", t.t("org_name"), FieldKind::Text, &v.name).required(),
@@ -577,12 +636,27 @@ fn org_fields(t: Tr, v: &OrgInput, editing: bool) -> Vec<Field> {
         Field::new("region", t.t("region"), FieldKind::Text, &v.region).required().hint("所属县的6位区划代码"),
         Field::new("founded_on", t.t("founded_on"), FieldKind::Date, &v.founded_on),
         Field::new("term_start", t.t("term_start"), FieldKind::Date, &v.term_start),
-        Field::new("term_years", t.t("term_years"), FieldKind::Number, &v.term_years).hint("留空按类别默认：党支部、党总支3年，党委5年（R1.6）"),
-        Field::new("status", t.t("status"), FieldKind::Select(label_options::<OrgStatus>(t, if v.status.is_empty() { "active" } else { &v.status })), "").required(),
+        Field::new("term_years", t.t("term_years"), FieldKind::Number, &v.term_years)
+            .hint("留空按类别默认：党支部、党总支3年，党委5年（R1.6）"),
+        Field::new(
+            "status",
+            t.t("status"),
+            FieldKind::Select(label_options::<OrgStatus>(t, if v.status.is_empty() { "active" } else { &v.status })),
+            "",
+        )
+        .required(),
     ]
 }
 
-async fn org_form(state: &AppState, t: Tr, u: &CurrentUser, v: &OrgInput, errors: &[FieldError], flash: Option<String>, editing: Option<(String, i64)>) -> PageResult {
+async fn org_form(
+    state: &AppState,
+    t: Tr,
+    u: &CurrentUser,
+    v: &OrgInput,
+    errors: &[FieldError],
+    flash: Option<String>,
+    editing: Option<(String, i64)>,
+) -> PageResult {
     let mut fields = org_fields(t, v, editing.is_some());
     let problems = attach_errors(&mut fields, errors, t);
     let (title, action, cancel, version) = match &editing {
@@ -636,7 +710,13 @@ async fn org_edit(State(state): State<AppState>, Lang(t): Lang, PageUser(u): Pag
     org_form(&state, t, &u, &OrgInput::from_record(&o.record), &[], None, Some((code, o.meta.version))).await
 }
 
-async fn org_update(State(state): State<AppState>, Lang(t): Lang, PageUser(u): PageUser, Path(code): Path<String>, Form(mut f): Form<Versioned<OrgInput>>) -> PageResult {
+async fn org_update(
+    State(state): State<AppState>,
+    Lang(t): Lang,
+    PageUser(u): PageUser,
+    Path(code): Path<String>,
+    Form(mut f): Form<Versioned<OrgInput>>,
+) -> PageResult {
     auth::check_csrf(&u, Some(&f.csrf))?;
     if !u.can_edit() {
         return Err(AppError::Forbidden);
@@ -650,7 +730,8 @@ async fn org_update(State(state): State<AppState>, Lang(t): Lang, PageUser(u): P
     }
     let version = f.version.unwrap_or(current.meta.version);
     let editing = Some((code.clone(), version));
-    match f.input.parse().and_then(|o| org_region_check(&u, o).or_else(|e| if u.is_admin() { Err(e) } else { Ok(current.record.clone()) })) {
+    match f.input.parse().and_then(|o| org_region_check(&u, o).or_else(|e| if u.is_admin() { Err(e) } else { Ok(current.record.clone()) }))
+    {
         Err(errors) => org_form(&state, t, &u, &f.input, &errors, None, editing).await,
         Ok(o) => match state.store.update_org(&code, version, &o, &u.user.username).await {
             Ok(_) => Ok(Redirect::to(&format!("/orgs/{code}")).into_response()),
@@ -700,8 +781,15 @@ async fn staff_list(State(state): State<AppState>, Lang(t): Lang, PageUser(u): P
     let result = state.store.staff(&u.scope, &f).await?;
     // The search box may hold an ID number: never put it in a link (S17).
     let qv = if hongzhu_core::IdNumber::parse(&q.q).is_ok() { String::new() } else { q.q.clone() };
-    let pager = Pager::new(result.total, result.page, result.page_size, "/staff", &[("q", qv), ("institution", q.institution.clone()), ("political_status", q.political_status.clone())]);
-    let c = chrome(&state, t, &u, "staff", t.t("menu_staff")).await.crumb(t.t("menu_org_admin"), "/orgs").crumb(t.t("menu_staff"), "/staff");
+    let pager = Pager::new(
+        result.total,
+        result.page,
+        result.page_size,
+        "/staff",
+        &[("q", qv), ("institution", q.institution.clone()), ("political_status", q.political_status.clone())],
+    );
+    let c =
+        chrome(&state, t, &u, "staff", t.t("menu_staff")).await.crumb(t.t("menu_org_admin"), "/orgs").crumb(t.t("menu_staff"), "/staff");
     render(StaffListPage { c, statuses: label_options::<PoliticalStatus>(t, &q.political_status), q, rows: result.items, pager })
 }
 
@@ -735,7 +823,10 @@ async fn member_list(State(state): State<AppState>, Lang(t): Lang, PageUser(u): 
         "/members",
         &[("q", qv), ("org", q.org.clone()), ("institution", q.institution.clone()), ("category", q.category.clone())],
     );
-    let c = chrome(&state, t, &u, "members", t.t("menu_members")).await.crumb(t.t("menu_org_admin"), "/orgs").crumb(t.t("menu_members"), "/members");
+    let c = chrome(&state, t, &u, "members", t.t("menu_members"))
+        .await
+        .crumb(t.t("menu_org_admin"), "/orgs")
+        .crumb(t.t("menu_members"), "/members");
     render(MemberListPage { c, categories: label_options::<MemberCategory>(t, &q.category), q, rows: result.items, pager })
 }
 
@@ -754,26 +845,46 @@ async fn staff_detail(State(state): State<AppState>, Lang(t): Lang, PageUser(u):
     let s = state.store.staff_one(&u.scope, id).await?.ok_or(AppError::NotFound)?;
     let member = state
         .store
-        .members(&Scope::All, &PeopleFilter { q: Some(s.person.id_number.as_str().to_string()), page: 1, page_size: 1, ..Default::default() })
+        .members(
+            &Scope::All,
+            &PeopleFilter { q: Some(s.person.id_number.as_str().to_string()), page: 1, page_size: 1, ..Default::default() },
+        )
         .await?
         .items
         .into_iter()
         .next();
     let history = state.store.history("staff", id).await?;
-    let c = chrome(&state, t, &u, "staff", s.person.name.clone()).await.crumb(t.t("menu_staff"), "/staff").crumb(s.person.name.clone(), format!("/staff/{id}"));
+    let c = chrome(&state, t, &u, "staff", s.person.name.clone())
+        .await
+        .crumb(t.t("menu_staff"), "/staff")
+        .crumb(s.person.name.clone(), format!("/staff/{id}"));
     render(PersonPage { c, p: s.person.clone(), staff: vec![s], member, edit_href: format!("/staff/{id}/edit"), history })
 }
 
 async fn member_detail(State(state): State<AppState>, Lang(t): Lang, PageUser(u): PageUser, Path(id): Path<i64>) -> PageResult {
     let m = state.store.member(&u.scope, id).await?.ok_or(AppError::NotFound)?;
-    let staff = state.store.staff(&Scope::All, &PeopleFilter { q: Some(m.person.id_number.as_str().to_string()), page: 1, page_size: 10, ..Default::default() }).await?.items;
+    let staff = state
+        .store
+        .staff(
+            &Scope::All,
+            &PeopleFilter { q: Some(m.person.id_number.as_str().to_string()), page: 1, page_size: 10, ..Default::default() },
+        )
+        .await?
+        .items;
     let history = state.store.history("members", id).await?;
-    let c = chrome(&state, t, &u, "members", m.person.name.clone()).await.crumb(t.t("menu_members"), "/members").crumb(m.person.name.clone(), format!("/members/{id}"));
+    let c = chrome(&state, t, &u, "members", m.person.name.clone())
+        .await
+        .crumb(t.t("menu_members"), "/members")
+        .crumb(m.person.name.clone(), format!("/members/{id}"));
     render(PersonPage { c, p: m.person.clone(), staff, edit_href: format!("/members/{id}/edit"), member: Some(m), history })
 }
 
 fn staff_fields(t: Tr, v: &StaffInput, editing: bool) -> Vec<Field> {
-    let id = if editing { Field::new("id_number", t.t("id_number"), FieldKind::Readonly, &hongzhu_core::mask::mask_id(&v.id_number)) } else { Field::new("id_number", t.t("id_number"), FieldKind::Text, &v.id_number) };
+    let id = if editing {
+        Field::new("id_number", t.t("id_number"), FieldKind::Readonly, &hongzhu_core::mask::mask_id(&v.id_number))
+    } else {
+        Field::new("id_number", t.t("id_number"), FieldKind::Text, &v.id_number)
+    };
     vec![
         id.required().hint("18位（旧式15位自动升位），末位X大小写均可"),
         Field::new("name", t.t("person_name"), FieldKind::Text, &v.name).required(),
@@ -782,9 +893,27 @@ fn staff_fields(t: Tr, v: &StaffInput, editing: bool) -> Vec<Field> {
             .hint(if editing { "留空表示不修改；填写新的11位手机号以更换" } else { "11位手机号，以1开头" }),
         Field::new("institution", t.t("institution"), FieldKind::Text, &v.institution).required().hint("学校的机构代码"),
         Field::new("post", t.t("post"), FieldKind::Select(label_options::<Post>(t, &v.post)), ""),
-        Field::new("leadership_role", t.t("leadership_role"), FieldKind::Select(label_options::<LeadershipRole>(t, &v.leadership_role)), "").hint("填写即属于领导班子"),
-        Field::new("political_status", t.t("political_status"), FieldKind::Select(label_options::<PoliticalStatus>(t, &v.political_status)), "").required(),
-        Field::new("development_stage", t.t("development_stage"), FieldKind::Select(label_options::<DevelopmentStage>(t, &v.development_stage)), "").hint("仅非党员填写"),
+        Field::new(
+            "leadership_role",
+            t.t("leadership_role"),
+            FieldKind::Select(label_options::<LeadershipRole>(t, &v.leadership_role)),
+            "",
+        )
+        .hint("填写即属于领导班子"),
+        Field::new(
+            "political_status",
+            t.t("political_status"),
+            FieldKind::Select(label_options::<PoliticalStatus>(t, &v.political_status)),
+            "",
+        )
+        .required(),
+        Field::new(
+            "development_stage",
+            t.t("development_stage"),
+            FieldKind::Select(label_options::<DevelopmentStage>(t, &v.development_stage)),
+            "",
+        )
+        .hint("仅非党员填写"),
         Field::new("backbone", t.t("backbone"), FieldKind::Checkbox, &v.backbone),
         Field::new("head_teacher", t.t("head_teacher"), FieldKind::Checkbox, &v.head_teacher),
         Field::new("mental_health", t.t("mental_health"), FieldKind::Checkbox, &v.mental_health),
@@ -811,7 +940,15 @@ fn staff_input(s: &StaffRow) -> StaffInput {
     }
 }
 
-async fn staff_form(state: &AppState, t: Tr, u: &CurrentUser, v: &StaffInput, errors: &[FieldError], flash: Option<String>, editing: Option<(i64, i64)>) -> PageResult {
+async fn staff_form(
+    state: &AppState,
+    t: Tr,
+    u: &CurrentUser,
+    v: &StaffInput,
+    errors: &[FieldError],
+    flash: Option<String>,
+    editing: Option<(i64, i64)>,
+) -> PageResult {
     let mut fields = staff_fields(t, v, editing.is_some());
     let problems = attach_errors(&mut fields, errors, t);
     let (title, action, cancel, version) = match &editing {
@@ -843,7 +980,12 @@ fn out_of_scope_institution() -> Vec<FieldError> {
     vec![FieldError::new("institution", "out_of_scope", "该学校不存在或不在您的管理范围内", "no such school in your scope")]
 }
 
-async fn staff_create(State(state): State<AppState>, Lang(t): Lang, PageUser(u): PageUser, Form(f): Form<Versioned<StaffInput>>) -> PageResult {
+async fn staff_create(
+    State(state): State<AppState>,
+    Lang(t): Lang,
+    PageUser(u): PageUser,
+    Form(f): Form<Versioned<StaffInput>>,
+) -> PageResult {
     auth::check_csrf(&u, Some(&f.csrf))?;
     if !u.can_edit() {
         return Err(AppError::Forbidden);
@@ -870,7 +1012,13 @@ async fn staff_edit(State(state): State<AppState>, Lang(t): Lang, PageUser(u): P
     staff_form(&state, t, &u, &staff_input(&s), &[], None, Some((id, s.meta.version))).await
 }
 
-async fn staff_update(State(state): State<AppState>, Lang(t): Lang, PageUser(u): PageUser, Path(id): Path<i64>, Form(mut f): Form<Versioned<StaffInput>>) -> PageResult {
+async fn staff_update(
+    State(state): State<AppState>,
+    Lang(t): Lang,
+    PageUser(u): PageUser,
+    Path(id): Path<i64>,
+    Form(mut f): Form<Versioned<StaffInput>>,
+) -> PageResult {
     auth::check_csrf(&u, Some(&f.csrf))?;
     if !u.can_edit() {
         return Err(AppError::Forbidden);
@@ -925,11 +1073,24 @@ fn member_input(m: &MemberRow) -> MemberInput {
     }
 }
 
-async fn member_form(state: &AppState, t: Tr, u: &CurrentUser, v: &MemberInput, errors: &[FieldError], flash: Option<String>, id: i64, version: i64) -> PageResult {
+#[allow(clippy::too_many_arguments)]
+async fn member_form(
+    state: &AppState,
+    t: Tr,
+    u: &CurrentUser,
+    v: &MemberInput,
+    errors: &[FieldError],
+    flash: Option<String>,
+    id: i64,
+    version: i64,
+) -> PageResult {
     let mut fields = member_fields(t, v);
     let problems = attach_errors(&mut fields, errors, t);
     let action = format!("/members/{id}/edit");
-    let mut c = chrome(state, t, u, "members", t.t("edit_member")).await.crumb(t.t("menu_members"), "/members").crumb(t.t("edit_member"), action.clone());
+    let mut c = chrome(state, t, u, "members", t.t("edit_member"))
+        .await
+        .crumb(t.t("menu_members"), "/members")
+        .crumb(t.t("edit_member"), action.clone());
     c.flash = flash;
     let mut res = render(FormPage { c, action, cancel: format!("/members/{id}"), version: Some(version), fields, problems })?;
     if !errors.is_empty() {
@@ -946,7 +1107,13 @@ async fn member_edit(State(state): State<AppState>, Lang(t): Lang, PageUser(u): 
     member_form(&state, t, &u, &member_input(&m), &[], None, id, m.meta.version).await
 }
 
-async fn member_update(State(state): State<AppState>, Lang(t): Lang, PageUser(u): PageUser, Path(id): Path<i64>, Form(mut f): Form<Versioned<MemberInput>>) -> PageResult {
+async fn member_update(
+    State(state): State<AppState>,
+    Lang(t): Lang,
+    PageUser(u): PageUser,
+    Path(id): Path<i64>,
+    Form(mut f): Form<Versioned<MemberInput>>,
+) -> PageResult {
     auth::check_csrf(&u, Some(&f.csrf))?;
     if !u.can_edit() {
         return Err(AppError::Forbidden);
@@ -990,7 +1157,8 @@ async fn phone_me(State(state): State<AppState>, Lang(t): Lang, PageUser(u): Pag
     let (member, staff) = match u.user.person_id {
         Some(pid) => {
             let scope = Scope::Person(pid);
-            let m = state.store.members(&scope, &PeopleFilter { page: 1, page_size: 1, ..Default::default() }).await?.items.into_iter().next();
+            let m =
+                state.store.members(&scope, &PeopleFilter { page: 1, page_size: 1, ..Default::default() }).await?.items.into_iter().next();
             let s = state.store.staff(&scope, &PeopleFilter { page: 1, page_size: 10, ..Default::default() }).await?.items;
             (m, s)
         }

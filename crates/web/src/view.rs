@@ -137,7 +137,11 @@ pub struct Opt {
 pub fn label_options<T: Labeled>(t: Tr, current: &str) -> Vec<Opt> {
     T::ALL
         .iter()
-        .map(|v| Opt { value: v.code().to_string(), label: v.label(t.lang()).to_string(), selected: v.code() == current || v.zh() == current })
+        .map(|v| Opt {
+            value: v.code().to_string(),
+            label: v.label(t.lang()).to_string(),
+            selected: v.code() == current || v.zh() == current,
+        })
         .collect()
 }
 

@@ -1,0 +1,151 @@
+//! `hongzhu bench …`: figures, printed, never asserted. Each bench uses the built binary and the
+//! real server over loopback.
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, bail};
+use clap::Subcommand;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+#[derive(Subcommand)]
+pub enum BenchCommand {
+    /// 演示县启动时间、学校列表页响应时间和内存 / demo start-up, institutions-page latency and memory
+    Web {
+        /// 请求次数 / number of requests to the institutions page
+        #[arg(long, default_value_t = 300)]
+        requests: usize,
+    },
+}
+
+pub async fn run(cmd: BenchCommand, _database: &str) -> Result<()> {
+    match cmd {
+        BenchCommand::Web { requests } => web(requests).await,
+    }
+}
+
+/// One HTTP/1.1 exchange on a fresh connection: (status, headers, body).
+async fn http(addr: &str, method: &str, path: &str, cookie: Option<&str>, body: Option<&str>) -> Result<(u16, String, String)> {
+    let mut s = tokio::net::TcpStream::connect(addr).await?;
+    let mut req = format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n");
+    if let Some(c) = cookie {
+        req.push_str(&format!("Cookie: {c}\r\n"));
+    }
+    if let Some(b) = body {
+        req.push_str(&format!("Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n", b.len()));
+    }
+    req.push_str("\r\n");
+    if let Some(b) = body {
+        req.push_str(b);
+    }
+    s.write_all(req.as_bytes()).await?;
+    let mut buf = Vec::new();
+    s.read_to_end(&mut buf).await?;
+    let text = String::from_utf8_lossy(&buf).to_string();
+    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+    let status = head.split(' ').nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
+    Ok((status, head.to_string(), body.to_string()))
+}
+
+fn rss_kib(pid: u32) -> (u64, u64) {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    let field = |name: &str| {
+        status.lines().find(|l| l.starts_with(name)).and_then(|l| l.split_whitespace().nth(1)).and_then(|v| v.parse().ok()).unwrap_or(0)
+    };
+    (field("VmRSS:"), field("VmHWM:"))
+}
+
+fn percentile(sorted: &[f64], p: f64) -> f64 {
+    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[i.min(sorted.len() - 1)]
+}
+
+async fn web(requests: usize) -> Result<()> {
+    let dir = std::env::temp_dir().join(format!("hongzhu-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&dir)?;
+    let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
+    let addr = format!("127.0.0.1:{port}");
+    let exe = std::env::current_exe()?;
+    let started = Instant::now();
+    let mut child = Command::new(exe)
+        .args(["demo", "--data"])
+        .arg(&dir)
+        .args(["--listen", &addr])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .context("cannot start hongzhu demo")?;
+    let pid = child.id();
+    let stdout = child.stdout.take().context("stdout")?;
+    // The demo prints its accounts when it listens.
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    let mut password = None;
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let mut ready_after = None;
+    while Instant::now() < deadline {
+        while let Ok(line) = rx.try_recv() {
+            let parts: Vec<&str> = line.split_whitespace().collect();
+            if parts.first() == Some(&"county") {
+                password = parts.get(1).map(|s| s.to_string());
+            }
+        }
+        if ready_after.is_none() && matches!(http(&addr, "GET", "/healthz", None, None).await, Ok((200, _, _))) {
+            ready_after = Some(started.elapsed());
+        }
+        if ready_after.is_some() && password.is_some() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let result = async {
+        let ready = ready_after.context("the demo did not start within 60 s")?;
+        let password = password.context("the demo printed no county password")?;
+        let (status, head, _) = http(&addr, "POST", "/login", None, Some(&format!("username=county&password={password}"))).await?;
+        if status != 303 {
+            bail!("login answered {status}");
+        }
+        let cookie = head
+            .lines()
+            .find_map(|l| l.strip_prefix("set-cookie: ").or_else(|| l.strip_prefix("Set-Cookie: ")))
+            .and_then(|c| c.split(';').next())
+            .context("no session cookie")?
+            .to_string();
+        let paths = ["/institutions", "/institutions?page=5", "/institutions?q=%E4%B8%AD%E5%BF%83&sort=name", "/institutions?kind=primary&page_size=50"];
+        // Warm up.
+        for p in paths {
+            http(&addr, "GET", p, Some(&cookie), None).await?;
+        }
+        let mut times = Vec::with_capacity(requests);
+        for i in 0..requests {
+            let p = paths[i % paths.len()];
+            let t = Instant::now();
+            let (status, _, body) = http(&addr, "GET", p, Some(&cookie), None).await?;
+            times.push(t.elapsed().as_secs_f64() * 1000.0);
+            if status != 200 || !body.contains("<table") {
+                bail!("{p} answered {status}");
+            }
+        }
+        times.sort_by(|a, b| a.total_cmp(b));
+        let (rss, hwm) = rss_kib(pid);
+        println!("hongzhu bench web");
+        println!("  demo start to listening (built binary, demo database included): {:.2} s   (target < 5 s)", ready.as_secs_f64());
+        println!(
+            "  institutions list page, {requests} requests over loopback: median {:.2} ms, p95 {:.2} ms, max {:.2} ms   (target median < 5 ms)",
+            percentile(&times, 0.5),
+            percentile(&times, 0.95),
+            times[times.len() - 1]
+        );
+        println!("  server resident memory after the run: {:.1} MB (peak {:.1} MB)   (target < 100 MB)", rss as f64 / 1024.0, hwm as f64 / 1024.0);
+        Ok(())
+    }
+    .await;
+    let _ = child.kill();
+    let _ = child.wait();
+    let _ = std::fs::remove_dir_all(&dir);
+    result
+}

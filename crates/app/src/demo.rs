@@ -1,0 +1,161 @@
+//! The demo county and synthetic regions.
+use std::io::Write;
+use std::net::SocketAddr;
+use std::path::Path;
+use std::time::Instant;
+
+use anyhow::{Context, Result};
+use chrono::Utc;
+use hongzhu_core::labels::PartyPost;
+use hongzhu_core::synth;
+use hongzhu_store::{NewUser, PeopleFilter, Role, Scope, Store};
+
+/// A demo account and its generated password.
+pub struct Account {
+    pub username: String,
+    pub password: String,
+    pub role: Role,
+    pub display_name: String,
+}
+
+/// Make a fresh demo database at `path` (any file there is replaced) and its accounts.
+pub async fn make_demo(db_file: &Path, seed: u64) -> Result<(Store, Vec<Account>)> {
+    for suffix in ["", "-wal", "-shm"] {
+        let f = format!("{}{suffix}", db_file.display());
+        if Path::new(&f).exists() {
+            std::fs::remove_file(&f).with_context(|| format!("无法删除旧的演示数据库 / cannot remove {f}"))?;
+        }
+    }
+    let url = format!("sqlite://{}", db_file.display());
+    let store = Store::open(&url).await.with_context(|| format!("cannot open {url}"))?;
+    let data = synth::demo_county(seed, Utc::now().date_naive());
+    store.load_dataset(&data, "demo", &mut |_: &str, _: u64, _: u64| {}).await?;
+    let accounts = demo_accounts(&store).await?;
+    Ok((store, accounts))
+}
+
+/// Three accounts, one per role, with fresh random passwords (SECURITY S1: nothing shipped).
+async fn demo_accounts(store: &Store) -> Result<Vec<Account>> {
+    let mut out = Vec::new();
+    let admin_pw = hongzhu_web::auth::generate_password();
+    store
+        .create_user(
+            &NewUser {
+                username: "county".into(),
+                password_hash: hongzhu_web::auth::hash_password(&admin_pw),
+                display_name: "县教育工委组织办".into(),
+                role: Role::CountyAdmin,
+                region_code: Some("370828".into()),
+                org_id: None,
+                person_id: None,
+            },
+            "demo",
+        )
+        .await?;
+    out.push(Account {
+        username: "county".into(), password: admin_pw, role: Role::CountyAdmin, display_name: "县教育工委组织办".into()
+    });
+
+    // The secretary of 金乡县第一中学's Party committee.
+    let org_id = store.org_id("JX-YZ-DW").await?.context("demo organization JX-YZ-DW")?;
+    let members =
+        store.members(&Scope::All, &PeopleFilter { org: Some("JX-YZ-DW".into()), page: 1, page_size: 50, ..Default::default() }).await?;
+    let secretary = members.items.iter().find(|m| m.party_post == Some(PartyPost::Secretary)).context("demo secretary")?;
+    let pw = hongzhu_web::auth::generate_password();
+    store
+        .create_user(
+            &NewUser {
+                username: "yizhong".into(),
+                password_hash: hongzhu_web::auth::hash_password(&pw),
+                display_name: secretary.person.name.clone(),
+                role: Role::Secretary,
+                region_code: Some("370828".into()),
+                org_id: Some(org_id),
+                person_id: Some(secretary.person.person_id),
+            },
+            "demo",
+        )
+        .await?;
+    out.push(Account { username: "yizhong".into(), password: pw, role: Role::Secretary, display_name: secretary.person.name.clone() });
+
+    // A member teacher of the same school.
+    let branch =
+        store.members(&Scope::All, &PeopleFilter { org: Some("JX-YZ-ZB1".into()), page: 1, page_size: 20, ..Default::default() }).await?;
+    let teacher = branch.items.iter().find(|m| m.party_post.is_none()).context("demo member")?;
+    let pw = hongzhu_web::auth::generate_password();
+    store
+        .create_user(
+            &NewUser {
+                username: "dangyuan".into(),
+                password_hash: hongzhu_web::auth::hash_password(&pw),
+                display_name: teacher.person.name.clone(),
+                role: Role::Member,
+                region_code: Some("370828".into()),
+                org_id: None,
+                person_id: Some(teacher.person.person_id),
+            },
+            "demo",
+        )
+        .await?;
+    out.push(Account { username: "dangyuan".into(), password: pw, role: Role::Member, display_name: teacher.person.name.clone() });
+    Ok(out)
+}
+
+pub async fn run(dir: &Path, listen: SocketAddr, seed: u64) -> Result<()> {
+    let started = Instant::now();
+    std::fs::create_dir_all(dir).with_context(|| format!("无法创建目录 / cannot create {}", dir.display()))?;
+    let (store, accounts) = make_demo(&dir.join("hongzhu.db"), seed).await?;
+    let totals = store.totals(&Scope::All).await?;
+    crate::serve(store, listen, false, |addr| {
+        println!("红烛演示县（金乡县）已启动 / Hongzhu demo county is ready in {:.1} s", started.elapsed().as_secs_f64());
+        println!("  地址 / address: http://{addr}");
+        println!(
+            "  数据 / data: {} 所学校 institutions, {} 名教职工 staff, {} 名党员 members, {} 个党组织 organizations",
+            totals.institutions, totals.staff, totals.members, totals.orgs
+        );
+        println!("  账号（本次生成的密码）/ accounts (passwords generated for this run):");
+        for a in &accounts {
+            println!("    {:<10} {:<16} {} · {}", a.username, a.password, a.role.zh(), a.display_name);
+        }
+        println!("  按 Ctrl+C 停止 / press Ctrl+C to stop");
+        let _ = std::io::stdout().flush();
+    })
+    .await
+}
+
+/// `hongzhu generate`: a synthetic region, one county of 200 institutions at a time, each in its
+/// own transaction, with progress on stderr.
+pub async fn generate(url: &str, institutions: u32, seed: u64) -> Result<()> {
+    let store = Store::open(url).await.context("cannot open the database")?;
+    let started = Instant::now();
+    let counties = institutions.div_ceil(200);
+    let today = Utc::now().date_naive();
+    let mut totals = (0usize, 0usize, 0usize, 0usize);
+    for c in 0..counties {
+        let n = if c + 1 == counties { institutions - c * 200 } else { 200 };
+        let data = synth::synthetic_county(seed, today, c, n);
+        totals.0 += data.institutions.len();
+        totals.1 += data.staff.len();
+        totals.2 += data.members.len();
+        totals.3 += data.orgs.len();
+        store.load_dataset(&data, "generate", &mut |_: &str, _: u64, _: u64| {}).await.with_context(|| format!("county {}", c + 1))?;
+        eprint!(
+            "\r生成中 / generating: 县 county {}/{} · {} 所学校 institutions · {} 名教职工 staff · {:.0} s   ",
+            c + 1,
+            counties,
+            totals.0,
+            totals.1,
+            started.elapsed().as_secs_f64()
+        );
+    }
+    eprintln!();
+    println!(
+        "完成 / done: {} institutions, {} staff, {} members, {} organizations in {:.1} s",
+        totals.0,
+        totals.1,
+        totals.2,
+        totals.3,
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
+}

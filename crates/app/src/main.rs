@@ -103,6 +103,17 @@ pub async fn serve(store: Store, listen: SocketAddr, secure_cookies: bool, on_re
     let listener = tokio::net::TcpListener::bind(listen).await.with_context(|| format!("无法监听 / cannot listen on {listen}"))?;
     let addr = listener.local_addr()?;
     on_ready(addr);
+    // Expired sessions are removed every ten minutes (S3); an idle one is refused on its next use.
+    let sweeper = store.clone();
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(std::time::Duration::from_secs(600));
+        loop {
+            tick.tick().await;
+            if let Err(e) = sweeper.delete_expired_sessions(chrono::Utc::now()).await {
+                tracing::warn!(error = %e, "could not remove expired sessions");
+            }
+        }
+    });
     let app = hongzhu_web::router(hongzhu_web::AppState { store, secure_cookies });
     axum::serve(listener, app)
         .with_graceful_shutdown(async {

@@ -266,8 +266,16 @@ impl Builder {
         if plan.staff == 0 {
             return made;
         }
-        let full_target = plan.full.unwrap_or_else(|| ((plan.staff as f64) * plan.share).round() as i64);
-        let member_target = full_target + plan.probationary;
+        // Without a fixed count, about one member in twenty is still probationary (R2.10).
+        let (full_target, probationary) = match plan.full {
+            Some(full) => (full, plan.probationary),
+            None => {
+                let members = ((plan.staff as f64) * plan.share).round() as i64;
+                let probationary = (members as f64 * 0.05).round() as i64;
+                (members - probationary, probationary)
+            }
+        };
+        let member_target = full_target + probationary;
         let kg = plan.kind == InstitutionKind::Kindergarten;
         let private = plan.ownership == Ownership::Private;
         for n in 0..plan.staff {

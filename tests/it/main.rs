@@ -3,6 +3,7 @@
 mod api;
 mod browser;
 mod cli;
+mod coverage;
 mod pages;
 mod store;
 mod support;

@@ -3,6 +3,7 @@
 #![forbid(unsafe_code)]
 
 pub mod codes;
+pub mod coverage;
 pub mod id_number;
 pub mod labels;
 pub mod mask;

@@ -583,8 +583,7 @@ pub fn demo_county(seed: u64, today: NaiveDate) -> Dataset {
         let street = tname.ends_with("街道");
         let prefix = format!("金乡县{tname}");
         let zz_code = format!("JX-{short}-ZZ");
-        let t = if ti == 4 { b.today - Duration::days(3 * 365 + 6) } else { b.recent_term(OrgKind::GeneralBranch) };
-        // 胡集镇's 党总支 term ended six days ago (R1.6: term_expired on the covered schools).
+        let t = b.recent_term(OrgKind::GeneralBranch);
         b.org(&zz_code, &format!("中共{prefix}中心学校总支部委员会"), OrgKind::GeneralBranch, Some(top), t);
         let zz_org = OrgCode::parse(&zz_code).unwrap();
 
@@ -600,7 +599,8 @@ pub fn demo_county(seed: u64, today: NaiveDate) -> Dataset {
         let central_name = if ti == 8 { "卜集镇中心小学".to_string() } else { format!("{prefix}中心小学") };
         let n0 = b.rng().range(60, 85);
         let central = b.institution(&central_name, town(ti), None, Plan::new(K::Primary, Public, prof(n0, 0.45)));
-        let t = b.recent_term(OrgKind::Branch);
+        // 胡集镇中心小学's branch term ended days ago (R1.6: term_expired on it and its teaching points).
+        let t = if ti == 4 { b.today - Duration::days(3 * 365 + 6) } else { b.recent_term(OrgKind::Branch) };
         let cz = b.org(&format!("JX-{short}-ZXXX"), &format!("中共{central_name}支部委员会"), OrgKind::Branch, Some(&zz_code), t);
         b.cover(&cz, &central.code, CoverageMode::Own);
         // 霄云镇: 7+ full members, only a secretary (R1.4: committee_required).
@@ -764,12 +764,13 @@ pub fn demo_county(seed: u64, today: NaiveDate) -> Dataset {
             }
         }
         if ti == 2 {
-            // A private primary school with one member, attached to nothing yet.
+            // A private primary school with one member, attached to nothing yet, and no location
+            // recorded: the planner says it cannot place it.
             let made = b.institution(
                 "金乡县王丕街道明德民办小学",
                 town(ti),
                 None,
-                Plan::new(K::Primary, Private, prof(22, 0.0)).full(1).leader_member(false),
+                Plan::new(K::Primary, Private, prof(22, 0.0)).full(1).leader_member(false).unlocated(),
             );
             b.enrol(&zz_org, &[&made], Posts::None);
         }

@@ -130,7 +130,7 @@ pub async fn demo(db: Db) -> Demo {
 /// `yizhong` (secretary of 金乡县第一中学's committee) and `dangyuan` (a member), all with PASSWORD.
 pub struct App {
     pub base: String,
-    pub _demo: Demo,
+    pub demo: Demo,
     pub member_person: i64,
 }
 
@@ -196,11 +196,11 @@ pub async fn app(db: Db) -> App {
         .unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
-    let router = hongzhu_web::router(hongzhu_web::AppState { store: store.clone(), secure_cookies: false });
+    let router = hongzhu_web::router(hongzhu_web::AppState::new(store.clone(), false));
     tokio::spawn(async move {
         axum::serve(listener, router).await.unwrap();
     });
-    App { base: format!("http://{addr}"), _demo: demo, member_person: m.person.person_id }
+    App { base: format!("http://{addr}"), demo, member_person: m.person.person_id }
 }
 
 pub fn client() -> reqwest::Client {

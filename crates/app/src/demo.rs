@@ -31,6 +31,15 @@ pub async fn make_demo(db_file: &Path, seed: u64) -> Result<(Store, Vec<Account>
     let data = synth::demo_county(seed, Utc::now().date_naive());
     store.load_dataset(&data, "demo", &mut |_: &str, _: u64, _: u64| {}).await?;
     let accounts = demo_accounts(&store).await?;
+    // Audit snapshots a year, half a year and a quarter back and today, so the coverage page has
+    // a trend to show.
+    let today = Utc::now().date_naive();
+    for days in [365, 182, 91, 0] {
+        let as_of = today - chrono::Duration::days(days);
+        let registry = store.load_registry("370828").await?;
+        let result = hongzhu_core::coverage::audit(&registry, as_of, "370828", &Default::default());
+        store.save_snapshot(&result, "demo").await?;
+    }
     Ok((store, accounts))
 }
 

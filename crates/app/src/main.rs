@@ -2,6 +2,7 @@
 //! creates accounts, generates synthetic data and measures itself.
 #![forbid(unsafe_code)]
 
+mod audit;
 mod bench;
 mod demo;
 
@@ -61,6 +62,23 @@ enum Command {
         #[arg(long, default_value_t = 1)]
         seed: u64,
     },
+    /// 三个全覆盖核查 / the coverage audit (spec/COVERAGE.md)
+    Audit {
+        /// 核查日期，默认今天 / the date the audit is as of (default today), e.g. 2026-11-26
+        #[arg(long, value_parser = parse_date)]
+        as_of: Option<chrono::NaiveDate>,
+        /// 区划代码，默认全部 / region code (default: everything)
+        #[arg(long)]
+        region: Option<String>,
+        #[arg(long, value_enum, default_value = "json")]
+        format: audit::Format,
+        /// 输出文件 / write to this file instead of standard output
+        #[arg(long)]
+        output: Option<std::path::PathBuf>,
+        /// 保存为核查快照并更新整改任务 / store as a snapshot and mark rectification tasks
+        #[arg(long)]
+        save: bool,
+    },
     /// 性能测量 / measure speed and memory, printing figures
     Bench {
         #[command(subcommand)]
@@ -83,6 +101,10 @@ enum UserCommand {
         #[arg(long)]
         display_name: Option<String>,
     },
+}
+
+fn parse_date(s: &str) -> std::result::Result<chrono::NaiveDate, String> {
+    hongzhu_core::registry::parse_date(s).ok_or_else(|| format!("“{s}”不是有效日期，请写作 2026-11-26 / not a date: write 2026-11-26"))
 }
 
 async fn open(url: &str) -> Result<Store> {
@@ -114,7 +136,7 @@ pub async fn serve(store: Store, listen: SocketAddr, secure_cookies: bool, on_re
             }
         }
     });
-    let app = hongzhu_web::router(hongzhu_web::AppState { store, secure_cookies });
+    let app = hongzhu_web::router(hongzhu_web::AppState::new(store, secure_cookies));
     axum::serve(listener, app)
         .with_graceful_shutdown(async {
             let _ = tokio::signal::ctrl_c().await;
@@ -183,5 +205,9 @@ async fn run(cli: Cli) -> Result<()> {
         }
         Command::Generate { institutions, seed } => demo::generate(&cli.database, institutions, seed).await,
         Command::Bench { command } => bench::run(command, &cli.database).await,
+        Command::Audit { as_of, region, format, output, save } => {
+            let store = open(&cli.database).await?;
+            audit::command(&store, region, as_of, format, output, save).await
+        }
     }
 }

@@ -942,6 +942,114 @@ fn plan(d: &Dataset, to_plan: &[(usize, Gap)], full: &[usize], has_sound_own: &[
     out
 }
 
+/// Names for the sentences: institutions and organizations by code, and which organization
+/// is each institution's own.
+pub struct Names<'a> {
+    institutions: HashMap<&'a str, &'a Institution>,
+    orgs: HashMap<&'a str, &'a PartyOrg>,
+    own_org: HashMap<&'a str, &'a str>,
+}
+
+impl<'a> Names<'a> {
+    pub fn new(d: &'a Dataset) -> Self {
+        let mut own_org = HashMap::new();
+        for c in &d.coverages {
+            if c.mode == CoverageMode::Own {
+                own_org.entry(c.institution.as_str()).or_insert(c.org.as_str());
+            }
+        }
+        Names {
+            institutions: d.institutions.iter().map(|i| (i.code.as_str(), i)).collect(),
+            orgs: d.orgs.iter().map(|o| (o.code.as_str(), o)).collect(),
+            own_org,
+        }
+    }
+
+    pub fn institution(&self, code: &str) -> Option<&'a Institution> {
+        self.institutions.get(code).copied()
+    }
+
+    pub fn institution_name(&self, code: &str) -> String {
+        self.institution(code).map(|i| i.name.clone()).unwrap_or_else(|| code.to_string())
+    }
+
+    pub fn org_name(&self, code: &str) -> String {
+        self.orgs.get(code).map(|o| o.name.clone()).unwrap_or_else(|| code.to_string())
+    }
+
+    /// The organization an institution has of its own, by code.
+    pub fn own_org(&self, institution: &str) -> Option<&'a str> {
+        self.own_org.get(institution).copied()
+    }
+
+    /// The remedy as a sentence in Chinese, naming the schools, organizations and people.
+    pub fn remedy_zh(&self, institution: &str, r: &Remedy) -> String {
+        let people = |c: &Option<Vec<PersonRef>>| {
+            c.as_ref().map(|v| v.iter().map(|p| p.name.clone()).collect::<Vec<_>>().join("、")).unwrap_or_default()
+        };
+        match r.kind {
+            RemedyKind::DevelopMembers => match &r.candidates {
+                Some(_) => format!("在优秀青年教师、骨干教师中发展党员，建议重点培养：{}", people(&r.candidates)),
+                None => "在优秀青年教师、骨干教师中物色培养对象，发展党员；或调配党员教师".to_string(),
+            },
+            RemedyKind::AssignInstructor => match &r.instructor {
+                Some(p) => format!("由教育工委选派党建指导员，建议选派{}（目前指导学校最少）", p.name),
+                None => "由教育工委选派党建指导员（目前没有在岗指导员，需新选派）".to_string(),
+            },
+            RemedyKind::RecordLeadership => "登记学校领导班子成员".to_string(),
+            RemedyKind::AppointMemberCadre => match &r.candidates {
+                Some(_) => format!("领导班子中配备党员干部，可优先培养班子成员：{}", people(&r.candidates)),
+                None => "选派或调配党员干部进入领导班子".to_string(),
+            },
+            RemedyKind::EstablishBranch => "正式党员已满3名，单独建立党支部".to_string(),
+            RemedyKind::Attach => {
+                let target = r.target.as_deref().unwrap_or("");
+                let org = self.own_org(target).map(|o| self.org_name(o));
+                let km = r.distance_km.map(|d| format!("{d:.1}公里")).unwrap_or_else(|| "距离未知".to_string());
+                let what = match org {
+                    Some(o) => format!("{}（{}，{}）", self.institution_name(target), o, km),
+                    None => format!("{}（{}）", self.institution_name(target), km),
+                };
+                if r.far == Some(true) {
+                    format!("15公里内没有可挂靠的同类学校，挂靠最近的同类学校{what}")
+                } else if self.institution(institution).and_then(|i| i.parent.as_ref()).is_some_and(|p| p.as_str() == target) {
+                    format!("挂靠上级学校{what}")
+                } else {
+                    format!("就近挂靠{what}")
+                }
+            }
+            RemedyKind::JoinJoint => {
+                let names: Vec<String> =
+                    r.members.as_ref().map(|m| m.iter().map(|c| self.institution_name(c)).collect()).unwrap_or_default();
+                format!("与{}组建联合党支部（方案{}）", names.join("、"), r.group.as_deref().unwrap_or(""))
+            }
+            RemedyKind::ElectSecretary => format!("{}选举产生书记", self.org_name(r.org.as_deref().unwrap_or(""))),
+            RemedyKind::HoldElection => format!(
+                "{}任期已于{}届满，及时换届选举",
+                self.org_name(r.org.as_deref().unwrap_or("")),
+                r.expired_on.map(|d| d.to_string()).unwrap_or_default()
+            ),
+            RemedyKind::PlanOrg => "与学校建设同步谋划党组织设置".to_string(),
+            RemedyKind::Unresolved => match r.reason {
+                Some("no_location") => "无法就近安排：学校未登记经纬度，请补充坐标后重新核查".to_string(),
+                _ => "无法就近安排：没有可挂靠的同类学校党组织，请教育工委研究联合组建或调配党员".to_string(),
+            },
+        }
+    }
+}
+
+/// A warning in words.
+pub fn warning_zh(code: &str) -> &'static str {
+    match code {
+        "term_expiring" => "任期将在6个月内届满，请提前准备换届（R1.7）",
+        "committee_required" => "正式党员7名以上，应设立支部委员会（R1.4）",
+        "joint_too_large" => "联合党支部覆盖超过5个单位（R1.2）",
+        "consider_general_branch" => "党员超过50名，可考虑设立党总支（R1.3）",
+        "consider_committee" => "党员超过100名，可考虑设立基层党委（R1.3）",
+        _ => "",
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -4,13 +4,16 @@
 
 mod accounts;
 mod bulk;
+mod coverage;
 mod db;
 mod error;
 mod migrate;
 mod records;
+mod snapshot;
 
 pub use accounts::{NewUser, Role, SessionRow, User};
 pub use bulk::BulkProgress;
+pub use coverage::{NewTask, SnapshotRow, TaskRow, TaskStatus};
 pub use db::{Backend, Store};
 pub use error::StoreError;
 pub use migrate::{ColumnInfo, MIGRATIONS};

@@ -1380,6 +1380,43 @@ impl Store {
     }
 }
 
+impl Store {
+    /// A number that grows with every change (the change history's last id): caches keyed on it
+    /// are fresh while it stays the same.
+    pub async fn data_version(&self) -> Result<i64> {
+        let mut tx = self.read().await?;
+        let v = tx.one(Query::select().expr_as(sea_query::Func::max(Expr::col("id")), "v").from("change_log"), |r| r.int_opt("v")).await?;
+        tx.commit().await?;
+        Ok(v.unwrap_or(0))
+    }
+}
+
+impl Store {
+    /// Record that an organization covers an institution.
+    pub async fn add_coverage(&self, org: &str, institution: &str, mode: hongzhu_core::labels::CoverageMode, actor: &str) -> Result<()> {
+        let mut tx = self.write().await?;
+        let org_id = require_id(&mut tx, "party_orgs", "code", "org", org).await?;
+        let inst_id = require_id(&mut tx, "institutions", "code", "institution", institution).await?;
+        let id = insert_record(
+            &mut tx,
+            "coverages",
+            vec![("org_id", org_id.into()), ("institution_id", inst_id.into()), ("mode", mode.code().into())],
+        )
+        .await?;
+        log_change(
+            &mut tx,
+            "coverages",
+            id,
+            "create",
+            actor,
+            None,
+            Some(serde_json::json!({"org": org, "institution": institution, "mode": mode.code()})),
+        )
+        .await?;
+        tx.commit().await
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -168,6 +168,8 @@ const MESSAGES: &[(&str, &str, &str)] = &[
     ("role", "角色", "Role"),
     ("sending", "提交中…", "Sending…"),
     ("view_all", "查看全部", "View all"),
+    ("menu_audit", "核查结果", "Audit"),
+    ("menu_tasks", "整改任务", "Rectification"),
 ];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

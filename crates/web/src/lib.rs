@@ -4,6 +4,8 @@
 
 pub mod api;
 pub mod auth;
+mod charts;
+pub mod coverage;
 pub mod error;
 pub mod i18n;
 pub mod openapi;
@@ -24,6 +26,14 @@ pub struct AppState {
     pub store: Store,
     /// Behind TLS: `__Host-` cookie names, `Secure`, HSTS (S3, S17).
     pub secure_cookies: bool,
+    /// The last audit computed, reused while the data has not changed.
+    pub audit_cache: coverage::AuditCache,
+}
+
+impl AppState {
+    pub fn new(store: Store, secure_cookies: bool) -> Self {
+        AppState { store, secure_cookies, audit_cache: Default::default() }
+    }
 }
 
 const CSS: &str = include_str!("../assets/app.css");
@@ -95,6 +105,7 @@ pub fn router(state: AppState) -> Router {
         .route("/assets/app.js", get(|h: axum::http::HeaderMap| async move { asset(JS, "text/javascript; charset=utf-8", &h) }))
         .route("/healthz", get(|| async { "ok" }))
         .merge(pages::routes())
+        .merge(coverage::routes())
         .merge(api::routes())
         .fallback(fallback)
         .layer(middleware::from_fn(origin_check))
@@ -133,6 +144,16 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/members/{id}/edit"),
     ("POST", "/members/{id}/edit"),
     ("GET", "/m"),
+    ("GET", "/coverage"),
+    ("GET", "/coverage/print"),
+    ("GET", "/coverage/export.xlsx"),
+    ("POST", "/coverage/snapshots"),
+    ("GET", "/coverage/compare"),
+    ("GET", "/coverage/tasks"),
+    ("GET", "/coverage/tasks/new"),
+    ("POST", "/coverage/tasks/new"),
+    ("POST", "/coverage/tasks/{id}"),
+    ("GET", "/api/v1/coverage"),
     ("GET", "/api/docs"),
     ("POST", "/api/v1/session"),
     ("DELETE", "/api/v1/session"),

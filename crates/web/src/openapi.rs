@@ -99,6 +99,14 @@ pub fn spec() -> Value {
             "MemberInput",
         ),
     );
+    paths.insert(
+        "/api/v1/coverage".into(),
+        json!({"get": {"tags": ["覆盖情况"], "summary": "三个全覆盖核查（spec/COVERAGE.md 的 JSON）：比率、问题与整改建议、预警",
+            "parameters": [
+                {"name": "as_of", "in": "query", "schema": {"type": "string", "format": "date"}, "description": "核查日期，默认今天"},
+                {"name": "region", "in": "query", "schema": {"type": "string"}, "description": "区划代码，默认本人管辖区划"}],
+            "responses": {"200": {"description": "{as_of, region, institutions, rates, findings, warnings}"}, "422": error_response("日期无效、早于所有数据，或区划不存在；field 指出哪一项"), "404": error_response("区划不在权限范围内")}}}),
+    );
     paths.insert("/api/v1/members/{id}".into(), item_ops("党员", "id", "编号", "Member", "MemberInput"));
     json!({
         "openapi": "3.1.0",

@@ -4,6 +4,7 @@ mod api;
 mod browser;
 mod cli;
 mod coverage;
+mod ledger;
 mod pages;
 mod store;
 mod support;

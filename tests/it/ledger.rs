@@ -133,3 +133,174 @@ fn unknown_sheets_say_what_is_accepted() {
     let e = v.problems.iter().find(|p| p.code == "no_known_sheet").expect("refused");
     assert!(e.message.contains("学校") && e.message.contains("党员"));
 }
+
+mod command {
+    use std::process::Command;
+
+    use hongzhu_core::synth::Dataset;
+    use hongzhu_store::{Scope, Store};
+    use serde_json::Value;
+
+    use crate::coverage::fixture;
+    use crate::support::{self, Db, TempDir, TestDb};
+
+    fn hongzhu(url: &str, args: &[&str]) -> (i32, String, String) {
+        let out = Command::new(env!("CARGO_BIN_EXE_hongzhu")).arg("--database").arg(url).args(args).output().unwrap();
+        (
+            out.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&out.stdout).to_string(),
+            String::from_utf8_lossy(&out.stderr).to_string(),
+        )
+    }
+
+    fn import_json(url: &str, file: &str, extra: &[&str]) -> (i32, Value) {
+        let mut args = vec!["import", file, "--format", "json"];
+        args.extend_from_slice(extra);
+        let (code, out, err) = hongzhu(url, &args);
+        (code, serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out}\n{err}")))
+    }
+
+    async fn imports_merge_and_are_idempotent(db: Db) {
+        let t = TestDb::new(db).await.unwrap();
+        let xlsx = fixture("small-county.xlsx");
+        let (code, r) = import_json(&t.url, xlsx.to_str().unwrap(), &["--dry-run"]);
+        assert_eq!(code, 0);
+        assert_eq!(r["counts"]["教职工"]["created"], 135, "a dry run counts");
+        let store = Store::open(&t.url).await.unwrap();
+        assert_eq!(store.totals(&Scope::All).await.unwrap().staff, 0, "and writes nothing");
+        let (code, r) = import_json(&t.url, xlsx.to_str().unwrap(), &[]);
+        assert_eq!(code, 0, "{r}");
+        assert_eq!(r["ok"], true);
+        assert_eq!(r["counts"]["学校"]["created"], 12);
+        assert_eq!(r["counts"]["党员"]["created"], 31);
+        // The same content again, saved by LibreOffice as .ods: nothing changes.
+        let (_, again) = import_json(&t.url, fixture("small-county.ods").to_str().unwrap(), &[]);
+        for (sheet, c) in again["counts"].as_object().unwrap() {
+            assert_eq!((c["created"].as_u64(), c["updated"].as_u64()), (Some(0), Some(0)), "{sheet}: {c}");
+        }
+        // The audit from the database is the expected one.
+        let (code, out, _) = hongzhu(&t.url, &["audit", "--region", "370899", "--as-of", "2026-11-26"]);
+        assert_eq!(code, 0);
+        let mut got: Value = serde_json::from_str(&out).unwrap();
+        let mut want: Value = serde_json::from_str(&std::fs::read_to_string(fixture("small-county.audit.json")).unwrap()).unwrap();
+        got.as_object_mut().unwrap().remove("region");
+        want.as_object_mut().unwrap().remove("region");
+        assert_eq!(got, want);
+    }
+    crate::on_both!(import_fixture, imports_merge_and_are_idempotent);
+
+    #[tokio::test]
+    async fn strict_imports_write_nothing_and_partial_ones_write_the_valid_rows() {
+        let t = TestDb::new(Db::Sqlite).await.unwrap();
+        let dir = TempDir::new();
+        let errors = dir.0.join("errors.xlsx");
+        let file = fixture("with-errors.xlsx");
+        let (code, r) = import_json(&t.url, file.to_str().unwrap(), &["--errors", errors.to_str().unwrap()]);
+        assert_eq!(code, 1);
+        assert_eq!(r["ok"], false);
+        let p = r["problems"].as_array().unwrap();
+        assert!(p.iter().any(|x| x["sheet"] == "教职工" && x["row"] == 5 && x["code"] == "id_checksum" && x["severity"] == "error"));
+        let store = Store::open(&t.url).await.unwrap();
+        assert_eq!(store.totals(&Scope::All).await.unwrap().institutions, 0, "strict: nothing written");
+        // The error workbook: the upload with a 错误说明 column.
+        let sheets = hongzhu_ledger::read::read(std::fs::read(&errors).unwrap(), &Default::default()).unwrap();
+        let staff = sheets.iter().find(|s| s.name == "教职工").unwrap();
+        assert_eq!(staff.headers.last().map(String::as_str), Some("错误说明"));
+        let row5 = staff.rows.iter().find(|r| r.row == 5).unwrap();
+        assert!(row5.cells.last().unwrap().contains("校验位"));
+        // Partial: the valid rows go in.
+        let (code, r) = import_json(&t.url, file.to_str().unwrap(), &["--partial"]);
+        assert_eq!(code, 0);
+        // Rows 3 and 4 are wrong, and the teaching point of row 5 names row 4 as its parent.
+        assert_eq!(r["counts"]["学校"]["created"], 9);
+        assert_eq!(r["counts"]["学校"]["rejected"], 3);
+        assert_eq!(store.totals(&Scope::All).await.unwrap().institutions, 9);
+        // Unreadable files are refused with what is accepted.
+        let junk = dir.0.join("junk.xlsx");
+        std::fs::write(&junk, b"this is not a workbook").unwrap();
+        let (code, r) = import_json(&t.url, junk.to_str().unwrap(), &[]);
+        assert_eq!(code, 1);
+        assert!(r["problems"][0]["message"].as_str().unwrap().contains(".xlsx、.xls、.ods"));
+    }
+
+    fn sorted(mut d: Dataset) -> Dataset {
+        d.regions.sort_by(|a, b| a.code.cmp(&b.code));
+        d.institutions.sort_by(|a, b| a.code.cmp(&b.code));
+        d.persons.sort_by(|a, b| a.id_number.cmp(&b.id_number));
+        d.staff.sort_by(|a, b| (&a.id_number, &a.institution).cmp(&(&b.id_number, &b.institution)));
+        d.orgs.sort_by(|a, b| a.code.cmp(&b.code));
+        d.coverages.sort_by(|a, b| (&a.org, &a.institution).cmp(&(&b.org, &b.institution)));
+        d.members.sort_by(|a, b| a.id_number.cmp(&b.id_number));
+        d.instructors.sort_by(|a, b| (&a.id_number, &a.institution).cmp(&(&b.id_number, &b.institution)));
+        d
+    }
+
+    /// Export the demo county, import it into an empty database: the same records.
+    async fn export_then_import_gives_the_same_records(db: Db) {
+        let demo = support::demo(db).await;
+        let dir = TempDir::new();
+        let file = dir.0.join("county.xlsx");
+        let url = &demo._db.url;
+        let (code, out, err) = hongzhu(url, &["export", file.to_str().unwrap(), "--region", "370828"]);
+        assert_eq!(code, 0, "{out}{err}");
+        let empty = TestDb::new(db).await.unwrap();
+        let (code, r) = import_json(&empty.url, file.to_str().unwrap(), &[]);
+        assert_eq!(code, 0, "{}", serde_json::to_string_pretty(&r["problems"]).unwrap());
+        let a = sorted(demo.store.load_registry("370828").await.unwrap());
+        let b = sorted(Store::open(&empty.url).await.unwrap().load_registry("370828").await.unwrap());
+        fn same<T: PartialEq + std::fmt::Debug>(what: &str, a: &[T], b: &[T]) {
+            assert_eq!(a.len(), b.len(), "{what}: count");
+            if let Some((x, y)) = a.iter().zip(b).find(|(x, y)| x != y) {
+                panic!("{what} differ:\n{x:?}\n{y:?}");
+            }
+        }
+        same("institutions", &a.institutions, &b.institutions);
+        same("staff", &a.staff, &b.staff);
+        same("orgs", &a.orgs, &b.orgs);
+        same("coverages", &a.coverages, &b.coverages);
+        same("members", &a.members, &b.members);
+        same("instructors", &a.instructors, &b.instructors);
+        assert_eq!(
+            a.regions.iter().map(|r| (&r.code, &r.name, r.level)).collect::<Vec<_>>(),
+            b.regions.iter().map(|r| (&r.code, &r.name, r.level)).collect::<Vec<_>>()
+        );
+        // People on the staff sheet keep everything; instructors (not staff) keep name and gender.
+        let staff_ids: std::collections::HashSet<_> = a.staff.iter().map(|s| s.id_number.clone()).collect();
+        assert_eq!(a.persons.len(), b.persons.len());
+        for (x, y) in a.persons.iter().zip(&b.persons) {
+            assert_eq!((&x.id_number, &x.name, x.gender), (&y.id_number, &y.name, y.gender));
+            if staff_ids.contains(&x.id_number) {
+                assert_eq!(x.phone, y.phone);
+            }
+        }
+        // A masked export says so and cannot be imported again.
+        let masked = dir.0.join("masked.xlsx");
+        let (code, _, _) = hongzhu(url, &["export", masked.to_str().unwrap(), "--region", "370828", "--masked"]);
+        assert_eq!(code, 0);
+        let again = TestDb::new(db).await.unwrap();
+        let (code, r) = import_json(&again.url, masked.to_str().unwrap(), &[]);
+        assert_eq!(code, 1);
+        assert!(r["problems"].as_array().unwrap().iter().any(|p| p["code"] == "id_length" || p["code"] == "id_format"));
+    }
+    crate::on_both!(round_trip, export_then_import_gives_the_same_records);
+
+    #[test]
+    fn the_template_has_every_sheet_and_its_headers() {
+        let dir = TempDir::new();
+        let file = dir.0.join("t.xlsx");
+        let out = Command::new(env!("CARGO_BIN_EXE_hongzhu")).args(["template", file.to_str().unwrap()]).output().unwrap();
+        assert!(out.status.success());
+        let sheets = hongzhu_ledger::read::read(std::fs::read(&file).unwrap(), &Default::default()).unwrap();
+        let names: Vec<&str> = sheets.iter().map(|s| s.name.as_str()).collect();
+        assert_eq!(names, vec!["说明", "区划", "学校", "教职工", "党组织", "组织覆盖", "党员", "党建指导员"]);
+        for (sheet, cols) in hongzhu_ledger::validate::SHEETS {
+            let s = sheets.iter().find(|s| s.name == *sheet).unwrap();
+            assert_eq!(s.headers, cols.iter().map(|c| c.0.to_string()).collect::<Vec<_>>());
+        }
+        // The workbook's XML carries the drop-down lists.
+        let mut zip = zip::ZipArchive::new(std::io::Cursor::new(std::fs::read(&file).unwrap())).unwrap();
+        let mut xml = String::new();
+        std::io::Read::read_to_string(&mut zip.by_name("xl/worksheets/sheet3.xml").unwrap(), &mut xml).unwrap();
+        assert!(xml.contains("<dataValidation") && xml.contains("教学点"), "学校 has its drop-down lists");
+    }
+}

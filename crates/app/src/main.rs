@@ -5,6 +5,7 @@
 mod audit;
 mod bench;
 mod demo;
+mod ledger_cmd;
 
 use std::io::Read;
 use std::net::SocketAddr;
@@ -61,6 +62,35 @@ enum Command {
         institutions: u32,
         #[arg(long, default_value_t = 1)]
         seed: u64,
+    },
+    /// 生成台账模板 / write the ledger template (spec/LEDGER.md)
+    Template {
+        /// 输出文件 / the .xlsx to write
+        file: std::path::PathBuf,
+    },
+    /// 导入台账 / import a ledger workbook (.xlsx, .xls, .ods)
+    Import {
+        file: std::path::PathBuf,
+        /// 只检查不写入 / check and count, write nothing
+        #[arg(long)]
+        dry_run: bool,
+        /// 有错误时仍导入无误的行 / write the valid rows even when some rows have errors
+        #[arg(long)]
+        partial: bool,
+        #[arg(long, value_enum, default_value = "table")]
+        format: ledger_cmd::ReportFormat,
+        /// 出错时写出带“错误说明”列的工作簿 / write the workbook with a 错误说明 column here
+        #[arg(long)]
+        errors: Option<std::path::PathBuf>,
+    },
+    /// 导出台账 / export a region as a ledger workbook
+    Export {
+        file: std::path::PathBuf,
+        #[arg(long)]
+        region: Option<String>,
+        /// 身份证号和手机号脱敏（脱敏文件不能再导入）/ mask ID and phone numbers (the file cannot be imported again)
+        #[arg(long)]
+        masked: bool,
     },
     /// 三个全覆盖核查 / the coverage audit (spec/COVERAGE.md)
     Audit {
@@ -205,6 +235,15 @@ async fn run(cli: Cli) -> Result<()> {
         }
         Command::Generate { institutions, seed } => demo::generate(&cli.database, institutions, seed).await,
         Command::Bench { command } => bench::run(command, &cli.database).await,
+        Command::Template { file } => ledger_cmd::template(&file),
+        Command::Import { file, dry_run, partial, format, errors } => {
+            let store = open(&cli.database).await?;
+            ledger_cmd::import(&store, &file, dry_run, partial, format, errors.as_deref()).await
+        }
+        Command::Export { file, region, masked } => {
+            let store = open(&cli.database).await?;
+            ledger_cmd::export(&store, region.as_deref(), &file, masked).await
+        }
         Command::Audit { as_of, region, format, output, save } => {
             let store = open(&cli.database).await?;
             audit::command(&store, region, as_of, format, output, save).await

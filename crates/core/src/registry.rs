@@ -7,7 +7,7 @@ use serde::Serialize;
 use crate::labels::*;
 use crate::{IdNumber, InstitutionCode, Invalid, OrgCode, Phone, RegionCode};
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Region {
     pub code: RegionCode,
     pub name: String,
@@ -15,7 +15,7 @@ pub struct Region {
     pub level: RegionLevel,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Institution {
     pub code: InstitutionCode,
     pub name: String,
@@ -32,7 +32,7 @@ pub struct Institution {
     pub classes: Option<i64>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Person {
     pub id_number: IdNumber,
     pub name: String,
@@ -40,7 +40,7 @@ pub struct Person {
     pub phone: Option<Phone>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Staff {
     pub id_number: IdNumber,
     pub institution: InstitutionCode,
@@ -54,7 +54,7 @@ pub struct Staff {
     pub work_start: Option<NaiveDate>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct PartyOrg {
     pub code: OrgCode,
     pub name: String,
@@ -79,14 +79,14 @@ impl PartyOrg {
     }
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Coverage {
     pub org: OrgCode,
     pub institution: InstitutionCode,
     pub mode: CoverageMode,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Member {
     pub id_number: IdNumber,
     pub category: MemberCategory,
@@ -99,7 +99,7 @@ pub struct Member {
     pub party_post: Option<PartyPost>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Instructor {
     pub id_number: IdNumber,
     pub institution: InstitutionCode,
@@ -141,8 +141,9 @@ impl Checker {
         crate::normalize_width(s).is_empty()
     }
 
+    /// Names keep their full-width punctuation (（筹建）): only surrounding spaces go.
     pub fn required_text(&mut self, field: &'static str, label_zh: &str, value: &str, max: usize) -> String {
-        let v = crate::normalize_width(value);
+        let v = value.trim().to_string();
         if v.is_empty() {
             self.errors.push(FieldError::new(field, "required", format!("请填写{label_zh}"), format!("{field} is required")));
         } else if v.chars().count() > max {
@@ -621,6 +622,12 @@ mod tests {
         let mut i = valid_institution();
         i.latitude = "95".into();
         assert_eq!(i.parse().unwrap_err()[0].field, "latitude");
+    }
+
+    #[test]
+    fn names_keep_full_width_punctuation() {
+        let i = InstitutionInput { name: "\u{3000}金乡县第三中学（筹建） ".into(), ..valid_institution() }.parse().unwrap();
+        assert_eq!(i.name, "金乡县第三中学（筹建）");
     }
 
     #[test]

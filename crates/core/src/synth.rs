@@ -386,6 +386,13 @@ impl Builder {
         made
     }
 
+    /// Keep the staff sheet's 政治面貌 in step with members made probationary afterwards.
+    fn mark_probationary(&mut self, ids: &[IdNumber]) {
+        for s in self.data.staff.iter_mut().filter(|s| ids.contains(&s.id_number)) {
+            s.political_status = PoliticalStatus::Probationary;
+        }
+    }
+
     fn org(&mut self, code: &str, name: &str, kind: OrgKind, parent: Option<&str>, term_start: NaiveDate) -> OrgCode {
         let code = OrgCode::parse(code).expect("valid org code");
         let founded = term_start - Duration::days(365 * self.rng().range(3, 20));
@@ -683,11 +690,14 @@ pub fn demo_county(seed: u64, today: NaiveDate) -> Dataset {
                     let t = b.recent_term(OrgKind::Branch);
                     let o = b.org(&format!("JX-{short}-XX{v}"), &format!("中共{vname}支部委员会"), OrgKind::Branch, Some(&zz_code), t);
                     b.cover(&o, &made.code, CoverageMode::Own);
+                    let mut demoted = Vec::new();
                     b.data.members.iter_mut().filter(|m| m.work_institution.as_ref() == Some(&made.code)).skip(2).for_each(|m| {
                         m.category = MemberCategory::Probationary;
                         m.full_on = None;
                         m.admitted_on = today - Duration::days(120);
+                        demoted.push(m.id_number.clone());
                     });
+                    b.mark_probationary(&demoted);
                     b.enrol(&o, &[&made], Posts::Normal);
                 }
                 _ if is_small => small.push(made),
@@ -711,11 +721,14 @@ pub fn demo_county(seed: u64, today: NaiveDate) -> Dataset {
             if ti == 6 {
                 // 鸡黍镇's joint branch has fewer than 3 full members in total (R1.2: joint_too_small).
                 let idx: Vec<usize> = small.iter().flat_map(|m| m.members.iter().copied()).collect();
+                let mut demoted = Vec::new();
                 for &i in idx.iter().skip(2) {
                     b.data.members[i].category = MemberCategory::Probationary;
                     b.data.members[i].full_on = None;
                     b.data.members[i].admitted_on = today - Duration::days(200);
+                    demoted.push(b.data.members[i].id_number.clone());
                 }
+                b.mark_probationary(&demoted);
             }
             b.enrol(&o, &refs, Posts::Normal);
             if ti == 1 {
@@ -933,6 +946,10 @@ mod tests {
         }
         for s in &a.staff {
             assert_eq!(s.political_status.is_party_member(), members.contains_key(&s.id_number));
+            if let Some(m) = members.get(&s.id_number) {
+                let probationary = m.category == MemberCategory::Probationary;
+                assert_eq!(s.political_status == PoliticalStatus::Probationary, probationary, "{:?}", s.id_number);
+            }
         }
         for o in &a.orgs {
             if let Some(p) = &o.parent {

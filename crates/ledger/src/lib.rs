@@ -4,6 +4,7 @@
 pub mod coverage;
 pub mod read;
 pub mod validate;
+pub mod write;
 
 /// S20: text that a spreadsheet could take for a formula (starting with `= + - @`, a tab or a CR)
 /// is prefixed with an apostrophe, so it stays text when the cell is edited or saved as CSV.

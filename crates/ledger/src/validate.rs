@@ -155,6 +155,17 @@ struct Ctx<'a> {
     out: Validated,
     today: NaiveDate,
     existing: &'a Dataset,
+    /// Institutions by code: the file's valid rows, then the database's.
+    institutions: HashMap<String, (Ownership, String)>,
+    /// People by ID number: the file's, then the database's.
+    people: HashMap<IdNumber, String>,
+    /// A person's first institution on the staff sheet or in the database.
+    staff_institution: HashMap<IdNumber, InstitutionCode>,
+    /// Where rows are: staff (ID/institution) and members (ID) → Excel row.
+    staff_rows: HashMap<(IdNumber, String), u32>,
+    member_rows: HashMap<IdNumber, u32>,
+    /// People already taken from this file's staff sheet.
+    file_people: HashSet<IdNumber>,
 }
 
 impl Ctx<'_> {
@@ -201,7 +212,20 @@ impl Ctx<'_> {
 
 /// Check the workbook's sheets against the spec and the registry already stored.
 pub fn validate(sheets: &[SheetData], existing: &Dataset, today: NaiveDate) -> Validated {
-    let mut ctx = Ctx { out: Validated::default(), today, existing };
+    let mut ctx = Ctx {
+        out: Validated::default(),
+        today,
+        existing,
+        institutions: existing.institutions.iter().map(|i| (i.code.to_string(), (i.ownership, i.name.clone()))).collect(),
+        people: existing.persons.iter().map(|p| (p.id_number.clone(), p.name.clone())).collect(),
+        staff_institution: HashMap::new(),
+        staff_rows: HashMap::new(),
+        member_rows: HashMap::new(),
+        file_people: HashSet::new(),
+    };
+    for s in existing.staff.iter().rev() {
+        ctx.staff_institution.insert(s.id_number.clone(), s.institution.clone());
+    }
     // Which sheets are there; unknown ones are mentioned, the instructions sheet is skipped.
     let mut found: HashMap<&'static str, Sheet> = HashMap::new();
     for s in sheets {
@@ -450,17 +474,13 @@ fn institutions(ctx: &mut Ctx, sheet: Option<&mut Sheet>, county: Option<&str>) 
             ctx.error(sheet, row, "parent", "unknown_reference", format!("上级学校代码“{p}”在本文件和系统中都不存在"));
             continue;
         }
+        ctx.institutions.insert(i.code.to_string(), (i.ownership, i.name.clone()));
         ctx.out.data.institutions.push(i);
     }
 }
 
-fn known_institution<'a>(ctx: &'a Ctx, code: &str) -> Option<&'a Institution> {
-    ctx.out
-        .data
-        .institutions
-        .iter()
-        .find(|i| i.code.as_str() == code)
-        .or_else(|| ctx.existing.institutions.iter().find(|i| i.code.as_str() == code))
+fn known_institution<'a>(ctx: &'a Ctx, code: &str) -> Option<&'a (Ownership, String)> {
+    ctx.institutions.get(code)
 }
 
 fn orgs(ctx: &mut Ctx, sheet: Option<&mut Sheet>, county: Option<&str>) -> HashSet<String> {
@@ -580,9 +600,12 @@ fn staff(ctx: &mut Ctx, sheet: Option<&mut Sheet>) {
                     );
                     continue;
                 }
-                if !ctx.out.data.persons.iter().any(|x| x.id_number == p.id_number) {
+                if ctx.file_people.insert(p.id_number.clone()) {
+                    ctx.people.insert(p.id_number.clone(), p.name.clone());
                     ctx.out.data.persons.push(p);
                 }
+                ctx.staff_institution.entry(s.id_number.clone()).or_insert_with(|| s.institution.clone());
+                ctx.staff_rows.insert((s.id_number.clone(), s.institution.to_string()), row.row);
                 ctx.out.data.staff.push(s);
             }
             Err(e) => ctx.field_errors(sheet, row, e),
@@ -631,7 +654,7 @@ fn coverages(ctx: &mut Ctx, sheet: Option<&mut Sheet>, orgs_ok: &HashSet<String>
 }
 
 fn person_name<'a>(ctx: &'a Ctx, id: &IdNumber) -> Option<&'a str> {
-    ctx.out.data.persons.iter().chain(ctx.existing.persons.iter()).find(|p| &p.id_number == id).map(|p| p.name.as_str())
+    ctx.people.get(id).map(String::as_str)
 }
 
 fn members(ctx: &mut Ctx, sheet: Option<&mut Sheet>, orgs_ok: &HashSet<String>) {
@@ -742,10 +765,10 @@ fn instructors(ctx: &mut Ctx, sheet: Option<&mut Sheet>) {
                     "unknown institution",
                 )),
                 // R1.9: instructors are assigned to private institutions.
-                Some(x) if x.ownership != Ownership::Private => c.errors.push(FieldError::new(
+                Some((ownership, name)) if *ownership != Ownership::Private => c.errors.push(FieldError::new(
                     "institution",
                     "instructor_public",
-                    format!("{}是公办学校；党建指导员只选派到民办学校（R1.9）", x.name),
+                    format!("{name}是公办学校；党建指导员只选派到民办学校（R1.9）"),
                     "instructors go to private institutions (R1.9)",
                 )),
                 _ => {}
@@ -754,6 +777,7 @@ fn instructors(ctx: &mut Ctx, sheet: Option<&mut Sheet>) {
         match (id, inst, assigned_on, status, c.errors.is_empty()) {
             (Some(id), Some(institution), Some(assigned_on), Some(status), true) => {
                 if person_name(ctx, &id).is_none() {
+                    ctx.people.insert(id.clone(), name.clone());
                     ctx.out.data.persons.push(Person {
                         gender: if id.is_male() { Gender::Male } else { Gender::Female },
                         id_number: id.clone(),
@@ -779,11 +803,10 @@ fn cross_checks(ctx: &mut Ctx, found: &mut HashMap<&'static str, Sheet>) {
     let member_sheet_present = found.contains_key("党员");
     if let Some(sheet) = found.get_mut("教职工") {
         let mut drop = Vec::new();
+        let rows_by_number: HashMap<u32, &RowData> = sheet.data.rows.iter().map(|r| (r.row, r)).collect();
         for (i, s) in ctx.out.data.staff.iter().enumerate() {
-            let Some(row) = sheet.data.rows.iter().find(|r| {
-                id_key(sheet, r).as_deref() == Some(s.id_number.as_str())
-                    && sheet.get(r, "institution").eq_ignore_ascii_case(s.institution.as_str())
-            }) else {
+            let Some(row) = ctx.staff_rows.get(&(s.id_number.clone(), s.institution.to_string())).and_then(|r| rows_by_number.get(r))
+            else {
                 continue;
             };
             let expect = match s.political_status {
@@ -803,7 +826,7 @@ fn cross_checks(ctx: &mut Ctx, found: &mut HashMap<&'static str, Sheet>) {
             }
         }
         for (_, r, code, msg) in &drop {
-            let row = sheet.data.rows.iter().find(|x| x.row == *r).expect("row exists");
+            let row = rows_by_number[r];
             let value = sheet.get(row, "political_status");
             ctx.problem(sheet, *r, "political_status", &value, code, Severity::Error, msg.clone());
             sheet.bad_rows.insert(*r);
@@ -821,13 +844,14 @@ fn cross_checks(ctx: &mut Ctx, found: &mut HashMap<&'static str, Sheet>) {
         let mut warn = Vec::new();
         for m in &ctx.out.data.members {
             if !staff_ids.contains(&m.id_number)
-                && let Some(row) = sheet.data.rows.iter().find(|r| id_key(sheet, r).as_deref() == Some(m.id_number.as_str()))
+                && let Some(r) = ctx.member_rows.get(&m.id_number)
             {
-                warn.push(row.row);
+                warn.push(*r);
             }
         }
+        let rows_by_number: HashMap<u32, &RowData> = sheet.data.rows.iter().map(|r| (r.row, r)).collect();
         for r in warn {
-            let row = sheet.data.rows.iter().find(|x| x.row == r).expect("row exists");
+            let row = rows_by_number[&r];
             ctx.warn(sheet, row, "id_number", "member_outside_system", "此党员没有教职工记录（在教育系统外工作？），请核对");
         }
     }

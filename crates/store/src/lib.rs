@@ -7,6 +7,7 @@ mod bulk;
 mod coverage;
 mod db;
 mod error;
+mod merge;
 mod migrate;
 mod records;
 mod snapshot;
@@ -16,6 +17,7 @@ pub use bulk::BulkProgress;
 pub use coverage::{NewTask, SnapshotRow, TaskRow, TaskStatus};
 pub use db::{Backend, Store};
 pub use error::StoreError;
+pub use merge::{MergeCounts, SheetCounts};
 pub use migrate::{ColumnInfo, MIGRATIONS};
 pub use records::*;
 

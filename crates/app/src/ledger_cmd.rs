@@ -1,0 +1,156 @@
+//! `hongzhu template`, `hongzhu import` and `hongzhu export`: the ledger workbook (spec/LEDGER.md).
+use std::io::Write;
+use std::path::Path;
+
+use anyhow::{Context, Result, bail};
+use hongzhu_ledger::read::{Limits, read};
+use hongzhu_ledger::validate::{Problem, Severity, validate};
+use hongzhu_store::{MergeCounts, Store};
+use serde_json::json;
+
+#[derive(Clone, Copy, Debug, clap::ValueEnum)]
+pub enum ReportFormat {
+    Table,
+    Json,
+}
+
+pub fn template(file: &Path) -> Result<()> {
+    let bytes = hongzhu_ledger::write::template()?;
+    std::fs::write(file, bytes).with_context(|| format!("无法写入 / cannot write {}", file.display()))?;
+    println!("已生成台账模板 / template written: {}", file.display());
+    Ok(())
+}
+
+/// The import report of spec/LEDGER.md.
+pub struct Report {
+    pub ok: bool,
+    pub written: bool,
+    pub counts: MergeCounts,
+    pub problems: Vec<Problem>,
+}
+
+impl Report {
+    pub fn json(&self) -> serde_json::Value {
+        json!({"ok": self.ok, "counts": self.counts, "problems": self.problems})
+    }
+}
+
+/// Validate and (unless strict with errors, or a dry run) write, in one transaction.
+pub async fn import_bytes(
+    store: &Store,
+    bytes: Vec<u8>,
+    dry_run: bool,
+    partial: bool,
+    actor: &str,
+) -> Result<(Report, Vec<hongzhu_ledger::read::SheetData>)> {
+    let sheets = match read(bytes, &Limits::default()) {
+        Ok(s) => s,
+        Err(e) => {
+            let p = Problem {
+                sheet: String::new(),
+                row: 0,
+                header: String::new(),
+                value: String::new(),
+                code: "unreadable",
+                severity: Severity::Error,
+                message: e.to_string(),
+            };
+            return Ok((Report { ok: false, written: false, counts: Default::default(), problems: vec![p] }, vec![]));
+        }
+    };
+    let existing = store.load_registry("").await?;
+    let v = validate(&sheets, &existing, chrono::Utc::now().date_naive());
+    let errors = v.has_errors();
+    let mut counts: MergeCounts = Default::default();
+    for (sheet, n) in &v.rows {
+        let c = counts.entry(sheet.clone()).or_default();
+        c.rejected = *v.rejected.get(sheet).unwrap_or(&0);
+        let _ = n;
+    }
+    let written = if errors && !partial {
+        false
+    } else {
+        let merged = store.merge_dataset(&v.data, &existing, actor, dry_run).await?;
+        for (sheet, m) in merged {
+            let c = counts.entry(sheet).or_default();
+            c.created = m.created;
+            c.updated = m.updated;
+            c.unchanged = m.unchanged;
+        }
+        !dry_run
+    };
+    Ok((Report { ok: !errors, written, counts, problems: v.problems }, sheets))
+}
+
+pub async fn import(
+    store: &Store,
+    file: &Path,
+    dry_run: bool,
+    partial: bool,
+    format: ReportFormat,
+    errors_file: Option<&Path>,
+) -> Result<()> {
+    let bytes = std::fs::read(file).with_context(|| format!("无法读取 / cannot read {}", file.display()))?;
+    let (report, sheets) = import_bytes(store, bytes, dry_run, partial, "import").await?;
+    if let Some(path) = errors_file
+        && !report.problems.is_empty()
+        && !sheets.is_empty()
+    {
+        std::fs::write(path, hongzhu_ledger::write::error_workbook(&sheets, &report.problems)?)?;
+        eprintln!("错误说明工作簿 / error workbook: {}", path.display());
+    }
+    let mut out = std::io::stdout();
+    match format {
+        ReportFormat::Json => writeln!(out, "{}", serde_json::to_string_pretty(&report.json())?)?,
+        ReportFormat::Table => {
+            for p in &report.problems {
+                writeln!(
+                    out,
+                    "{} {}{}{} [{}] {}{}",
+                    if p.severity == Severity::Error { "✕" } else { "!" },
+                    p.sheet,
+                    if p.row > 0 { format!(" 第{}行", p.row) } else { String::new() },
+                    if p.header.is_empty() { String::new() } else { format!(" {}", p.header) },
+                    p.code,
+                    p.message,
+                    if p.value.is_empty() { String::new() } else { format!("（值：{}）", p.value) }
+                )?;
+            }
+            for (sheet, c) in &report.counts {
+                writeln!(out, "{sheet}: 新增 {} · 更新 {} · 未变 {} · 拒绝 {}", c.created, c.updated, c.unchanged, c.rejected)?;
+            }
+            let verdict = match (report.ok, report.written, dry_run) {
+                (_, _, true) => "试导入：未写入任何数据 / dry run: nothing written",
+                (true, true, _) => "导入完成 / imported",
+                (false, true, _) => "已导入无误的行，有错误的行未导入 / valid rows imported, rows with errors left out",
+                (_, false, _) => "有错误，未写入任何数据；改正后重新导入，或用 --partial 只导入无误的行 / errors: nothing written",
+            };
+            writeln!(out, "{verdict}")?;
+        }
+    }
+    if !report.ok && !report.written && !dry_run {
+        std::process::exit(1);
+    }
+    Ok(())
+}
+
+pub async fn export(store: &Store, region: Option<&str>, file: &Path, masked: bool) -> Result<()> {
+    let region = region.unwrap_or("");
+    if !region.is_empty() && store.region(region).await?.is_none() {
+        bail!("区划 {region} 不存在 / no region {region}");
+    }
+    let started = std::time::Instant::now();
+    let data = store.load_registry(region).await?;
+    let bytes = hongzhu_ledger::write::export(&data, masked)?;
+    std::fs::write(file, &bytes).with_context(|| format!("无法写入 / cannot write {}", file.display()))?;
+    println!(
+        "已导出 / exported {} institutions, {} staff, {} members, {} organizations to {} in {:.1} s",
+        data.institutions.len(),
+        data.staff.len(),
+        data.members.len(),
+        data.orgs.len(),
+        file.display(),
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
+}

@@ -1,0 +1,396 @@
+//! Merging an imported registry into the database by natural keys (spec/LEDGER.md *What an
+//! import does*): rows create or update, nothing is deleted, an identical row changes nothing.
+//! One transaction: a failure or a kill leaves the database as it was. Keys are read once per
+//! table and history rows are written in batches, so an import does not make a round trip per
+//! lookup.
+use std::collections::{BTreeMap, HashMap};
+
+use hongzhu_core::labels::Labeled;
+use hongzhu_core::registry::*;
+use hongzhu_core::synth::Dataset;
+use sea_query::{Expr, ExprTrait, Query, Value};
+use serde::Serialize;
+
+use crate::db::{Row, Store, Tx};
+use crate::records::now;
+use crate::{Result, StoreError};
+
+/// What an import did (or would do) to one sheet.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct SheetCounts {
+    pub created: usize,
+    pub updated: usize,
+    pub unchanged: usize,
+    pub rejected: usize,
+}
+
+pub type MergeCounts = BTreeMap<String, SheetCounts>;
+
+/// A table's live rows by key → (id, version).
+type Ids = HashMap<String, (i64, i64)>;
+
+fn by_code(r: &dyn Row) -> Result<(String, i64, i64)> {
+    Ok((r.text("code")?, r.int("id")?, r.int("version")?))
+}
+fn by_id_number(r: &dyn Row) -> Result<(String, i64, i64)> {
+    Ok((r.text("id_number")?, r.int("id")?, r.int("version")?))
+}
+fn by_person(r: &dyn Row) -> Result<(String, i64, i64)> {
+    Ok((r.int("person_id")?.to_string(), r.int("id")?, r.int("version")?))
+}
+fn by_person_institution(r: &dyn Row) -> Result<(String, i64, i64)> {
+    Ok((format!("{}/{}", r.int("person_id")?, r.int("institution_id")?), r.int("id")?, r.int("version")?))
+}
+fn by_org_institution(r: &dyn Row) -> Result<(String, i64, i64)> {
+    Ok((format!("{}/{}", r.int("org_id")?, r.int("institution_id")?), r.int("id")?, r.int("version")?))
+}
+
+async fn ids(tx: &mut Tx, table: &'static str, key: &[&'static str], decode: crate::db::Decode<(String, i64, i64)>) -> Result<Ids> {
+    let mut q = Query::select();
+    q.columns(["id", "version"]).columns(key.to_vec()).from(table).and_where(Expr::col("deleted_at").is_null());
+    Ok(tx.all(&q, decode).await?.into_iter().map(|(k, id, v)| (k, (id, v))).collect())
+}
+
+fn require(ids: &Ids, field: &'static str, key: &str) -> Result<i64> {
+    ids.get(key).map(|x| x.0).ok_or_else(|| StoreError::UnknownReference { field, value: key.to_string() })
+}
+
+async fn insert(tx: &mut Tx, table: &'static str, mut values: Vec<(&'static str, Value)>) -> Result<i64> {
+    let t = now();
+    values.push(("created_at", t.into()));
+    values.push(("updated_at", t.into()));
+    let (cols, vals): (Vec<&'static str>, Vec<Value>) = values.into_iter().unzip();
+    tx.insert_id(Query::insert().into_table(table).columns(cols).values_panic(vals.into_iter().map(Expr::val)).returning_col("id")).await
+}
+
+async fn update(tx: &mut Tx, table: &'static str, id: i64, version: i64, values: Vec<(&'static str, Value)>) -> Result<()> {
+    let mut u = Query::update();
+    u.table(table);
+    for (c, v) in values {
+        u.value(c, v);
+    }
+    u.value("version", Expr::col("version").add(1))
+        .value("updated_at", now())
+        .and_where(Expr::col("id").eq(id))
+        .and_where(Expr::col("version").eq(version));
+    if tx.exec(&u).await? != 1 {
+        return Err(StoreError::Stale { current: version });
+    }
+    Ok(())
+}
+
+fn json<T: Serialize>(v: &T) -> Option<serde_json::Value> {
+    serde_json::to_value(v).ok()
+}
+
+/// A person's record in history never holds the full ID number or phone (S9, S12).
+fn masked<T: Serialize>(v: &T) -> Option<serde_json::Value> {
+    let mut j = json(v)?;
+    if let Some(id) = j.get("id_number").and_then(|x| x.as_str()).map(hongzhu_core::mask::mask_id) {
+        j["id_number"] = id.into();
+    }
+    if let Some(p) = j.get("phone").and_then(|x| x.as_str()).map(hongzhu_core::mask::mask_phone) {
+        j["phone"] = p.into();
+    }
+    Some(j)
+}
+
+/// History rows, written in batches at the end of the import (same transaction).
+struct History<'a> {
+    actor: &'a str,
+    rows: Vec<[Value; 7]>,
+}
+
+impl History<'_> {
+    fn push(
+        &mut self,
+        table: &'static str,
+        id: i64,
+        action: &'static str,
+        before: Option<serde_json::Value>,
+        after: Option<serde_json::Value>,
+    ) {
+        self.rows.push([
+            table.into(),
+            id.into(),
+            action.into(),
+            self.actor.into(),
+            now().into(),
+            before.map(|v| v.to_string()).into(),
+            after.map(|v| v.to_string()).into(),
+        ]);
+    }
+
+    async fn flush(self, tx: &mut Tx) -> Result<()> {
+        for chunk in self.rows.chunks(2000) {
+            let mut q = Query::insert();
+            q.into_table("change_log").columns(["table_name", "record_id", "action", "actor", "at", "before_json", "after_json"]);
+            for row in chunk {
+                q.values_panic(row.iter().cloned().map(Expr::val));
+            }
+            tx.exec(&q).await?;
+        }
+        Ok(())
+    }
+}
+
+/// Create, update or leave one record, and count it.
+#[allow(clippy::too_many_arguments)]
+async fn upsert(
+    tx: &mut Tx,
+    h: &mut History<'_>,
+    counts: &mut MergeCounts,
+    sheet: &str,
+    table: &'static str,
+    found: Option<(i64, i64)>,
+    same: bool,
+    values: Vec<(&'static str, Value)>,
+    before: Option<serde_json::Value>,
+    after: Option<serde_json::Value>,
+) -> Result<(i64, i64)> {
+    let c = counts.entry(sheet.to_string()).or_default();
+    match found {
+        Some(x) if same => {
+            c.unchanged += 1;
+            Ok(x)
+        }
+        Some((id, v)) => {
+            update(tx, table, id, v, values).await?;
+            h.push(table, id, "update", before, after);
+            c.updated += 1;
+            Ok((id, v + 1))
+        }
+        None => {
+            let id = insert(tx, table, values).await?;
+            h.push(table, id, "create", None, after);
+            c.created += 1;
+            Ok((id, 1))
+        }
+    }
+}
+
+impl Store {
+    /// Merge `incoming` (validated rows) into the database. `existing` is the registry as it was
+    /// read for validation, to tell created, updated and unchanged apart. With `dry_run` the
+    /// transaction is rolled back and only the counts remain.
+    pub async fn merge_dataset(&self, incoming: &Dataset, existing: &Dataset, actor: &str, dry_run: bool) -> Result<MergeCounts> {
+        let mut counts: MergeCounts = BTreeMap::new();
+        let mut h = History { actor, rows: Vec::new() };
+        let mut tx = self.write().await?;
+
+        // 区划
+        let mut region_ids = ids(&mut tx, "regions", &["code"], by_code).await?;
+        let old: HashMap<&str, &Region> = existing.regions.iter().map(|r| (r.code.as_str(), r)).collect();
+        for r in &incoming.regions {
+            let values = vec![
+                ("code", r.code.as_str().into()),
+                ("name", r.name.clone().into()),
+                ("parent_code", r.parent.as_ref().map(|p| p.to_string()).into()),
+                ("level", r.level.code().into()),
+            ];
+            let prev = old.get(r.code.as_str()).copied();
+            let found = region_ids.get(r.code.as_str()).copied();
+            let x = upsert(&mut tx, &mut h, &mut counts, "区划", "regions", found, prev == Some(r), values, prev.and_then(json), json(r))
+                .await?;
+            region_ids.insert(r.code.to_string(), x);
+        }
+
+        // 学校; parents once every row is in.
+        let mut inst_ids = ids(&mut tx, "institutions", &["code"], by_code).await?;
+        let old: HashMap<&str, &Institution> = existing.institutions.iter().map(|i| (i.code.as_str(), i)).collect();
+        for i in &incoming.institutions {
+            if !region_ids.contains_key(i.town.as_str()) {
+                return Err(StoreError::UnknownReference { field: "town", value: i.town.to_string() });
+            }
+            let values = vec![
+                ("code", i.code.as_str().into()),
+                ("name", i.name.clone().into()),
+                ("kind", i.kind.code().into()),
+                ("ownership", i.ownership.code().into()),
+                ("status", i.status.code().into()),
+                ("town_code", i.town.as_str().into()),
+                ("county_code", i.town.county().into()),
+                ("longitude", i.longitude.into()),
+                ("latitude", i.latitude.into()),
+                ("students", i.students.into()),
+                ("classes", i.classes.into()),
+            ];
+            let prev = old.get(i.code.as_str()).copied();
+            let found = inst_ids.get(i.code.as_str()).copied();
+            let x =
+                upsert(&mut tx, &mut h, &mut counts, "学校", "institutions", found, prev == Some(i), values, prev.and_then(json), json(i))
+                    .await?;
+            inst_ids.insert(i.code.to_string(), x);
+        }
+        for i in &incoming.institutions {
+            if old.get(i.code.as_str()).is_some_and(|p| p.parent == i.parent) {
+                continue;
+            }
+            let parent = i.parent.as_ref().map(|p| require(&inst_ids, "parent", p.as_str())).transpose()?;
+            let id = require(&inst_ids, "institution", i.code.as_str())?;
+            tx.exec(Query::update().table("institutions").value("parent_id", parent).and_where(Expr::col("id").eq(id))).await?;
+        }
+
+        // People: what the file gives updates the person; a blank phone keeps the one stored.
+        let mut person_ids = ids(&mut tx, "persons", &["id_number"], by_id_number).await?;
+        let old_people: HashMap<&str, &Person> = existing.persons.iter().map(|p| (p.id_number.as_str(), p)).collect();
+        for p in &incoming.persons {
+            let prev = old_people.get(p.id_number.as_str()).copied();
+            let phone = p.phone.as_ref().or(prev.and_then(|o| o.phone.as_ref()));
+            let merged = Person { phone: phone.cloned(), ..p.clone() };
+            let values = vec![
+                ("id_number", p.id_number.as_str().into()),
+                ("name", p.name.clone().into()),
+                ("gender", p.gender.code().into()),
+                ("birth_date", p.id_number.birth_date().into()),
+                ("phone", phone.map(|x| x.to_string()).into()),
+            ];
+            let found = person_ids.get(p.id_number.as_str()).copied();
+            let mut scratch = MergeCounts::new();
+            let x = upsert(
+                &mut tx,
+                &mut h,
+                &mut scratch,
+                "",
+                "persons",
+                found,
+                prev == Some(&merged),
+                values,
+                prev.and_then(masked),
+                masked(&merged),
+            )
+            .await?;
+            person_ids.insert(p.id_number.as_str().to_string(), x);
+        }
+
+        // 教职工
+        let staff_ids = ids(&mut tx, "staff", &["person_id", "institution_id"], by_person_institution).await?;
+        let old: HashMap<(&str, &str), &Staff> =
+            existing.staff.iter().map(|s| ((s.id_number.as_str(), s.institution.as_str()), s)).collect();
+        for s in &incoming.staff {
+            let person = require(&person_ids, "id_number", s.id_number.as_str())?;
+            let inst = require(&inst_ids, "institution", s.institution.as_str())?;
+            let values = vec![
+                ("person_id", person.into()),
+                ("institution_id", inst.into()),
+                ("post", s.post.map(|v| v.code()).into()),
+                ("leadership_role", s.leadership_role.map(|v| v.code()).into()),
+                ("political_status", s.political_status.code().into()),
+                ("development_stage", s.development_stage.map(|v| v.code()).into()),
+                ("backbone", s.backbone.into()),
+                ("head_teacher", s.head_teacher.into()),
+                ("mental_health", s.mental_health.into()),
+                ("work_start", s.work_start.into()),
+            ];
+            let prev = old.get(&(s.id_number.as_str(), s.institution.as_str())).copied();
+            let found = staff_ids.get(&format!("{person}/{inst}")).copied();
+            upsert(&mut tx, &mut h, &mut counts, "教职工", "staff", found, prev == Some(s), values, prev.and_then(masked), masked(s))
+                .await?;
+        }
+
+        // 党组织; parents once every row is in.
+        let mut org_ids = ids(&mut tx, "party_orgs", &["code"], by_code).await?;
+        let old: HashMap<&str, &PartyOrg> = existing.orgs.iter().map(|o| (o.code.as_str(), o)).collect();
+        for o in &incoming.orgs {
+            let values = vec![
+                ("code", o.code.as_str().into()),
+                ("name", o.name.clone().into()),
+                ("kind", o.kind.code().into()),
+                ("region_code", o.region.as_str().into()),
+                ("founded_on", o.founded_on.into()),
+                ("term_start", o.term_start.into()),
+                ("term_years", o.term_years.map(i64::from).into()),
+                ("status", o.status.code().into()),
+            ];
+            let prev = old.get(o.code.as_str()).copied();
+            let found = org_ids.get(o.code.as_str()).copied();
+            let x =
+                upsert(&mut tx, &mut h, &mut counts, "党组织", "party_orgs", found, prev == Some(o), values, prev.and_then(json), json(o))
+                    .await?;
+            org_ids.insert(o.code.to_string(), x);
+        }
+        for o in &incoming.orgs {
+            if old.get(o.code.as_str()).is_some_and(|p| p.parent == o.parent) {
+                continue;
+            }
+            let parent = o.parent.as_ref().map(|p| require(&org_ids, "parent", p.as_str())).transpose()?;
+            let id = require(&org_ids, "org", o.code.as_str())?;
+            tx.exec(Query::update().table("party_orgs").value("parent_id", parent).and_where(Expr::col("id").eq(id))).await?;
+        }
+
+        // 组织覆盖
+        let cov_ids = ids(&mut tx, "coverages", &["org_id", "institution_id"], by_org_institution).await?;
+        let old: HashMap<(&str, &str), &Coverage> =
+            existing.coverages.iter().map(|c| ((c.org.as_str(), c.institution.as_str()), c)).collect();
+        for c in &incoming.coverages {
+            let org = require(&org_ids, "org", c.org.as_str())?;
+            let inst = require(&inst_ids, "institution", c.institution.as_str())?;
+            let values = vec![("org_id", org.into()), ("institution_id", inst.into()), ("mode", c.mode.code().into())];
+            let prev = old.get(&(c.org.as_str(), c.institution.as_str())).copied();
+            let found = cov_ids.get(&format!("{org}/{inst}")).copied();
+            upsert(&mut tx, &mut h, &mut counts, "组织覆盖", "coverages", found, prev == Some(c), values, prev.and_then(json), json(c))
+                .await?;
+        }
+
+        // 党员
+        let member_ids = ids(&mut tx, "members", &["person_id"], by_person).await?;
+        let old: HashMap<&str, &Member> = existing.members.iter().map(|m| (m.id_number.as_str(), m)).collect();
+        for m in &incoming.members {
+            let person = require(&person_ids, "id_number", m.id_number.as_str())?;
+            let org = require(&org_ids, "org", m.org.as_str())?;
+            let work = m.work_institution.as_ref().map(|w| require(&inst_ids, "work_institution", w.as_str())).transpose()?;
+            let values = vec![
+                ("person_id", person.into()),
+                ("category", m.category.code().into()),
+                ("admitted_on", m.admitted_on.into()),
+                ("full_on", m.full_on.into()),
+                ("org_id", org.into()),
+                ("work_institution_id", work.into()),
+                ("party_post", m.party_post.map(|p| p.code()).into()),
+            ];
+            let prev = old.get(m.id_number.as_str()).copied();
+            let found = member_ids.get(&person.to_string()).copied();
+            upsert(&mut tx, &mut h, &mut counts, "党员", "members", found, prev == Some(m), values, prev.and_then(masked), masked(m))
+                .await?;
+        }
+
+        // 党建指导员
+        let instructor_ids = ids(&mut tx, "instructors", &["person_id", "institution_id"], by_person_institution).await?;
+        let old: HashMap<(&str, &str), &Instructor> =
+            existing.instructors.iter().map(|n| ((n.id_number.as_str(), n.institution.as_str()), n)).collect();
+        for n in &incoming.instructors {
+            let person = require(&person_ids, "id_number", n.id_number.as_str())?;
+            let inst = require(&inst_ids, "institution", n.institution.as_str())?;
+            let values = vec![
+                ("person_id", person.into()),
+                ("institution_id", inst.into()),
+                ("assigned_on", n.assigned_on.into()),
+                ("status", n.status.code().into()),
+            ];
+            let prev = old.get(&(n.id_number.as_str(), n.institution.as_str())).copied();
+            let found = instructor_ids.get(&format!("{person}/{inst}")).copied();
+            upsert(
+                &mut tx,
+                &mut h,
+                &mut counts,
+                "党建指导员",
+                "instructors",
+                found,
+                prev == Some(n),
+                values,
+                prev.and_then(masked),
+                masked(n),
+            )
+            .await?;
+        }
+
+        h.flush(&mut tx).await?;
+        if dry_run {
+            // Dropping the transaction rolls it back.
+            drop(tx);
+        } else {
+            tx.commit().await?;
+        }
+        Ok(counts)
+    }
+}

@@ -304,3 +304,114 @@ mod command {
         assert!(xml.contains("<dataValidation") && xml.contains("教学点"), "学校 has its drop-down lists");
     }
 }
+
+mod web {
+    use std::time::Duration;
+
+    use hongzhu_store::Scope;
+    use reqwest::multipart::{Form, Part};
+    use serde_json::Value;
+
+    use crate::coverage::fixture;
+    use crate::support::{self, Db};
+
+    /// Follow a job page until it stops refreshing itself.
+    async fn settle(c: &reqwest::Client, url: &str) -> String {
+        for _ in 0..300 {
+            let r = c.get(url).send().await.unwrap();
+            assert_eq!(r.status(), 200);
+            let refreshing = r.headers().contains_key("refresh");
+            let body = r.text().await.unwrap();
+            if !refreshing {
+                return body;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("the job did not finish");
+    }
+
+    async fn upload(c: &reqwest::Client, base: &str, csrf: &str, name: &str, bytes: Vec<u8>, partial: bool) -> String {
+        let mut form = Form::new().text("_csrf", csrf.to_string()).part("file", Part::bytes(bytes).file_name(name.to_string()));
+        if partial {
+            form = form.text("partial", "1");
+        }
+        let r = c.post(format!("{base}/data/import")).multipart(form).send().await.unwrap();
+        assert_eq!(r.status(), 303);
+        format!("{base}{}", r.headers()["location"].to_str().unwrap())
+    }
+
+    async fn upload_check_confirm(db: Db) {
+        let app = support::app(db).await;
+        let c = support::page_login(&app, "county").await;
+        let page = c.get(format!("{}/data", app.base)).send().await.unwrap().text().await.unwrap();
+        assert!(page.contains("下载台账模板") && page.contains("导出台账"));
+        let csrf = support::csrf_in(&page);
+        let tpl = c.get(format!("{}/data/template.xlsx", app.base)).send().await.unwrap();
+        assert_eq!(&tpl.bytes().await.unwrap()[..2], b"PK");
+
+        // The county's own export, full numbers: checks clean, imports as unchanged.
+        let full =
+            c.get(format!("{}/data/export.xlsx?region=370828&full=1", app.base)).send().await.unwrap().bytes().await.unwrap().to_vec();
+        let masked = c.get(format!("{}/data/export.xlsx?region=370828", app.base)).send().await.unwrap().bytes().await.unwrap().to_vec();
+        let sheets = hongzhu_ledger::read::read(masked, &Default::default()).unwrap();
+        let text: String = sheets.iter().flat_map(|s| s.rows.iter().flat_map(|r| r.cells.iter().cloned())).collect::<Vec<_>>().join(" ");
+        assert!(support::digit_runs(&text, 11).is_empty(), "the default export is masked");
+        let job = upload(&c, &app.base, &csrf, "county.xlsx", full, false).await;
+        let checked = settle(&c, &job).await;
+        assert!(checked.contains("检查通过") && checked.contains("确认导入"), "{checked}");
+        let r = c.post(&job).form(&[("_csrf", csrf.as_str())]).send().await.unwrap();
+        assert_eq!(r.status(), 303);
+        let done = settle(&c, &job).await;
+        assert!(done.contains("导入完成"));
+
+        // Another county's ledger is refused (S6), nothing written.
+        let before = app.demo.store.totals(&Scope::All).await.unwrap();
+        let job = upload(&c, &app.base, &csrf, "other.xlsx", std::fs::read(fixture("small-county.xlsx")).unwrap(), false).await;
+        let refused = settle(&c, &job).await;
+        assert!(refused.contains("不属于您管辖的区划") && !refused.contains("确认导入"));
+        assert_eq!(app.demo.store.totals(&Scope::All).await.unwrap().institutions, before.institutions);
+
+        // A workbook with errors: the problems table and the error workbook.
+        let job = upload(&c, &app.base, &csrf, "with-errors.xlsx", std::fs::read(fixture("with-errors.xlsx")).unwrap(), false).await;
+        let errors = settle(&c, &job).await;
+        assert!(errors.contains("问题清单") && errors.contains("下载错误说明工作簿"));
+        let wb = c.get(format!("{job}/errors.xlsx")).send().await.unwrap();
+        assert_eq!(wb.status(), 200);
+        assert_eq!(&wb.bytes().await.unwrap()[..2], b"PK");
+        // Not a spreadsheet.
+        let job = upload(&c, &app.base, &csrf, "notes.xlsx", b"plain text, renamed".to_vec(), false).await;
+        assert!(settle(&c, &job).await.contains("不是 Excel/WPS/LibreOffice 表格"));
+        // Someone else's job is not there for them.
+        let other = support::page_login(&app, "yizhong").await;
+        assert_eq!(other.get(&job).send().await.unwrap().status(), 403);
+        assert_eq!(other.get(format!("{}/data", app.base)).send().await.unwrap().status(), 403);
+    }
+    crate::on_both!(data_pages, upload_check_confirm);
+
+    #[tokio::test]
+    async fn the_api_imports_and_exports() {
+        let app = support::app(Db::Sqlite).await;
+        let (c, csrf) = support::api_login(&app, "county").await;
+        let x = c.get(format!("{}/api/v1/exports?region=370828&full=1", app.base)).send().await.unwrap();
+        assert_eq!(x.status(), 200);
+        let bytes = x.bytes().await.unwrap().to_vec();
+        let form = || Form::new().text("dry_run", "true").part("file", Part::bytes(bytes.clone()).file_name("c.xlsx"));
+        let r = c.post(format!("{}/api/v1/imports", app.base)).multipart(form()).send().await.unwrap();
+        assert_eq!(r.status(), 403, "no CSRF token");
+        let r = c.post(format!("{}/api/v1/imports", app.base)).header("X-CSRF-Token", &csrf).multipart(form()).send().await.unwrap();
+        assert_eq!(r.status(), 200);
+        let report: Value = r.json().await.unwrap();
+        assert_eq!(report["ok"], true);
+        assert_eq!(
+            report["counts"]["教职工"]["unchanged"].as_u64().unwrap() as i64,
+            app.demo.store.totals(&Scope::All).await.unwrap().staff
+        );
+        let bad = Form::new().part("file", Part::bytes(std::fs::read(fixture("with-errors.xlsx")).unwrap()).file_name("e.xlsx"));
+        let r = c.post(format!("{}/api/v1/imports", app.base)).header("X-CSRF-Token", &csrf).multipart(bad).send().await.unwrap();
+        assert_eq!(r.status(), 422);
+        let report: Value = r.json().await.unwrap();
+        assert_eq!(report["ok"], false);
+        assert!(report["problems"].as_array().unwrap().iter().any(|p| p["code"] == "out_of_scope"));
+        assert_eq!(c.get(format!("{}/api/v1/exports?region=370829", app.base)).send().await.unwrap().status(), 404);
+    }
+}

@@ -3,10 +3,8 @@ use std::io::Write;
 use std::path::Path;
 
 use anyhow::{Context, Result, bail};
-use hongzhu_ledger::read::{Limits, read};
-use hongzhu_ledger::validate::{Problem, Severity, validate};
-use hongzhu_store::{MergeCounts, Store};
-use serde_json::json;
+use hongzhu_ledger::validate::Severity;
+use hongzhu_store::Store;
 
 #[derive(Clone, Copy, Debug, clap::ValueEnum)]
 pub enum ReportFormat {
@@ -21,67 +19,6 @@ pub fn template(file: &Path) -> Result<()> {
     Ok(())
 }
 
-/// The import report of spec/LEDGER.md.
-pub struct Report {
-    pub ok: bool,
-    pub written: bool,
-    pub counts: MergeCounts,
-    pub problems: Vec<Problem>,
-}
-
-impl Report {
-    pub fn json(&self) -> serde_json::Value {
-        json!({"ok": self.ok, "counts": self.counts, "problems": self.problems})
-    }
-}
-
-/// Validate and (unless strict with errors, or a dry run) write, in one transaction.
-pub async fn import_bytes(
-    store: &Store,
-    bytes: Vec<u8>,
-    dry_run: bool,
-    partial: bool,
-    actor: &str,
-) -> Result<(Report, Vec<hongzhu_ledger::read::SheetData>)> {
-    let sheets = match read(bytes, &Limits::default()) {
-        Ok(s) => s,
-        Err(e) => {
-            let p = Problem {
-                sheet: String::new(),
-                row: 0,
-                header: String::new(),
-                value: String::new(),
-                code: "unreadable",
-                severity: Severity::Error,
-                message: e.to_string(),
-            };
-            return Ok((Report { ok: false, written: false, counts: Default::default(), problems: vec![p] }, vec![]));
-        }
-    };
-    let existing = store.load_registry("").await?;
-    let v = validate(&sheets, &existing, chrono::Utc::now().date_naive());
-    let errors = v.has_errors();
-    let mut counts: MergeCounts = Default::default();
-    for (sheet, n) in &v.rows {
-        let c = counts.entry(sheet.clone()).or_default();
-        c.rejected = *v.rejected.get(sheet).unwrap_or(&0);
-        let _ = n;
-    }
-    let written = if errors && !partial {
-        false
-    } else {
-        let merged = store.merge_dataset(&v.data, &existing, actor, dry_run).await?;
-        for (sheet, m) in merged {
-            let c = counts.entry(sheet).or_default();
-            c.created = m.created;
-            c.updated = m.updated;
-            c.unchanged = m.unchanged;
-        }
-        !dry_run
-    };
-    Ok((Report { ok: !errors, written, counts, problems: v.problems }, sheets))
-}
-
 pub async fn import(
     store: &Store,
     file: &Path,
@@ -91,7 +28,7 @@ pub async fn import(
     errors_file: Option<&Path>,
 ) -> Result<()> {
     let bytes = std::fs::read(file).with_context(|| format!("无法读取 / cannot read {}", file.display()))?;
-    let (report, sheets) = import_bytes(store, bytes, dry_run, partial, "import").await?;
+    let (report, sheets) = hongzhu_web::imports::run_import(store, bytes, dry_run, partial, "import", None).await?;
     if let Some(path) = errors_file
         && !report.problems.is_empty()
         && !sheets.is_empty()
@@ -116,7 +53,8 @@ pub async fn import(
                     if p.value.is_empty() { String::new() } else { format!("（值：{}）", p.value) }
                 )?;
             }
-            for (sheet, c) in &report.counts {
+            for (sheet, _) in hongzhu_ledger::validate::SHEETS {
+                let Some(c) = report.counts.get(*sheet) else { continue };
                 writeln!(out, "{sheet}: 新增 {} · 更新 {} · 未变 {} · 拒绝 {}", c.created, c.updated, c.unchanged, c.rejected)?;
             }
             let verdict = match (report.ok, report.written, dry_run) {

@@ -8,6 +8,7 @@ mod charts;
 pub mod coverage;
 pub mod error;
 pub mod i18n;
+pub mod imports;
 pub mod openapi;
 pub mod pages;
 mod view;
@@ -28,11 +29,13 @@ pub struct AppState {
     pub secure_cookies: bool,
     /// The last audit computed, reused while the data has not changed.
     pub audit_cache: coverage::AuditCache,
+    /// Uploads being checked or imported.
+    pub jobs: imports::Jobs,
 }
 
 impl AppState {
     pub fn new(store: Store, secure_cookies: bool) -> Self {
-        AppState { store, secure_cookies, audit_cache: Default::default() }
+        AppState { store, secure_cookies, audit_cache: Default::default(), jobs: Default::default() }
     }
 }
 
@@ -106,6 +109,7 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(|| async { "ok" }))
         .merge(pages::routes())
         .merge(coverage::routes())
+        .merge(imports::routes())
         .merge(api::routes())
         .fallback(fallback)
         .layer(middleware::from_fn(origin_check))
@@ -154,6 +158,15 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("POST", "/coverage/tasks/new"),
     ("POST", "/coverage/tasks/{id}"),
     ("GET", "/api/v1/coverage"),
+    ("GET", "/data"),
+    ("GET", "/data/template.xlsx"),
+    ("GET", "/data/export.xlsx"),
+    ("POST", "/data/import"),
+    ("GET", "/data/import/{token}"),
+    ("POST", "/data/import/{token}"),
+    ("GET", "/data/import/{token}/errors.xlsx"),
+    ("POST", "/api/v1/imports"),
+    ("GET", "/api/v1/exports"),
     ("GET", "/api/docs"),
     ("POST", "/api/v1/session"),
     ("DELETE", "/api/v1/session"),

@@ -107,6 +107,18 @@ pub fn spec() -> Value {
                 {"name": "region", "in": "query", "schema": {"type": "string"}, "description": "区划代码，默认本人管辖区划"}],
             "responses": {"200": {"description": "{as_of, region, institutions, rates, findings, warnings}"}, "422": error_response("日期无效、早于所有数据，或区划不存在；field 指出哪一项"), "404": error_response("区划不在权限范围内")}}}),
     );
+    paths.insert(
+        "/api/v1/imports".into(),
+        json!({"post": {"tags": ["台账"], "summary": "导入台账（multipart：file，dry_run，partial）；返回 {ok, counts, problems}；需 X-CSRF-Token",
+            "requestBody": {"required": true, "content": {"multipart/form-data": {"schema": {"type": "object", "properties": {"file": {"type": "string", "format": "binary"}, "dry_run": {"type": "boolean"}, "partial": {"type": "boolean"}}}}}},
+            "responses": {"200": {"description": "导入（或试导入）的报告"}, "422": error_response("有错误，未写入")}}}),
+    );
+    paths.insert(
+        "/api/v1/exports".into(),
+        json!({"get": {"tags": ["台账"], "summary": "导出区划的台账工作簿（默认脱敏；full=1 为完整号码）",
+            "parameters": [{"name": "region", "in": "query", "schema": {"type": "string"}}, {"name": "full", "in": "query", "schema": {"type": "string", "enum": ["1"]}}],
+            "responses": {"200": {"description": "xlsx"}}}}),
+    );
     paths.insert("/api/v1/members/{id}".into(), item_ops("党员", "id", "编号", "Member", "MemberInput"));
     json!({
         "openapi": "3.1.0",

@@ -16,6 +16,9 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 300)]
         requests: usize,
     },
+    /// 台账导入：读取（calamine）、检查、写入各自的耗时和峰值内存；导入到 --database / ledger import of FILE into --database:
+    /// read (calamine), validate and write times and peak memory
+    Ledger { file: std::path::PathBuf },
     /// 三个全覆盖核查引擎在不同规模下的耗时；--database 有数据时再测整个核查 / the audit engine at several sizes, and
     /// the whole audit from --database when it holds data
     Audit {
@@ -29,7 +32,53 @@ pub async fn run(cmd: BenchCommand, database: &str) -> Result<()> {
     match cmd {
         BenchCommand::Web { requests } => web(requests).await,
         BenchCommand::Audit { sizes } => audit(&sizes, database).await,
+        BenchCommand::Ledger { file } => ledger(&file, database).await,
     }
+}
+
+/// One ledger import, step by step, against calamine alone reading the same file (the floor).
+async fn ledger(file: &std::path::Path, database: &str) -> Result<()> {
+    use calamine::Reader;
+    let bytes = std::fs::read(file)?;
+    println!("hongzhu bench ledger {} ({:.1} MB)", file.display(), bytes.len() as f64 / 1e6);
+    // The floor: calamine reading every sheet into ranges, nothing else.
+    let t = Instant::now();
+    let mut wb = calamine::open_workbook_auto_from_rs(std::io::Cursor::new(bytes.clone()))?;
+    let mut cells = 0usize;
+    for name in wb.sheet_names() {
+        cells += wb.worksheet_range(&name)?.used_cells().count();
+    }
+    let floor = t.elapsed().as_secs_f64();
+    println!("  calamine alone: {floor:.2} s ({cells} cells)");
+    let store = hongzhu_store::Store::open(database).await?;
+    let t = Instant::now();
+    let sheets = hongzhu_ledger::read::read(bytes, &Default::default()).map_err(|e| anyhow::anyhow!(e.to_string()))?;
+    let read_s = t.elapsed().as_secs_f64();
+    let t = Instant::now();
+    let existing = store.load_registry("").await?;
+    let load_s = t.elapsed().as_secs_f64();
+    let t = Instant::now();
+    let v = hongzhu_ledger::validate::validate(&sheets, &existing, chrono::Utc::now().date_naive());
+    let validate_s = t.elapsed().as_secs_f64();
+    let t = Instant::now();
+    let counts = store.merge_dataset(&v.data, &existing, "bench", false).await?;
+    let write_s = t.elapsed().as_secs_f64();
+    let total = read_s + load_s + validate_s + write_s;
+    let (_, hwm) = rss_kib(std::process::id());
+    let staff = counts.get("教职工").copied().unwrap_or_default();
+    println!(
+        "  read {read_s:.2} s · load existing {load_s:.2} s · validate {validate_s:.2} s · write {write_s:.2} s = {total:.2} s ({:.1}× calamine alone; target ≤ 2×)",
+        total / floor
+    );
+    println!(
+        "  staff rows: {} created, {} updated, {} unchanged; errors: {}",
+        staff.created,
+        staff.updated,
+        staff.unchanged,
+        v.problems.iter().filter(|p| p.severity == hongzhu_ledger::validate::Severity::Error).count()
+    );
+    println!("  peak memory {:.0} MB (target < 2,048 MB)", hwm as f64 / 1024.0);
+    Ok(())
 }
 
 /// The engine on data in memory at each size, then the whole audit (load + engine) from the

@@ -105,7 +105,8 @@ pub async fn run_import(
                     ),
                 },
             );
-            let counts = v.rows.keys().map(|k| (k.clone(), hongzhu_store::SheetCounts::default())).collect();
+            let counts =
+                v.rows.keys().map(|k| (k.clone(), hongzhu_store::SheetCounts { rejected: v.rows[k], ..Default::default() })).collect();
             return Ok((Report { ok: false, written: false, counts, problems: v.problems }, sheets));
         }
     }

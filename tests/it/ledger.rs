@@ -415,3 +415,35 @@ mod web {
         assert_eq!(c.get(format!("{}/api/v1/exports?region=370829", app.base)).send().await.unwrap().status(), 404);
     }
 }
+
+mod robustness {
+    use chrono::NaiveDate;
+    use hongzhu_core::synth::Dataset;
+    use hongzhu_ledger::read::{Limits, read};
+    use hongzhu_ledger::validate::validate;
+    use proptest::prelude::*;
+
+    use crate::coverage::fixture;
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
+
+        /// Damaged workbooks (bytes flipped, files cut short) are refused or read, never a crash;
+        /// whatever is read validates without a crash too. The stand-in for a fuzzer on stable Rust.
+        #[test]
+        fn damaged_workbooks_never_crash(which in 0usize..4, flips in proptest::collection::vec((any::<usize>(), any::<u8>()), 1..6), cut in proptest::option::of(any::<usize>())) {
+            let name = ["small-county.xlsx", "small-county.ods", "small-county.xls", "with-errors.xlsx"][which];
+            let mut bytes = std::fs::read(fixture(name)).unwrap();
+            for (at, value) in flips {
+                let i = at % bytes.len();
+                bytes[i] = value;
+            }
+            if let Some(c) = cut {
+                bytes.truncate(c % bytes.len());
+            }
+            if let Ok(sheets) = read(bytes, &Limits::default()) {
+                let _ = validate(&sheets, &Dataset::default(), NaiveDate::from_ymd_opt(2026, 11, 26).unwrap());
+            }
+        }
+    }
+}

@@ -258,9 +258,15 @@ where
     Ok(out)
 }
 
-/// Read every sheet of a workbook.
+/// Read every sheet of a workbook. A damaged file is an error, never a crash: should the
+/// underlying reader panic on some malformed structure, that is reported as damage too.
 pub fn read(bytes: Vec<u8>, limits: &Limits) -> Result<Vec<SheetData>, ReadError> {
     let format = detect(&bytes, limits)?;
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| read_format(format, bytes, limits)))
+        .unwrap_or_else(|_| Err(ReadError::Damaged("无法解析的文件结构".to_string())))
+}
+
+fn read_format(format: Format, bytes: Vec<u8>, limits: &Limits) -> Result<Vec<SheetData>, ReadError> {
     let cursor = Cursor::new(bytes);
     match format {
         Format::Xlsx => read_xlsx(Xlsx::new(cursor).map_err(|e| ReadError::Damaged(e.to_string()))?, limits),

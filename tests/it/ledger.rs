@@ -284,6 +284,38 @@ mod command {
     }
     crate::on_both!(round_trip, export_then_import_gives_the_same_records);
 
+    /// Replace mode lists what it would remove, and removes it only with --yes.
+    #[tokio::test]
+    async fn replace_mode_asks_before_removing() {
+        let t = TestDb::new(Db::Sqlite).await.unwrap();
+        let xlsx = fixture("small-county.xlsx");
+        let (code, _) = import_json(&t.url, xlsx.to_str().unwrap(), &[]);
+        assert_eq!(code, 0);
+        let store = Store::open(&t.url).await.unwrap();
+        let extra = hongzhu_core::registry::InstitutionInput {
+            code: "3708999999".into(),
+            name: "东山镇已撤并小学".into(),
+            kind: "小学".into(),
+            ownership: "公办".into(),
+            town: "370899101".into(),
+            ..Default::default()
+        }
+        .parse()
+        .unwrap();
+        store.create_institution(&extra, "t").await.unwrap();
+        let (code, r) = import_json(&t.url, xlsx.to_str().unwrap(), &["--replace-region", "370899"]);
+        assert_eq!(code, 0);
+        assert_eq!(r["removed"]["学校"], serde_json::json!(["东山镇已撤并小学"]));
+        assert_eq!(store.totals(&Scope::All).await.unwrap().institutions, 13, "nothing removed without --yes");
+        let (code, r) = import_json(&t.url, xlsx.to_str().unwrap(), &["--replace-region", "370899", "--yes"]);
+        assert_eq!(code, 0);
+        assert_eq!(r["removed"]["学校"].as_array().unwrap().len(), 1);
+        assert_eq!(store.totals(&Scope::All).await.unwrap().institutions, 12);
+        let (code, _, err) = hongzhu(&t.url, &["import", xlsx.to_str().unwrap(), "--replace-region", "999999"]);
+        assert_eq!(code, 1);
+        assert!(err.contains("999999"));
+    }
+
     #[test]
     fn the_template_has_every_sheet_and_its_headers() {
         let dir = TempDir::new();

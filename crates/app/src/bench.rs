@@ -52,7 +52,9 @@ async fn ledger(file: &std::path::Path, database: &str) -> Result<()> {
     println!("  calamine alone: {floor:.2} s ({cells} cells)");
     let store = hongzhu_store::Store::open(database).await?;
     let t = Instant::now();
-    let sheets = hongzhu_ledger::read::read(bytes, &Default::default()).map_err(|e| anyhow::anyhow!(e.to_string()))?;
+    // The upload limit (50 MB by default) is raised to the file's size for the measurement.
+    let limits = hongzhu_ledger::read::Limits { max_bytes: bytes.len().max(50 << 20), max_uncompressed: 4 << 30, ..Default::default() };
+    let sheets = hongzhu_ledger::read::read(bytes, &limits).map_err(|e| anyhow::anyhow!(e.to_string()))?;
     let read_s = t.elapsed().as_secs_f64();
     let t = Instant::now();
     let existing = store.load_registry("").await?;

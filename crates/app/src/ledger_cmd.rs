@@ -19,6 +19,7 @@ pub fn template(file: &Path) -> Result<()> {
     Ok(())
 }
 
+#[allow(clippy::too_many_arguments)]
 pub async fn import(
     store: &Store,
     file: &Path,
@@ -26,9 +27,25 @@ pub async fn import(
     partial: bool,
     format: ReportFormat,
     errors_file: Option<&Path>,
+    replace_region: Option<&str>,
+    yes: bool,
 ) -> Result<()> {
+    if let Some(r) = replace_region
+        && store.region(r).await?.is_none()
+    {
+        bail!("区划 {r} 不存在 / no region {r}");
+    }
+    // Replace mode shows what it would remove and asks for --yes before it removes anything.
+    let dry_run = dry_run || (replace_region.is_some() && !yes);
     let bytes = std::fs::read(file).with_context(|| format!("无法读取 / cannot read {}", file.display()))?;
-    let (report, sheets) = hongzhu_web::imports::run_import(store, bytes, dry_run, partial, "import", None).await?;
+    let (report, sheets) = hongzhu_web::imports::run_import_mode(
+        store,
+        bytes,
+        hongzhu_web::imports::Mode { dry_run, partial, replace: replace_region },
+        "import",
+        None,
+    )
+    .await?;
     if let Some(path) = errors_file
         && !report.problems.is_empty()
         && !sheets.is_empty()
@@ -56,6 +73,19 @@ pub async fn import(
             for (sheet, _) in hongzhu_ledger::validate::SHEETS {
                 let Some(c) = report.counts.get(*sheet) else { continue };
                 writeln!(out, "{sheet}: 新增 {} · 更新 {} · 未变 {} · 拒绝 {}", c.created, c.updated, c.unchanged, c.rejected)?;
+            }
+            for (sheet, gone) in &report.removed {
+                writeln!(
+                    out,
+                    "{sheet}: {}删除 {} 条：{}{}",
+                    if dry_run { "将" } else { "已" },
+                    gone.len(),
+                    gone.iter().take(10).cloned().collect::<Vec<_>>().join("、"),
+                    if gone.len() > 10 { "……" } else { "" }
+                )?;
+            }
+            if replace_region.is_some() && !yes {
+                writeln!(out, "替换模式：以上为将删除的记录，确认无误后加 --yes 执行 / replace mode: add --yes to remove them")?;
             }
             let verdict = match (report.ok, report.written, dry_run) {
                 (_, _, true) => "试导入：未写入任何数据 / dry run: nothing written",

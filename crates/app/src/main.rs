@@ -82,6 +82,13 @@ enum Command {
         /// 出错时写出带“错误说明”列的工作簿 / write the workbook with a 错误说明 column here
         #[arg(long)]
         errors: Option<std::path::PathBuf>,
+        /// 替换模式：删除该区划中文件里没有的记录（先列出，加 --yes 才执行）/ replace mode: remove the region's records
+        /// missing from the file (listed first; --yes to remove)
+        #[arg(long)]
+        replace_region: Option<String>,
+        /// 确认替换模式的删除 / confirm replace mode's removals
+        #[arg(long)]
+        yes: bool,
     },
     /// 导出台账 / export a region as a ledger workbook
     Export {
@@ -236,9 +243,9 @@ async fn run(cli: Cli) -> Result<()> {
         Command::Generate { institutions, seed } => demo::generate(&cli.database, institutions, seed).await,
         Command::Bench { command } => bench::run(command, &cli.database).await,
         Command::Template { file } => ledger_cmd::template(&file),
-        Command::Import { file, dry_run, partial, format, errors } => {
+        Command::Import { file, dry_run, partial, format, errors, replace_region, yes } => {
             let store = open(&cli.database).await?;
-            ledger_cmd::import(&store, &file, dry_run, partial, format, errors.as_deref()).await
+            ledger_cmd::import(&store, &file, dry_run, partial, format, errors.as_deref(), replace_region.as_deref(), yes).await
         }
         Command::Export { file, region, masked } => {
             let store = open(&cli.database).await?;

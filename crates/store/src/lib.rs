@@ -17,7 +17,7 @@ pub use bulk::BulkProgress;
 pub use coverage::{NewTask, SnapshotRow, TaskRow, TaskStatus};
 pub use db::{Backend, Store};
 pub use error::StoreError;
-pub use merge::{MergeCounts, SheetCounts};
+pub use merge::{MergeCounts, Removals, SheetCounts};
 pub use migrate::{ColumnInfo, MIGRATIONS};
 pub use records::*;
 

@@ -174,6 +174,20 @@ impl Store {
     /// read for validation, to tell created, updated and unchanged apart. With `dry_run` the
     /// transaction is rolled back and only the counts remain.
     pub async fn merge_dataset(&self, incoming: &Dataset, existing: &Dataset, actor: &str, dry_run: bool) -> Result<MergeCounts> {
+        Ok(self.merge_dataset_replacing(incoming, existing, actor, dry_run, None).await?.0)
+    }
+
+    /// As [`Store::merge_dataset`]; with `replace` (a region code), the region's records that the
+    /// file does not hold are removed (soft-deleted, with history) in the same transaction. The
+    /// second result lists what was (or, in a dry run, would be) removed, by sheet.
+    pub async fn merge_dataset_replacing(
+        &self,
+        incoming: &Dataset,
+        existing: &Dataset,
+        actor: &str,
+        dry_run: bool,
+        replace: Option<&str>,
+    ) -> Result<(MergeCounts, Removals)> {
         let mut counts: MergeCounts = BTreeMap::new();
         let mut h = History { actor, rows: Vec::new() };
         let mut tx = self.write().await?;
@@ -384,6 +398,10 @@ impl Store {
             .await?;
         }
 
+        let removals = match replace {
+            Some(region) => remove_missing(&mut tx, &mut h, incoming, existing, region).await?,
+            None => Removals::new(),
+        };
         h.flush(&mut tx).await?;
         if dry_run {
             // Dropping the transaction rolls it back.
@@ -391,6 +409,164 @@ impl Store {
         } else {
             tx.commit().await?;
         }
-        Ok(counts)
+        Ok((counts, removals))
     }
+}
+
+/// What a replace-mode import removes: per sheet, the names or keys of the records.
+pub type Removals = BTreeMap<String, Vec<String>>;
+
+async fn soft_delete(tx: &mut Tx, h: &mut History<'_>, table: &'static str, id: i64, before: Option<serde_json::Value>) -> Result<()> {
+    tx.exec(
+        Query::update()
+            .table(table)
+            .value("deleted_at", now())
+            .value("version", Expr::col("version").add(1))
+            .and_where(Expr::col("id").eq(id))
+            .and_where(Expr::col("deleted_at").is_null()),
+    )
+    .await?;
+    h.push(table, id, "delete", before, None);
+    Ok(())
+}
+
+/// Remove the region's records the file does not hold: people's rows first, then coverage,
+/// organizations and institutions no longer referenced.
+async fn remove_missing(tx: &mut Tx, h: &mut History<'_>, incoming: &Dataset, existing: &Dataset, region: &str) -> Result<Removals> {
+    use std::collections::HashSet;
+    let prefix = crate::records::region_prefix(region);
+    let county: String = prefix.chars().take(6).collect();
+    let in_region = |town: &str| town.starts_with(&prefix);
+    let region_inst: HashSet<&str> = existing.institutions.iter().filter(|i| in_region(i.town.as_str())).map(|i| i.code.as_str()).collect();
+    let mut out = Removals::new();
+    let person_ids = ids(tx, "persons", &["id_number"], by_id_number).await?;
+    let inst_ids = ids(tx, "institutions", &["code"], by_code).await?;
+    let org_ids = ids(tx, "party_orgs", &["code"], by_code).await?;
+
+    let keep_staff: HashSet<(&str, &str)> = incoming.staff.iter().map(|s| (s.id_number.as_str(), s.institution.as_str())).collect();
+    let staff_ids = ids(tx, "staff", &["person_id", "institution_id"], by_person_institution).await?;
+    for s in existing.staff.iter().filter(|s| region_inst.contains(s.institution.as_str())) {
+        if keep_staff.contains(&(s.id_number.as_str(), s.institution.as_str())) {
+            continue;
+        }
+        let key = format!(
+            "{}/{}",
+            require(&person_ids, "id_number", s.id_number.as_str())?,
+            require(&inst_ids, "institution", s.institution.as_str())?
+        );
+        if let Some((id, _)) = staff_ids.get(&key) {
+            soft_delete(tx, h, "staff", *id, masked(s)).await?;
+            out.entry("教职工".into()).or_default().push(format!("{} @ {}", s.id_number.masked(), s.institution));
+        }
+    }
+    let keep_members: HashSet<&str> = incoming.members.iter().map(|m| m.id_number.as_str()).collect();
+    let member_ids = ids(tx, "members", &["person_id"], by_person).await?;
+    let county_orgs: HashSet<&str> =
+        existing.orgs.iter().filter(|o| o.region.as_str().starts_with(&county)).map(|o| o.code.as_str()).collect();
+    for m in existing.members.iter().filter(|m| county_orgs.contains(m.org.as_str())) {
+        if keep_members.contains(m.id_number.as_str()) {
+            continue;
+        }
+        let key = require(&person_ids, "id_number", m.id_number.as_str())?.to_string();
+        if let Some((id, _)) = member_ids.get(&key) {
+            soft_delete(tx, h, "members", *id, masked(m)).await?;
+            out.entry("党员".into()).or_default().push(m.id_number.masked());
+        }
+    }
+    let keep_instructors: HashSet<(&str, &str)> =
+        incoming.instructors.iter().map(|n| (n.id_number.as_str(), n.institution.as_str())).collect();
+    let instructor_ids = ids(tx, "instructors", &["person_id", "institution_id"], by_person_institution).await?;
+    for n in existing.instructors.iter().filter(|n| region_inst.contains(n.institution.as_str())) {
+        if keep_instructors.contains(&(n.id_number.as_str(), n.institution.as_str())) {
+            continue;
+        }
+        let key = format!(
+            "{}/{}",
+            require(&person_ids, "id_number", n.id_number.as_str())?,
+            require(&inst_ids, "institution", n.institution.as_str())?
+        );
+        if let Some((id, _)) = instructor_ids.get(&key) {
+            soft_delete(tx, h, "instructors", *id, masked(n)).await?;
+            out.entry("党建指导员".into()).or_default().push(format!("{} @ {}", n.id_number.masked(), n.institution));
+        }
+    }
+    let keep_cov: HashSet<(&str, &str)> = incoming.coverages.iter().map(|c| (c.org.as_str(), c.institution.as_str())).collect();
+    let cov_ids = ids(tx, "coverages", &["org_id", "institution_id"], by_org_institution).await?;
+    for c in existing.coverages.iter().filter(|c| region_inst.contains(c.institution.as_str())) {
+        if keep_cov.contains(&(c.org.as_str(), c.institution.as_str())) {
+            continue;
+        }
+        let key = format!("{}/{}", require(&org_ids, "org", c.org.as_str())?, require(&inst_ids, "institution", c.institution.as_str())?);
+        if let Some((id, _)) = cov_ids.get(&key) {
+            soft_delete(tx, h, "coverages", *id, json(c)).await?;
+            out.entry("组织覆盖".into()).or_default().push(format!("{} → {}", c.org, c.institution));
+        }
+    }
+    // Organizations and institutions go only when nothing the file keeps still points at them.
+    let used_orgs: HashSet<&str> = incoming
+        .members
+        .iter()
+        .map(|m| m.org.as_str())
+        .chain(incoming.coverages.iter().map(|c| c.org.as_str()))
+        .chain(incoming.orgs.iter().filter_map(|o| o.parent.as_ref().map(|p| p.as_str())))
+        .collect();
+    let keep_orgs: HashSet<&str> = incoming.orgs.iter().map(|o| o.code.as_str()).collect();
+    let mut gone_orgs: Vec<&PartyOrg> = existing
+        .orgs
+        .iter()
+        .filter(|o| o.region.as_str().starts_with(&county) && !keep_orgs.contains(o.code.as_str()) && !used_orgs.contains(o.code.as_str()))
+        .collect();
+    // Children before parents.
+    gone_orgs.sort_by_key(|o| std::cmp::Reverse(depth(existing, o)));
+    for o in gone_orgs {
+        let still_parent = existing.orgs.iter().any(|x| x.parent.as_ref() == Some(&o.code) && keep_orgs.contains(x.code.as_str()));
+        if still_parent {
+            continue;
+        }
+        if let Some((id, _)) = org_ids.get(o.code.as_str()) {
+            tx.exec(
+                Query::update()
+                    .table("party_orgs")
+                    .value("parent_id", Value::BigInt(None))
+                    .and_where(Expr::col("parent_id").eq(*id))
+                    .and_where(Expr::col("deleted_at").is_not_null()),
+            )
+            .await?;
+            soft_delete(tx, h, "party_orgs", *id, json(o)).await?;
+            out.entry("党组织".into()).or_default().push(o.name.clone());
+        }
+    }
+    let keep_inst: HashSet<&str> = incoming.institutions.iter().map(|i| i.code.as_str()).collect();
+    let used_inst: HashSet<&str> = incoming
+        .staff
+        .iter()
+        .map(|s| s.institution.as_str())
+        .chain(incoming.coverages.iter().map(|c| c.institution.as_str()))
+        .chain(incoming.members.iter().filter_map(|m| m.work_institution.as_ref().map(|w| w.as_str())))
+        .chain(incoming.institutions.iter().filter_map(|i| i.parent.as_ref().map(|p| p.as_str())))
+        .collect();
+    for i in existing
+        .institutions
+        .iter()
+        .filter(|i| in_region(i.town.as_str()) && !keep_inst.contains(i.code.as_str()) && !used_inst.contains(i.code.as_str()))
+    {
+        if let Some((id, _)) = inst_ids.get(i.code.as_str()) {
+            soft_delete(tx, h, "institutions", *id, json(i)).await?;
+            out.entry("学校".into()).or_default().push(i.name.clone());
+        }
+    }
+    Ok(out)
+}
+
+fn depth(d: &Dataset, o: &PartyOrg) -> usize {
+    let mut n = 0;
+    let mut cur = o.parent.clone();
+    while let Some(p) = cur {
+        n += 1;
+        if n > 64 {
+            break;
+        }
+        cur = d.orgs.iter().find(|x| x.code == p).and_then(|x| x.parent.clone());
+    }
+    n
 }

@@ -33,12 +33,27 @@ pub struct Report {
     pub written: bool,
     pub counts: MergeCounts,
     pub problems: Vec<Problem>,
+    /// Replace mode only: what was (or would be) removed, by sheet.
+    pub removed: hongzhu_store::Removals,
 }
 
 impl Report {
     pub fn json(&self) -> serde_json::Value {
-        json!({"ok": self.ok, "counts": self.counts, "problems": self.problems})
+        let mut j = json!({"ok": self.ok, "counts": self.counts, "problems": self.problems});
+        if !self.removed.is_empty() {
+            j["removed"] = json!(self.removed);
+        }
+        j
     }
+}
+
+/// How an import treats records it does not mention.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Mode<'a> {
+    pub dry_run: bool,
+    pub partial: bool,
+    /// Replace mode: the region whose records missing from the file are removed.
+    pub replace: Option<&'a str>,
 }
 
 /// Read, validate and (unless strict with errors, or a dry run) write in one transaction.
@@ -51,6 +66,18 @@ pub async fn run_import(
     actor: &str,
     region: Option<&str>,
 ) -> Result<(Report, Vec<SheetData>), hongzhu_store::StoreError> {
+    run_import_mode(store, bytes, Mode { dry_run, partial, replace: None }, actor, region).await
+}
+
+/// [`run_import`] with every option, replace mode included.
+pub async fn run_import_mode(
+    store: &Store,
+    bytes: Vec<u8>,
+    mode: Mode<'_>,
+    actor: &str,
+    region: Option<&str>,
+) -> Result<(Report, Vec<SheetData>), hongzhu_store::StoreError> {
+    let Mode { dry_run, partial, replace } = mode;
     let sheets = match tokio::task::spawn_blocking(move || read(bytes, &Limits::default())).await {
         Ok(Ok(s)) => s,
         Ok(Err(e)) => {
@@ -63,7 +90,10 @@ pub async fn run_import(
                 severity: Severity::Error,
                 message: e.to_string(),
             };
-            return Ok((Report { ok: false, written: false, counts: Default::default(), problems: vec![p] }, vec![]));
+            return Ok((
+                Report { ok: false, written: false, counts: Default::default(), problems: vec![p], removed: Default::default() },
+                vec![],
+            ));
         }
         Err(e) => return Err(hongzhu_store::StoreError::Corrupt(e.to_string())),
     };
@@ -107,7 +137,7 @@ pub async fn run_import(
             );
             let counts =
                 v.rows.keys().map(|k| (k.clone(), hongzhu_store::SheetCounts { rejected: v.rows[k], ..Default::default() })).collect();
-            return Ok((Report { ok: false, written: false, counts, problems: v.problems }, sheets));
+            return Ok((Report { ok: false, written: false, counts, problems: v.problems, removed: Default::default() }, sheets));
         }
     }
     let errors = v.has_errors();
@@ -115,18 +145,22 @@ pub async fn run_import(
     for sheet in v.rows.keys() {
         counts.entry(sheet.clone()).or_default().rejected = *v.rejected.get(sheet).unwrap_or(&0);
     }
-    let written = if errors && !partial {
+    let mut removed = hongzhu_store::Removals::new();
+    // Replace mode removes records, so it never runs on a file with errors.
+    let written = if errors && (!partial || replace.is_some()) {
         false
     } else {
-        for (sheet, m) in store.merge_dataset(&v.data, &existing, actor, dry_run).await? {
+        let (merged, gone) = store.merge_dataset_replacing(&v.data, &existing, actor, dry_run, replace).await?;
+        for (sheet, m) in merged {
             let c = counts.entry(sheet).or_default();
             c.created = m.created;
             c.updated = m.updated;
             c.unchanged = m.unchanged;
         }
+        removed = gone;
         !dry_run
     };
-    Ok((Report { ok: !errors, written, counts, problems: v.problems }, sheets))
+    Ok((Report { ok: !errors, written, counts, problems: v.problems, removed }, sheets))
 }
 
 /// An upload being checked or imported, for its owner only.

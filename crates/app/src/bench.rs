@@ -49,6 +49,7 @@ async fn ledger(file: &std::path::Path, database: &str) -> Result<()> {
         cells += wb.worksheet_range(&name)?.used_cells().count();
     }
     let floor = t.elapsed().as_secs_f64();
+    drop(wb);
     println!("  calamine alone: {floor:.2} s ({cells} cells)");
     let store = hongzhu_store::Store::open(database).await?;
     let t = Instant::now();

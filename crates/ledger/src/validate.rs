@@ -311,7 +311,8 @@ pub fn validate(sheets: &[SheetData], existing: &Dataset, today: NaiveDate) -> V
     regions(&mut ctx, found.get_mut("区划"));
     let county = file_county(&ctx, &found);
     institutions(&mut ctx, found.get_mut("学校"), county.as_deref());
-    let orgs_ok = orgs(&mut ctx, found.get_mut("党组织"), county.as_deref());
+    let org_counties = org_counties(&ctx, &found);
+    let orgs_ok = orgs(&mut ctx, found.get_mut("党组织"), county.as_deref(), &org_counties);
     staff(&mut ctx, found.get_mut("教职工"));
     coverages(&mut ctx, found.get_mut("组织覆盖"), &orgs_ok);
     members(&mut ctx, found.get_mut("党员"), &orgs_ok);
@@ -483,12 +484,61 @@ fn known_institution<'a>(ctx: &'a Ctx, code: &str) -> Option<&'a (Ownership, Str
     ctx.institutions.get(code)
 }
 
-fn orgs(ctx: &mut Ctx, sheet: Option<&mut Sheet>, county: Option<&str>) -> HashSet<String> {
+/// The 党组织 sheet has no county column: in a file of several counties, an organization's
+/// county is that of the institutions it covers, of its members' schools, or of the
+/// organizations below it (the database's record, when it has one, first).
+fn org_counties(ctx: &Ctx, found: &HashMap<&'static str, Sheet>) -> HashMap<String, String> {
+    let mut out: HashMap<String, String> = ctx.existing.orgs.iter().map(|o| (o.code.to_string(), o.region.to_string())).collect();
+    let inst_county: HashMap<String, String> = ctx
+        .out
+        .data
+        .institutions
+        .iter()
+        .chain(ctx.existing.institutions.iter())
+        .map(|i| (i.code.to_string(), i.town.county().to_string()))
+        .collect();
+    for (sheet, org_field, inst_field) in [("组织覆盖", "org", "institution"), ("党员", "org", "work_institution")] {
+        if let Some(s) = found.get(sheet) {
+            for r in &s.data.rows {
+                let org = s.get(r, org_field).to_uppercase();
+                if org.is_empty() || out.contains_key(&org) {
+                    continue;
+                }
+                if let Some(c) = inst_county.get(&s.get(r, inst_field).to_uppercase()) {
+                    out.insert(org, c.clone());
+                }
+            }
+        }
+    }
+    // Parents take their children's county.
+    if let Some(s) = found.get("党组织") {
+        for _ in 0..8 {
+            let mut changed = false;
+            for r in &s.data.rows {
+                let (code, parent) = (s.get(r, "code").to_uppercase(), s.get(r, "parent").to_uppercase());
+                if !parent.is_empty()
+                    && !out.contains_key(&parent)
+                    && let Some(c) = out.get(&code).cloned()
+                {
+                    out.insert(parent, c);
+                    changed = true;
+                }
+            }
+            if !changed {
+                break;
+            }
+        }
+    }
+    out
+}
+
+fn orgs(ctx: &mut Ctx, sheet: Option<&mut Sheet>, county: Option<&str>, org_counties: &HashMap<String, String>) -> HashSet<String> {
     let mut ok: HashSet<String> = ctx.existing.orgs.iter().map(|o| o.code.to_string()).collect();
     let Some(sheet) = sheet else { return ok };
     let mut parsed: Vec<(&RowData, PartyOrg)> = Vec::new();
     for row in keyed_rows(ctx, sheet, &["code"], |s, r| OrgCode::parse(&s.get(r, "code")).ok().map(|c| c.to_string())) {
-        let Some(county) = county else {
+        let inferred = org_counties.get(&sheet.get(row, "code").to_uppercase()).map(String::as_str);
+        let Some(county) = county.or(inferred) else {
             ctx.error(sheet, row, "code", "county_unknown", "无法确定党组织所属县区：请在“区划”表中登记本县（级别为“县”）");
             continue;
         };

@@ -88,8 +88,11 @@ pub async fn compute(state: &AppState, region: &str, as_of: NaiveDate) -> Result
     {
         return Ok(c.clone());
     }
-    let data = state.store.load_registry(region).await?;
+    let mut data = state.store.load_registry(region).await?;
     let result = audit(&data, as_of, region, &AuditSettings::default());
+    // The pages need names, organizations, coverage and members, not the staff: keep the cache small.
+    data.staff = Vec::new();
+    data.persons = Vec::new();
     let computed = Arc::new(Computed { result, data });
     *cache = Some((key, computed.clone()));
     Ok(computed)

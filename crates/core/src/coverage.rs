@@ -56,6 +56,17 @@ impl Check {
             Check::Organization => "党组织全覆盖",
         }
     }
+    /// A short label for chart legends.
+    pub fn short(self, en: bool) -> &'static str {
+        match (self, en) {
+            (Check::Members, false) => "党员全覆盖",
+            (Check::Leadership, false) => "班子党员全覆盖",
+            (Check::Organization, false) => "党组织全覆盖",
+            (Check::Members, true) => "Members",
+            (Check::Leadership, true) => "Leadership",
+            (Check::Organization, true) => "Organization",
+        }
+    }
     pub fn en(self) -> &'static str {
         match self {
             Check::Members => "Members in every school",

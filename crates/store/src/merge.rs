@@ -284,18 +284,7 @@ impl Store {
         for s in &incoming.staff {
             let person = require(&person_ids, "id_number", s.id_number.as_str())?;
             let inst = require(&inst_ids, "institution", s.institution.as_str())?;
-            let values = vec![
-                ("person_id", person.into()),
-                ("institution_id", inst.into()),
-                ("post", s.post.map(|v| v.code()).into()),
-                ("leadership_role", s.leadership_role.map(|v| v.code()).into()),
-                ("political_status", s.political_status.code().into()),
-                ("development_stage", s.development_stage.map(|v| v.code()).into()),
-                ("backbone", s.backbone.into()),
-                ("head_teacher", s.head_teacher.into()),
-                ("mental_health", s.mental_health.into()),
-                ("work_start", s.work_start.into()),
-            ];
+            let values = Store::staff_values(s, person, inst);
             let prev = old.get(&(s.id_number.as_str(), s.institution.as_str())).copied();
             let found = staff_ids.get(&format!("{person}/{inst}")).copied();
             upsert(&mut tx, &mut h, &mut counts, "教职工", "staff", found, prev == Some(s), values, prev.and_then(masked), masked(s))

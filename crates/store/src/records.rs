@@ -1150,7 +1150,7 @@ impl Store {
         }
     }
 
-    fn staff_values(s: &Staff, person_id: i64, institution_id: i64) -> Vec<(&'static str, Value)> {
+    pub(crate) fn staff_values(s: &Staff, person_id: i64, institution_id: i64) -> Vec<(&'static str, Value)> {
         vec![
             ("person_id", person_id.into()),
             ("institution_id", institution_id.into()),

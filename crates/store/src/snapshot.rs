@@ -29,6 +29,16 @@ fn id(s: &str) -> Result<IdNumber> {
     IdNumber::parse_on(s, chrono::NaiveDate::MAX).map_err(corrupt)
 }
 
+/// The person columns (`id_number`, `name`, `gender`, `phone`) of a row.
+fn person_of(r: &dyn crate::db::Row, id_number: &IdNumber) -> Result<Person> {
+    Ok(Person {
+        id_number: id_number.clone(),
+        name: r.text("name")?,
+        gender: label(&r.text("gender")?)?,
+        phone: r.text_opt("phone")?.map(|p| Phone::parse(&p)).transpose().map_err(corrupt)?,
+    })
+}
+
 impl Store {
     /// The registry of a region (empty: everything) as it stands.
     pub async fn load_registry(&self, region: &str) -> Result<Dataset> {
@@ -114,12 +124,7 @@ impl Store {
                     .order_by(("s", "id"), Order::Asc),
                 |r| {
                     let id_number = id(&r.text("id_number")?)?;
-                    let person = Person {
-                        id_number: id_number.clone(),
-                        name: r.text("name")?,
-                        gender: label(&r.text("gender")?)?,
-                        phone: r.text_opt("phone")?.map(|p| Phone::parse(&p)).transpose().map_err(corrupt)?,
-                    };
+                    let person = person_of(r, &id_number)?;
                     let staff = Staff {
                         id_number,
                         institution: InstitutionCode::parse(&r.text("institution_code")?).map_err(corrupt)?,
@@ -210,12 +215,7 @@ impl Store {
                     .order_by(("m", "id"), Order::Asc),
                 |r| {
                     let id_number = id(&r.text("id_number")?)?;
-                    let person = Person {
-                        id_number: id_number.clone(),
-                        name: r.text("name")?,
-                        gender: label(&r.text("gender")?)?,
-                        phone: r.text_opt("phone")?.map(|p| Phone::parse(&p)).transpose().map_err(corrupt)?,
-                    };
+                    let person = person_of(r, &id_number)?;
                     let member = Member {
                         id_number,
                         category: label(&r.text("category")?)?,
@@ -250,12 +250,7 @@ impl Store {
                     .order_by(("n", "id"), Order::Asc),
                 |r| {
                     let id_number = id(&r.text("id_number")?)?;
-                    let person = Person {
-                        id_number: id_number.clone(),
-                        name: r.text("name")?,
-                        gender: label(&r.text("gender")?)?,
-                        phone: r.text_opt("phone")?.map(|p| Phone::parse(&p)).transpose().map_err(corrupt)?,
-                    };
+                    let person = person_of(r, &id_number)?;
                     let n = Instructor {
                         id_number,
                         institution: InstitutionCode::parse(&r.text("inst_code")?).map_err(corrupt)?,

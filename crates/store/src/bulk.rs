@@ -22,7 +22,7 @@ impl<F: FnMut(&str, u64, u64)> BulkProgress for F {
 }
 
 /// PostgreSQL identity sequences, moved past the ids a bulk load chose.
-const PG_SEQUENCES: &[&str] = &[
+pub(crate) const PG_SEQUENCES: &[&str] = &[
     "SELECT setval(pg_get_serial_sequence('regions', 'id'), (SELECT COALESCE(MAX(id), 0) + 1 FROM regions), false)",
     "SELECT setval(pg_get_serial_sequence('institutions', 'id'), (SELECT COALESCE(MAX(id), 0) + 1 FROM institutions), false)",
     "SELECT setval(pg_get_serial_sequence('persons', 'id'), (SELECT COALESCE(MAX(id), 0) + 1 FROM persons), false)",
@@ -33,9 +33,10 @@ const PG_SEQUENCES: &[&str] = &[
     "SELECT setval(pg_get_serial_sequence('instructors', 'id'), (SELECT COALESCE(MAX(id), 0) + 1 FROM instructors), false)",
 ];
 
-const PG_LOCK: &str = "LOCK TABLE regions, institutions, persons, staff, party_orgs, coverages, members, instructors IN EXCLUSIVE MODE";
+pub(crate) const PG_LOCK: &str =
+    "LOCK TABLE regions, institutions, persons, staff, party_orgs, coverages, members, instructors IN EXCLUSIVE MODE";
 
-async fn next_id(tx: &mut Tx, table: &'static str) -> Result<i64> {
+pub(crate) async fn next_id(tx: &mut Tx, table: &'static str) -> Result<i64> {
     let max = tx.one(Query::select().expr_as(Func::max(Expr::col("id")), "m").from(table), |r| r.int_opt("m")).await?;
     Ok(max.unwrap_or(0) + 1)
 }

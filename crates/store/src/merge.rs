@@ -55,14 +55,6 @@ fn require(ids: &Ids, field: &'static str, key: &str) -> Result<i64> {
     ids.get(key).map(|x| x.0).ok_or_else(|| StoreError::UnknownReference { field, value: key.to_string() })
 }
 
-async fn insert(tx: &mut Tx, table: &'static str, mut values: Vec<(&'static str, Value)>) -> Result<i64> {
-    let t = now();
-    values.push(("created_at", t.into()));
-    values.push(("updated_at", t.into()));
-    let (cols, vals): (Vec<&'static str>, Vec<Value>) = values.into_iter().unzip();
-    tx.insert_id(Query::insert().into_table(table).columns(cols).values_panic(vals.into_iter().map(Expr::val)).returning_col("id")).await
-}
-
 async fn update(tx: &mut Tx, table: &'static str, id: i64, version: i64, values: Vec<(&'static str, Value)>) -> Result<()> {
     let mut u = Query::update();
     u.table(table);
@@ -134,10 +126,50 @@ impl History<'_> {
     }
 }
 
+/// New rows, with ids chosen here, written in multi-row statements: one import of a million
+/// rows is not a million round trips.
+#[derive(Default)]
+struct Creates {
+    next: HashMap<&'static str, i64>,
+    rows: Vec<(&'static str, Vec<&'static str>, Vec<Value>)>,
+}
+
+impl Creates {
+    async fn id(&mut self, tx: &mut Tx, table: &'static str) -> Result<i64> {
+        let next = match self.next.get(table) {
+            Some(n) => *n,
+            None => crate::bulk::next_id(tx, table).await?,
+        };
+        self.next.insert(table, next + 1);
+        Ok(next)
+    }
+
+    /// Write every pending row (before anything that reads or references them).
+    async fn flush(&mut self, tx: &mut Tx) -> Result<()> {
+        let rows = std::mem::take(&mut self.rows);
+        let mut i = 0;
+        while i < rows.len() {
+            let (table, cols, _) = &rows[i];
+            let per = (30_000 / cols.len()).max(1);
+            let mut q = Query::insert();
+            q.into_table(*table).columns(cols.clone());
+            let mut n = 0;
+            while i < rows.len() && rows[i].0 == *table && rows[i].1 == *cols && n < per {
+                q.values_panic(rows[i].2.iter().cloned().map(Expr::val));
+                i += 1;
+                n += 1;
+            }
+            tx.exec(&q).await?;
+        }
+        Ok(())
+    }
+}
+
 /// Create, update or leave one record, and count it.
 #[allow(clippy::too_many_arguments)]
 async fn upsert(
     tx: &mut Tx,
+    cr: &mut Creates,
     h: &mut History<'_>,
     counts: &mut MergeCounts,
     sheet: &str,
@@ -161,7 +193,14 @@ async fn upsert(
             Ok((id, v + 1))
         }
         None => {
-            let id = insert(tx, table, values).await?;
+            let id = cr.id(tx, table).await?;
+            let t = now();
+            let mut values = values;
+            values.insert(0, ("id", id.into()));
+            values.push(("created_at", t.into()));
+            values.push(("updated_at", t.into()));
+            let (cols, vals): (Vec<&'static str>, Vec<Value>) = values.into_iter().unzip();
+            cr.rows.push((table, cols, vals));
             h.push(table, id, "create", None, after);
             c.created += 1;
             Ok((id, 1))
@@ -190,7 +229,12 @@ impl Store {
     ) -> Result<(MergeCounts, Removals)> {
         let mut counts: MergeCounts = BTreeMap::new();
         let mut h = History { actor, rows: Vec::new() };
+        let mut cr = Creates::default();
         let mut tx = self.write().await?;
+        if tx.backend() == crate::Backend::Postgres {
+            // Ids are chosen here: nobody else inserts into these tables meanwhile.
+            tx.raw(crate::bulk::PG_LOCK).await?;
+        }
 
         // 区划
         let mut region_ids = ids(&mut tx, "regions", &["code"], by_code).await?;
@@ -204,11 +248,24 @@ impl Store {
             ];
             let prev = old.get(r.code.as_str()).copied();
             let found = region_ids.get(r.code.as_str()).copied();
-            let x = upsert(&mut tx, &mut h, &mut counts, "区划", "regions", found, prev == Some(r), values, prev.and_then(json), json(r))
-                .await?;
+            let x = upsert(
+                &mut tx,
+                &mut cr,
+                &mut h,
+                &mut counts,
+                "区划",
+                "regions",
+                found,
+                prev == Some(r),
+                values,
+                prev.and_then(json),
+                json(r),
+            )
+            .await?;
             region_ids.insert(r.code.to_string(), x);
         }
 
+        cr.flush(&mut tx).await?;
         // 学校; parents once every row is in.
         let mut inst_ids = ids(&mut tx, "institutions", &["code"], by_code).await?;
         let old: HashMap<&str, &Institution> = existing.institutions.iter().map(|i| (i.code.as_str(), i)).collect();
@@ -231,11 +288,23 @@ impl Store {
             ];
             let prev = old.get(i.code.as_str()).copied();
             let found = inst_ids.get(i.code.as_str()).copied();
-            let x =
-                upsert(&mut tx, &mut h, &mut counts, "学校", "institutions", found, prev == Some(i), values, prev.and_then(json), json(i))
-                    .await?;
+            let x = upsert(
+                &mut tx,
+                &mut cr,
+                &mut h,
+                &mut counts,
+                "学校",
+                "institutions",
+                found,
+                prev == Some(i),
+                values,
+                prev.and_then(json),
+                json(i),
+            )
+            .await?;
             inst_ids.insert(i.code.to_string(), x);
         }
+        cr.flush(&mut tx).await?;
         for i in &incoming.institutions {
             if old.get(i.code.as_str()).is_some_and(|p| p.parent == i.parent) {
                 continue;
@@ -245,6 +314,7 @@ impl Store {
             tx.exec(Query::update().table("institutions").value("parent_id", parent).and_where(Expr::col("id").eq(id))).await?;
         }
 
+        cr.flush(&mut tx).await?;
         // People: what the file gives updates the person; a blank phone keeps the one stored.
         let mut person_ids = ids(&mut tx, "persons", &["id_number"], by_id_number).await?;
         let old_people: HashMap<&str, &Person> = existing.persons.iter().map(|p| (p.id_number.as_str(), p)).collect();
@@ -263,6 +333,7 @@ impl Store {
             let mut scratch = MergeCounts::new();
             let x = upsert(
                 &mut tx,
+                &mut cr,
                 &mut h,
                 &mut scratch,
                 "",
@@ -277,6 +348,7 @@ impl Store {
             person_ids.insert(p.id_number.as_str().to_string(), x);
         }
 
+        cr.flush(&mut tx).await?;
         // 教职工
         let staff_ids = ids(&mut tx, "staff", &["person_id", "institution_id"], by_person_institution).await?;
         let old: HashMap<(&str, &str), &Staff> =
@@ -287,10 +359,23 @@ impl Store {
             let values = Store::staff_values(s, person, inst);
             let prev = old.get(&(s.id_number.as_str(), s.institution.as_str())).copied();
             let found = staff_ids.get(&format!("{person}/{inst}")).copied();
-            upsert(&mut tx, &mut h, &mut counts, "教职工", "staff", found, prev == Some(s), values, prev.and_then(masked), masked(s))
-                .await?;
+            upsert(
+                &mut tx,
+                &mut cr,
+                &mut h,
+                &mut counts,
+                "教职工",
+                "staff",
+                found,
+                prev == Some(s),
+                values,
+                prev.and_then(masked),
+                masked(s),
+            )
+            .await?;
         }
 
+        cr.flush(&mut tx).await?;
         // 党组织; parents once every row is in.
         let mut org_ids = ids(&mut tx, "party_orgs", &["code"], by_code).await?;
         let old: HashMap<&str, &PartyOrg> = existing.orgs.iter().map(|o| (o.code.as_str(), o)).collect();
@@ -307,11 +392,23 @@ impl Store {
             ];
             let prev = old.get(o.code.as_str()).copied();
             let found = org_ids.get(o.code.as_str()).copied();
-            let x =
-                upsert(&mut tx, &mut h, &mut counts, "党组织", "party_orgs", found, prev == Some(o), values, prev.and_then(json), json(o))
-                    .await?;
+            let x = upsert(
+                &mut tx,
+                &mut cr,
+                &mut h,
+                &mut counts,
+                "党组织",
+                "party_orgs",
+                found,
+                prev == Some(o),
+                values,
+                prev.and_then(json),
+                json(o),
+            )
+            .await?;
             org_ids.insert(o.code.to_string(), x);
         }
+        cr.flush(&mut tx).await?;
         for o in &incoming.orgs {
             if old.get(o.code.as_str()).is_some_and(|p| p.parent == o.parent) {
                 continue;
@@ -321,6 +418,7 @@ impl Store {
             tx.exec(Query::update().table("party_orgs").value("parent_id", parent).and_where(Expr::col("id").eq(id))).await?;
         }
 
+        cr.flush(&mut tx).await?;
         // 组织覆盖
         let cov_ids = ids(&mut tx, "coverages", &["org_id", "institution_id"], by_org_institution).await?;
         let old: HashMap<(&str, &str), &Coverage> =
@@ -331,10 +429,23 @@ impl Store {
             let values = vec![("org_id", org.into()), ("institution_id", inst.into()), ("mode", c.mode.code().into())];
             let prev = old.get(&(c.org.as_str(), c.institution.as_str())).copied();
             let found = cov_ids.get(&format!("{org}/{inst}")).copied();
-            upsert(&mut tx, &mut h, &mut counts, "组织覆盖", "coverages", found, prev == Some(c), values, prev.and_then(json), json(c))
-                .await?;
+            upsert(
+                &mut tx,
+                &mut cr,
+                &mut h,
+                &mut counts,
+                "组织覆盖",
+                "coverages",
+                found,
+                prev == Some(c),
+                values,
+                prev.and_then(json),
+                json(c),
+            )
+            .await?;
         }
 
+        cr.flush(&mut tx).await?;
         // 党员
         let member_ids = ids(&mut tx, "members", &["person_id"], by_person).await?;
         let old: HashMap<&str, &Member> = existing.members.iter().map(|m| (m.id_number.as_str(), m)).collect();
@@ -353,10 +464,23 @@ impl Store {
             ];
             let prev = old.get(m.id_number.as_str()).copied();
             let found = member_ids.get(&person.to_string()).copied();
-            upsert(&mut tx, &mut h, &mut counts, "党员", "members", found, prev == Some(m), values, prev.and_then(masked), masked(m))
-                .await?;
+            upsert(
+                &mut tx,
+                &mut cr,
+                &mut h,
+                &mut counts,
+                "党员",
+                "members",
+                found,
+                prev == Some(m),
+                values,
+                prev.and_then(masked),
+                masked(m),
+            )
+            .await?;
         }
 
+        cr.flush(&mut tx).await?;
         // 党建指导员
         let instructor_ids = ids(&mut tx, "instructors", &["person_id", "institution_id"], by_person_institution).await?;
         let old: HashMap<(&str, &str), &Instructor> =
@@ -374,6 +498,7 @@ impl Store {
             let found = instructor_ids.get(&format!("{person}/{inst}")).copied();
             upsert(
                 &mut tx,
+                &mut cr,
                 &mut h,
                 &mut counts,
                 "党建指导员",
@@ -387,11 +512,18 @@ impl Store {
             .await?;
         }
 
+        cr.flush(&mut tx).await?;
         let removals = match replace {
             Some(region) => remove_missing(&mut tx, &mut h, incoming, existing, region).await?,
             None => Removals::new(),
         };
+        cr.flush(&mut tx).await?;
         h.flush(&mut tx).await?;
+        if tx.backend() == crate::Backend::Postgres {
+            for q in crate::bulk::PG_SEQUENCES {
+                tx.raw(q).await?;
+            }
+        }
         if dry_run {
             // Dropping the transaction rolls it back.
             drop(tx);

@@ -5,6 +5,7 @@ mod browser;
 mod cli;
 mod coverage;
 mod ledger;
+mod life;
 mod pages;
 mod store;
 mod support;

@@ -203,6 +203,14 @@ pub async fn app(db: Db) -> App {
     App { base: format!("http://{addr}"), demo, member_person: m.person.person_id }
 }
 
+/// Add the demo year of organizational life to an app's database.
+pub async fn load_life(app: &App) {
+    let today = hongzhu_core::life::to_local(Utc::now()).date();
+    let data = hongzhu_core::synth::demo_county(370828, Utc::now().date_naive());
+    let acts = hongzhu_core::synth_life::demo_life(&data, 370828, today);
+    app.demo.store.load_life("370828", &acts, &hongzhu_core::synth_life::demo_guides(today), "test").await.expect("load life");
+}
+
 pub fn client() -> reqwest::Client {
     reqwest::Client::builder().cookie_store(true).redirect(reqwest::redirect::Policy::none()).build().unwrap()
 }

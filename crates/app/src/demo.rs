@@ -30,6 +30,10 @@ pub async fn make_demo(db_file: &Path, seed: u64) -> Result<(Store, Vec<Account>
     let store = Store::open(&url).await.with_context(|| format!("cannot open {url}"))?;
     let data = synth::demo_county(seed, Utc::now().date_naive());
     store.load_dataset(&data, "demo", &mut |_: &str, _: u64, _: u64| {}).await?;
+    // A year of organizational life: activities, attendance, monthly themes, observation events.
+    let local_today = hongzhu_core::life::to_local(Utc::now()).date();
+    let life = hongzhu_core::synth_life::demo_life(&data, seed, local_today);
+    store.load_life("370828", &life, &hongzhu_core::synth_life::demo_guides(local_today), "demo").await?;
     let accounts = demo_accounts(&store).await?;
     // Audit snapshots a year, half a year and a quarter back and today, so the coverage page has
     // a trend to show.

@@ -262,6 +262,77 @@ labeled!(
     }
 );
 
+labeled!(
+    /// 活动类型 of organizational life (DOMAIN §4). `Other` carries a name from the county's list.
+    ActivityKind {
+        BranchAssembly = "branch_assembly", "支部党员大会", "Branch general meeting";
+        CommitteeMeeting = "committee_meeting", "支委会", "Branch committee meeting";
+        GroupMeeting = "group_meeting", "党小组会", "Party group meeting";
+        Lecture = "lecture", "党课", "Party lecture";
+        ThemeDay = "theme_day", "主题党日", "Theme Party day";
+        LifeMeeting = "life_meeting", "组织生活会", "Organizational life meeting";
+        Review = "review", "民主评议党员大会", "Democratic review meeting";
+        Talk = "talk", "谈心谈话", "Heart-to-heart talk";
+        Observation = "observation", "观摩活动", "Observation event";
+        Other = "other", "其他", "Other";
+    }
+);
+
+impl ActivityKind {
+    /// 学时 (R3.4) an attended activity counts by default; the record may say otherwise.
+    pub fn default_hours(self) -> f64 {
+        match self {
+            ActivityKind::Lecture | ActivityKind::ThemeDay | ActivityKind::LifeMeeting | ActivityKind::Review => 2.0,
+            ActivityKind::Observation => 3.0,
+            ActivityKind::BranchAssembly | ActivityKind::GroupMeeting => 1.0,
+            ActivityKind::CommitteeMeeting | ActivityKind::Talk | ActivityKind::Other => 0.0,
+        }
+    }
+    /// Who is due to attend: the committee meets without the other members (R1.4, R3.1).
+    pub fn committee_only(self) -> bool {
+        matches!(self, ActivityKind::CommitteeMeeting)
+    }
+}
+
+labeled!(
+    /// Where an activity's record stands: planned, then held and written up (draft), submitted to
+    /// the higher organization, and accepted or returned with a reason.
+    ActivityStatus {
+        Planned = "planned", "计划", "Planned";
+        Draft = "draft", "待提交", "Held, record not submitted";
+        Submitted = "submitted", "待审核", "Submitted";
+        Accepted = "accepted", "已审核", "Accepted";
+        Returned = "returned", "已退回", "Returned";
+    }
+);
+
+impl ActivityStatus {
+    /// Everything but a plan is an activity that took place.
+    pub fn held(self) -> bool {
+        self != ActivityStatus::Planned
+    }
+}
+
+labeled!(
+    /// 出勤 of one member due to attend.
+    AttendState {
+        Due = "due", "未签到", "Not checked in";
+        Present = "present", "出席", "Present";
+        Leave = "leave", "请假", "On leave";
+        Absent = "absent", "缺席", "Absent";
+    }
+);
+
+labeled!(
+    /// 民主评议 grades (R3.3).
+    Grade {
+        Excellent = "excellent", "优秀", "Excellent";
+        Qualified = "qualified", "合格", "Qualified";
+        Basic = "basic", "基本合格", "Basically qualified";
+        Unqualified = "unqualified", "不合格", "Unqualified";
+    }
+);
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -299,6 +370,10 @@ mod tests {
         check::<LeadershipRole>();
         check::<PartyPost>();
         check::<OrgKind>();
+        check::<ActivityKind>();
+        check::<ActivityStatus>();
+        check::<AttendState>();
+        check::<Grade>();
     }
 
     #[test]

@@ -6,10 +6,12 @@ pub mod codes;
 pub mod coverage;
 pub mod id_number;
 pub mod labels;
+pub mod life;
 pub mod mask;
 pub mod registry;
 pub mod rng;
 pub mod synth;
+pub mod synth_life;
 pub mod term;
 
 pub use codes::{InstitutionCode, OrgCode, Phone, RegionCode};

@@ -1,10 +1,13 @@
 //! The Excel side of Hongzhu: workbooks people open in Excel, WPS and LibreOffice.
 #![forbid(unsafe_code)]
 
+pub mod book;
 pub mod coverage;
 pub mod read;
 pub mod validate;
 pub mod write;
+
+pub use book::{BookRow, record_book};
 
 /// S20: text that a spreadsheet could take for a formula (starting with `= + - @`, a tab or a CR)
 /// is prefixed with an apostrophe, so it stays text when the cell is edited or saved as CSV.

@@ -247,6 +247,7 @@ pub(crate) trait Row {
     fn date(&self, c: &str) -> Result<NaiveDate>;
     fn date_opt(&self, c: &str) -> Result<Option<NaiveDate>>;
     fn time(&self, c: &str) -> Result<DateTime<Utc>>;
+    fn time_opt(&self, c: &str) -> Result<Option<DateTime<Utc>>>;
 }
 
 macro_rules! impl_row {
@@ -277,6 +278,9 @@ macro_rules! impl_row {
                 Ok(self.try_get(c)?)
             }
             fn time(&self, c: &str) -> Result<DateTime<Utc>> {
+                Ok(self.try_get(c)?)
+            }
+            fn time_opt(&self, c: &str) -> Result<Option<DateTime<Utc>>> {
                 Ok(self.try_get(c)?)
             }
         }

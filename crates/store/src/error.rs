@@ -18,6 +18,9 @@ pub enum StoreError {
     Migration { version: i64, name: String, reason: String },
     #[error("database error: {0}")]
     Db(#[from] sqlx::Error),
+    /// A rule refuses the change (the message says which and what is allowed).
+    #[error("refused: {}", .0.message_en)]
+    Refused(hongzhu_core::registry::FieldError),
     #[error("stored data is invalid: {0}")]
     Corrupt(String),
 }

@@ -82,15 +82,15 @@ fn like(q: &str) -> LikeExpr {
 }
 
 /// `LIKE 'q%'` with the user's wildcards taken literally.
-fn like_prefix(q: &str) -> LikeExpr {
+pub(crate) fn like_prefix(q: &str) -> LikeExpr {
     LikeExpr::new(format!("{}%", escape_like(q))).escape('\\')
 }
 
-fn parse_label<T: Labeled>(s: &str) -> Result<T> {
+pub(crate) fn parse_label<T: Labeled>(s: &str) -> Result<T> {
     T::from_code(s).ok_or_else(|| StoreError::Corrupt(format!("unknown code {s}")))
 }
 
-fn parse_opt_label<T: Labeled>(s: Option<String>) -> Result<Option<T>> {
+pub(crate) fn parse_opt_label<T: Labeled>(s: Option<String>) -> Result<Option<T>> {
     s.map(|v| parse_label(&v)).transpose()
 }
 
@@ -308,7 +308,7 @@ fn org_row(r: &dyn Row) -> Result<OrgRow> {
     })
 }
 
-fn scope_orgs(s: &mut SelectStatement, scope: &Scope, alias: &'static str) {
+pub(crate) fn scope_orgs(s: &mut SelectStatement, scope: &Scope, alias: &'static str) {
     match scope {
         Scope::All => {}
         Scope::Region(code) => {

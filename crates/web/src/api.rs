@@ -61,7 +61,7 @@ async fn login(
         .into_response())
 }
 
-fn csrf(u: &CurrentUser, headers: &HeaderMap) -> Result<(), ApiError> {
+pub(crate) fn csrf(u: &CurrentUser, headers: &HeaderMap) -> Result<(), ApiError> {
     auth::check_csrf(u, headers.get("x-csrf-token").and_then(|v| v.to_str().ok())).map_err(ApiError)
 }
 
@@ -73,7 +73,7 @@ async fn logout(State(state): State<AppState>, ApiUser(u): ApiUser, headers: Hea
 
 /// A JSON body of text fields: numbers and booleans are accepted and read as text, so
 /// `"students": 300` and `"students": "300"` mean the same.
-fn input<T: DeserializeOwned>(body: Result<Json<Value>, axum::extract::rejection::JsonRejection>) -> Result<T, ApiError> {
+pub(crate) fn input<T: DeserializeOwned>(body: Result<Json<Value>, axum::extract::rejection::JsonRejection>) -> Result<T, ApiError> {
     let Json(v) = body.map_err(|e| AppError::BadRequest(format!("请求体不是有效的 JSON：{e}")))?;
     let Value::Object(map) = v else {
         return Err(AppError::BadRequest("请求体应为 JSON 对象".into()).into());
@@ -100,7 +100,7 @@ fn input<T: DeserializeOwned>(body: Result<Json<Value>, axum::extract::rejection
 }
 
 /// S24: `If-Match` carries the version read; without it an update is refused (428).
-fn if_match(headers: &HeaderMap) -> Result<i64, ApiError> {
+pub(crate) fn if_match(headers: &HeaderMap) -> Result<i64, ApiError> {
     let v = headers.get(header::IF_MATCH).and_then(|v| v.to_str().ok()).ok_or(ApiError(AppError::PreconditionRequired))?;
     v.trim()
         .trim_start_matches("W/")

@@ -31,6 +31,7 @@ impl From<StoreError> for AppError {
             StoreError::Stale { current } => AppError::Stale(current),
             StoreError::Conflict { field } => AppError::Conflict(field),
             StoreError::UnknownReference { field, value } => AppError::UnknownReference(field, value),
+            StoreError::Refused(e) => AppError::Invalid(vec![e]),
             other => {
                 tracing::error!(error = %other, "store error");
                 AppError::Internal(other.to_string())

@@ -9,6 +9,7 @@ pub mod coverage;
 pub mod error;
 pub mod i18n;
 pub mod imports;
+pub mod life;
 pub mod openapi;
 pub mod pages;
 mod view;
@@ -110,6 +111,7 @@ pub fn router(state: AppState) -> Router {
         .merge(pages::routes())
         .merge(coverage::routes())
         .merge(imports::routes())
+        .merge(life::routes())
         .merge(api::routes())
         .fallback(fallback)
         .layer(middleware::from_fn(origin_check))
@@ -167,6 +169,37 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/data/import/{token}/errors.xlsx"),
     ("POST", "/api/v1/imports"),
     ("GET", "/api/v1/exports"),
+    ("GET", "/life"),
+    ("GET", "/life/new"),
+    ("POST", "/life/new"),
+    ("GET", "/life/compliance"),
+    ("GET", "/life/compliance/{org}"),
+    ("GET", "/life/absent"),
+    ("GET", "/life/calendar"),
+    ("GET", "/life/guides"),
+    ("POST", "/life/guides"),
+    ("GET", "/life/observation"),
+    ("GET", "/life/evaluations"),
+    ("POST", "/life/evaluations"),
+    ("GET", "/life/book"),
+    ("GET", "/life/book.xlsx"),
+    ("GET", "/life/{id}"),
+    ("GET", "/life/{id}/edit"),
+    ("POST", "/life/{id}/edit"),
+    ("POST", "/life/{id}/review"),
+    ("POST", "/life/{id}/attendance"),
+    ("GET", "/life/{id}/qr.svg"),
+    ("GET", "/m/checkin/{id}"),
+    ("POST", "/m/checkin/{id}"),
+    ("GET", "/api/v1/activities"),
+    ("POST", "/api/v1/activities"),
+    ("GET", "/api/v1/activities/{id}"),
+    ("PUT", "/api/v1/activities/{id}"),
+    ("POST", "/api/v1/activities/{id}/review"),
+    ("GET", "/api/v1/activities/{id}/attendance"),
+    ("POST", "/api/v1/activities/{id}/checkin"),
+    ("GET", "/api/v1/life/compliance"),
+    ("GET", "/api/v1/life/absent"),
     ("GET", "/api/docs"),
     ("POST", "/api/v1/session"),
     ("DELETE", "/api/v1/session"),

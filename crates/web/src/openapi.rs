@@ -120,6 +120,7 @@ pub fn spec() -> Value {
             "responses": {"200": {"description": "xlsx"}}}}),
     );
     paths.insert("/api/v1/members/{id}".into(), item_ops("党员", "id", "编号", "Member", "MemberInput"));
+    life_paths(&mut paths);
     json!({
         "openapi": "3.1.0",
         "info": {"title": "红烛 Hongzhu API", "version": env!("CARGO_PKG_VERSION"),
@@ -134,9 +135,60 @@ pub fn spec() -> Value {
             "Staff": {"type": "object", "properties": {"id": {"type": "integer"}, "name": {"type": "string"}, "id_number": {"type": "string", "description": "脱敏"}, "phone": {"type": ["string", "null"], "description": "脱敏"}, "institution": {"type": "string"}, "political_status": {"type": "string"}, "version": {"type": "integer"}}},
             "StaffInput": strings(&[("id_number", "身份证号"), ("name", "姓名"), ("gender", "男/女"), ("phone", "手机号"), ("institution", "机构代码"), ("post", "岗位"), ("leadership_role", "领导职务"), ("political_status", "政治面貌"), ("development_stage", "发展阶段"), ("backbone", "是/否"), ("head_teacher", "是/否"), ("mental_health", "是/否"), ("work_start", "参加工作日期")]),
             "Member": {"type": "object", "properties": {"id": {"type": "integer"}, "name": {"type": "string"}, "id_number": {"type": "string", "description": "脱敏"}, "category": {"type": "string"}, "admitted_on": {"type": "string"}, "full_on": {"type": ["string", "null"]}, "org": {"type": "string"}, "version": {"type": "integer"}}},
+            "Activity": {"type": "object", "properties": {"id": {"type": "integer"}, "org": {"type": "string"}, "org_name": {"type": "string"}, "kind": {"type": "string", "description": "branch_assembly/committee_meeting/group_meeting/lecture/theme_day/life_meeting/review/talk/observation/other"}, "topic": {"type": "string"}, "starts_at": {"type": "string", "format": "date-time"}, "status": {"type": "string", "description": "planned/draft/submitted/accepted/returned"}, "return_reason": {"type": ["string", "null"]}, "hours": {"type": "number"}, "version": {"type": "integer"}}},
+            "ActivityInput": strings(&[("org", "党组织代码"), ("kind", "活动类型：代码或中文"), ("kind_name", "类型为“其他”时的名称"), ("topic", "主题"), ("date", "日期 2026-11-26"), ("time", "时间 15:30（北京时间）"), ("minutes", "时长（分钟，10–600）"), ("place", "地点"), ("host", "主持人（已开展时必填）"), ("recorder", "记录人（已开展时必填）"), ("lecturer", "授课人（党课必填）"), ("content", "主要内容（已开展时必填）"), ("decisions", "决定事项"), ("hours", "计入学时，默认按类型"), ("held", "1：已开展；空：计划")]),
             "MemberInput": strings(&[("id_number", "身份证号（须已有人员记录）"), ("category", "正式党员/预备党员"), ("admitted_on", "入党日期"), ("full_on", "转正日期"), ("org", "所在组织代码"), ("work_institution", "工作单位机构代码"), ("party_post", "党内职务")]),
         }}
     })
+}
+
+/// 组织生活 (issue: organizational life).
+fn life_paths(paths: &mut serde_json::Map<String, Value>) {
+    let id = json!({"name": "id", "in": "path", "required": true, "schema": {"type": "integer"}});
+    let token = json!({"name": "X-CSRF-Token", "in": "header", "required": true, "schema": {"type": "string"}});
+    paths.insert(
+        "/api/v1/activities".into(),
+        json!({
+            "get": {"tags": ["组织生活"], "summary": "活动列表：筛选与分页，每条带出勤 turnout",
+                "parameters": list_params(&[("org", "党组织代码"), ("kind", "活动类型"), ("status", "状态"), ("from", "开始日期"), ("to", "结束日期")]),
+                "responses": {"200": {"description": "{items, total, page, page_size}"}, "422": error_response("日期无效")}},
+            "post": {"tags": ["组织生活"], "summary": "登记活动（计划或已开展），自动生成应到名单；观摩活动另传 invited（党组织代码数组）；需 X-CSRF-Token",
+                "parameters": [token.clone()],
+                "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ActivityInput"}}}},
+                "responses": {"201": {"description": "新活动"}, "422": error_response("输入有误，如将来的活动记为已开展（held_in_future）"), "403": error_response("无权或缺少 CSRF 令牌")}}
+        }),
+    );
+    let mut item = item_ops("组织生活", "id", "编号", "Activity", "ActivityInput");
+    item["put"]["responses"]["422"] = error_response("输入有误，或记录已提交/审核不能再改（not_editable）");
+    paths.insert("/api/v1/activities/{id}".into(), item);
+    paths.insert(
+        "/api/v1/activities/{id}/review".into(),
+        json!({"post": {"tags": ["组织生活"], "summary": "审核流转：{step: submit|accept|return, reason, version}；退回须填原因；需 X-CSRF-Token",
+            "parameters": [id.clone(), token.clone()],
+            "responses": {"200": {"description": "流转后的活动"}, "412": error_response("版本过期"), "422": error_response("当前状态不能进行此操作，或缺少退回原因"), "403": error_response("只有上级党组织可审核")}}}),
+    );
+    paths.insert(
+        "/api/v1/activities/{id}/attendance".into(),
+        json!({"get": {"tags": ["组织生活"], "summary": "应到名单与出勤：{turnout, attendance}", "parameters": [id.clone()],
+            "responses": {"200": {"description": "出勤"}, "404": error_response("不存在或不在权限范围内")}}}),
+    );
+    paths.insert(
+        "/api/v1/activities/{id}/checkin".into(),
+        json!({"post": {"tags": ["组织生活"], "summary": "本人签到（活动开始前后各30分钟内），或 {leave_reason} 请假（开始前）；需 X-CSRF-Token",
+            "parameters": [id, token],
+            "responses": {"200": {"description": "{state}"}, "422": error_response("不在签到时间（not_open/closed）、不在应到名单（not_on_roster）或重复签到（already）")}}}),
+    );
+    paths.insert(
+        "/api/v1/life/compliance".into(),
+        json!({"get": {"tags": ["组织生活"], "summary": "三会一课、主题党日落实情况（R3.1–R3.3）：每个党组织逐类应开展/已开展、漏开期次与待办",
+            "parameters": [{"name": "year", "in": "query", "schema": {"type": "integer"}, "description": "年度，默认今年"}],
+            "responses": {"200": {"description": "{year, as_of, orgs}"}}}}),
+    );
+    paths.insert(
+        "/api/v1/life/absent".into(),
+        json!({"get": {"tags": ["组织生活"], "summary": "连续3个月（提醒）、6个月（上报）未参加组织生活的党员（R3.5）",
+            "responses": {"200": {"description": "{records_begin, members}"}}}}),
+    );
 }
 
 struct DocOp {

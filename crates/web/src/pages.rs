@@ -142,6 +142,7 @@ async fn switch_lang(Path(to): Path<String>, headers: HeaderMap) -> PageResult {
 struct HomePage {
     c: Chrome,
     totals: Totals,
+    todos: Vec<(String, String, hongzhu_core::life::Todo)>,
 }
 
 async fn home(State(state): State<AppState>, Lang(t): Lang, PageUser(u): PageUser) -> PageResult {
@@ -149,8 +150,9 @@ async fn home(State(state): State<AppState>, Lang(t): Lang, PageUser(u): PageUse
         return Ok(Redirect::to("/m").into_response());
     }
     let totals = state.store.totals(&u.scope).await?;
+    let todos = crate::life::home_todos(&state, &u).await?;
     let c = chrome(&state, t, &u, "home", t.t("home_title")).await;
-    render(HomePage { c, totals })
+    render(HomePage { c, totals, todos })
 }
 
 // ------------------------------------------------------------------ institutions
@@ -1151,6 +1153,9 @@ struct MePage {
     csrf: String,
     member: Option<MemberRow>,
     staff: Vec<StaffRow>,
+    /// Activities of the coming week and the past two days the member is due at.
+    upcoming: Vec<(i64, String, String, String)>,
+    hours: f64,
 }
 
 async fn phone_me(State(state): State<AppState>, Lang(t): Lang, PageUser(u): PageUser) -> PageResult {
@@ -1164,5 +1169,39 @@ async fn phone_me(State(state): State<AppState>, Lang(t): Lang, PageUser(u): Pag
         }
         None => (None, vec![]),
     };
-    render(MePage { t, name: u.user.display_name.clone(), csrf: u.csrf.clone(), member, staff })
+    let mut upcoming = Vec::new();
+    let mut hours = 0.0;
+    if let Some(pid) = u.user.person_id {
+        let today = hongzhu_core::life::to_local(chrono::Utc::now()).date();
+        let page = state
+            .store
+            .activities(
+                &Scope::Person(pid),
+                &hongzhu_store::ActivityFilter {
+                    from: Some(today - chrono::Duration::days(2)),
+                    to: Some(today + chrono::Duration::days(7)),
+                    page: 1,
+                    page_size: 20,
+                    ..Default::default()
+                },
+            )
+            .await?;
+        upcoming = page
+            .items
+            .into_iter()
+            .rev()
+            .map(|a| {
+                (
+                    a.id,
+                    hongzhu_core::life::to_local(a.activity.starts_at).format("%m-%d %H:%M").to_string(),
+                    a.kind_label(t.lang()),
+                    a.activity.topic,
+                )
+            })
+            .collect();
+        if let Some(m) = &member {
+            hours = state.store.study_hours(&[m.meta.id], chrono::Datelike::year(&today)).await?.get(&m.meta.id).copied().unwrap_or(0.0);
+        }
+    }
+    render(MePage { t, name: u.user.display_name.clone(), csrf: u.csrf.clone(), member, staff, upcoming, hours })
 }

@@ -245,3 +245,116 @@ async fn life_pages_and_api_over_the_demo_year() {
     let home = sec_page.get(format!("{}/", app.base)).send().await.unwrap().text().await.unwrap();
     assert!(home.contains("待办：组织生活"));
 }
+
+/// Photos and documents on a record: accepted by content, refused by type and size with nothing
+/// written, fixed once submitted; study outside activities counts toward the 32 hours (R3.4).
+#[tokio::test]
+async fn life_attachments_and_study_records() {
+    let app = support::app(Db::Sqlite).await;
+    let (sec, csrf) = support::api_login(&app, "yizhong").await;
+    let yesterday = to_local(Utc::now() - Duration::days(1)).date().to_string();
+    let body = serde_json::json!({"org": "JX-YZ-ZB1", "kind": "党课", "topic": "党课：弘扬教育家精神", "date": yesterday, "time": "15:30", "place": "报告厅", "host": "王芳", "recorder": "李强", "lecturer": "王芳", "content": "讲授党课", "held": "1"});
+    let r = sec.post(format!("{}/api/v1/activities", app.base)).header("x-csrf-token", &csrf).json(&body).send().await.unwrap();
+    assert_eq!(r.status(), 201);
+    let a: serde_json::Value = r.json().await.unwrap();
+    let id = a["id"].as_i64().unwrap();
+    assert_eq!(a["status"], "draft");
+    let page = support::page_login(&app, "yizhong").await;
+    let html = page.get(format!("{}/life/{id}", app.base)).send().await.unwrap().text().await.unwrap();
+    let token = support::csrf_in(&html);
+    let png = [b"\x89PNG\r\n\x1a\n".as_slice(), &[0u8; 64]].concat();
+    let form = |name: &str, bytes: Vec<u8>| {
+        reqwest::multipart::Form::new()
+            .text("_csrf", token.clone())
+            .part("file", reqwest::multipart::Part::bytes(bytes).file_name(name.to_string()))
+    };
+    let r = page.post(format!("{}/life/{id}/files", app.base)).multipart(form("现场照片.png", png.clone())).send().await.unwrap();
+    assert_eq!(r.status(), 303, "uploaded, back to the record");
+    // A program renamed .jpg: refused, with what is accepted.
+    let r =
+        page.post(format!("{}/life/{id}/files", app.base)).multipart(form("照片.jpg", b"MZ\x90\x00\x03".to_vec())).send().await.unwrap();
+    assert_eq!(r.status(), 422);
+    assert!(r.text().await.unwrap().contains("只接受 JPG、PNG 照片"));
+    // Over 10 MB: refused before it is read whole.
+    let big = [b"\xFF\xD8\xFF".as_slice(), &vec![0u8; 11 << 20]].concat();
+    let r = page.post(format!("{}/life/{id}/files", app.base)).multipart(form("大照片.jpg", big)).send().await.unwrap();
+    assert_eq!(r.status(), 413);
+    assert!(r.text().await.unwrap().contains("10 MB"));
+    let files: serde_json::Value =
+        sec.get(format!("{}/api/v1/activities/{id}/files", app.base)).send().await.unwrap().json().await.unwrap();
+    assert_eq!(files.as_array().unwrap().len(), 1, "only the photo was written");
+    assert_eq!(files[0]["mime"], "image/png");
+    let fid = files[0]["id"].as_i64().unwrap();
+    let r = page.get(format!("{}/life/files/{fid}", app.base)).send().await.unwrap();
+    assert_eq!(r.headers()["content-type"], "image/png");
+    assert_eq!(r.bytes().await.unwrap().to_vec(), png);
+    // A member of the organization cannot fetch files through the staff pages.
+    let member = support::page_login(&app, "dangyuan").await;
+    assert_eq!(member.get(format!("{}/life/files/{fid}", app.base)).send().await.unwrap().status(), 403);
+    // Submitted: attachments are fixed.
+    let r = sec
+        .post(format!("{}/api/v1/activities/{id}/review", app.base))
+        .header("x-csrf-token", &csrf)
+        .json(&serde_json::json!({"step": "submit", "version": a["version"]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let part = reqwest::multipart::Part::bytes(png.clone()).file_name("再一张.png");
+    let r = sec
+        .post(format!("{}/api/v1/activities/{id}/files", app.base))
+        .header("x-csrf-token", &csrf)
+        .multipart(reqwest::multipart::Form::new().part("file", part))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 422);
+    let e: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(e["code"], "not_editable");
+
+    // Study records (R3.4): a future date is refused; a valid one counts.
+    let m = app
+        .demo
+        .store
+        .members(&Scope::All, &PeopleFilter { org: Some("JX-YZ-ZB1".into()), page: 1, page_size: 1, ..Default::default() })
+        .await
+        .unwrap();
+    let mid = m.items[0].meta.id;
+    let year: i32 = to_local(Utc::now()).format("%Y").to_string().parse().unwrap();
+    let before = app.demo.store.study_hours(&[mid], year).await.unwrap().get(&mid).copied().unwrap_or(0.0);
+    let tomorrow = to_local(Utc::now() + Duration::days(1)).date().to_string();
+    let org_page = page.get(format!("{}/life/compliance/JX-YZ-ZB1", app.base)).send().await.unwrap().text().await.unwrap();
+    let token = support::csrf_in(&org_page);
+    let mid_s = mid.to_string();
+    let r = page
+        .post(format!("{}/life/compliance/JX-YZ-ZB1/study", app.base))
+        .form(&[
+            ("_csrf", token.as_str()),
+            ("member", mid_s.as_str()),
+            ("studied_on", tomorrow.as_str()),
+            ("hours", "2"),
+            ("content", "网络学习"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    let to = r.headers()["location"].to_str().unwrap().to_string();
+    assert!(to.contains("study=") && !to.contains("saved"), "{to}");
+    let shown = page.get(format!("{}{to}", app.base)).send().await.unwrap().text().await.unwrap();
+    assert!(shown.contains("学习日期不能晚于今天"));
+    let r = page
+        .post(format!("{}/life/compliance/JX-YZ-ZB1/study", app.base))
+        .form(&[
+            ("_csrf", token.as_str()),
+            ("member", mid_s.as_str()),
+            ("studied_on", yesterday.as_str()),
+            ("hours", "2.5"),
+            ("content", "网络学习"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert!(r.headers()["location"].to_str().unwrap().contains("study=saved"));
+    let after = app.demo.store.study_hours(&[mid], year).await.unwrap()[&mid];
+    assert!((after - before - 2.5).abs() < 1e-9, "{before} → {after}");
+}

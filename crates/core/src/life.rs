@@ -437,6 +437,63 @@ pub fn checkin_window(starts_at: DateTime<Utc>, now: DateTime<Utc>, window_minut
     Ok(())
 }
 
+// ------------------------------------------------------------------ attachments
+
+/// Largest attachment accepted (setting): photos and documents of an activity.
+pub const ATTACHMENT_MAX_BYTES: usize = 10 * 1024 * 1024;
+/// Attachments an activity may hold.
+pub const ATTACHMENTS_PER_ACTIVITY: usize = 30;
+
+/// What an attachment is, judged by its first bytes (not by its name alone): JPEG and PNG photos,
+/// PDF, and Word / Excel / PowerPoint documents (.docx, .xlsx, .pptx). Returns the MIME type.
+pub fn attachment_type(name: &str, bytes: &[u8]) -> Result<&'static str, FieldError> {
+    let accepted = "只接受 JPG、PNG 照片和 PDF、Word（.docx）、Excel（.xlsx）、PowerPoint（.pptx）文档";
+    if bytes.is_empty() {
+        return Err(FieldError::new("file", "empty", format!("附件“{name}”是空文件，{accepted}"), format!("{name} is empty")));
+    }
+    if bytes.len() > ATTACHMENT_MAX_BYTES {
+        return Err(FieldError::new(
+            "file",
+            "too_large",
+            format!(
+                "附件“{name}”为 {:.1} MB，超过 {} MB 的上限；照片请压缩后再上传",
+                bytes.len() as f64 / 1048576.0,
+                ATTACHMENT_MAX_BYTES >> 20
+            ),
+            format!("{name} is {:.1} MB, over the {} MB limit", bytes.len() as f64 / 1048576.0, ATTACHMENT_MAX_BYTES >> 20),
+        ));
+    }
+    let lower = name.to_lowercase();
+    let mime = if bytes.starts_with(&[0xFF, 0xD8, 0xFF]) {
+        Some("image/jpeg")
+    } else if bytes.starts_with(b"\x89PNG\r\n\x1a\n") {
+        Some("image/png")
+    } else if bytes.starts_with(b"%PDF-") {
+        Some("application/pdf")
+    } else if bytes.starts_with(b"PK\x03\x04") {
+        // Office Open XML files are zip archives: the name says which.
+        if lower.ends_with(".docx") {
+            Some("application/vnd.openxmlformats-officedocument.wordprocessingml.document")
+        } else if lower.ends_with(".xlsx") {
+            Some("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+        } else if lower.ends_with(".pptx") {
+            Some("application/vnd.openxmlformats-officedocument.presentationml.presentation")
+        } else {
+            None
+        }
+    } else {
+        None
+    };
+    mime.ok_or_else(|| {
+        FieldError::new(
+            "file",
+            "refused_type",
+            format!("附件“{name}”的类型不支持：{accepted}"),
+            format!("{name}: only JPG and PNG photos and PDF, .docx, .xlsx and .pptx documents are accepted"),
+        )
+    })
+}
+
 // ------------------------------------------------------------------ the record
 
 /// An activity's record, valid.
@@ -819,6 +876,21 @@ mod tests {
         let e = bad.parse(now).unwrap_err();
         assert!(e.iter().any(|e| e.field == "kind" && e.message_zh.contains("主题党日")));
         assert!(e.iter().any(|e| e.field == "time"));
+    }
+
+    #[test]
+    fn attachments_are_judged_by_content() {
+        assert_eq!(attachment_type("a.jpg", &[0xFF, 0xD8, 0xFF, 0xE0, 1]).unwrap(), "image/jpeg");
+        assert_eq!(attachment_type("会议.PDF", b"%PDF-1.7 ...").unwrap(), "application/pdf");
+        assert!(attachment_type("记录.docx", b"PK\x03\x04rest").unwrap().contains("wordprocessingml"));
+        assert_eq!(attachment_type("x.zip", b"PK\x03\x04rest").unwrap_err().code, "refused_type");
+        // A program renamed to .jpg is refused.
+        assert_eq!(attachment_type("photo.jpg", b"MZ\x90\x00").unwrap_err().code, "refused_type");
+        assert_eq!(attachment_type("e.png", b"").unwrap_err().code, "empty");
+        let big = vec![0xFFu8; ATTACHMENT_MAX_BYTES + 1];
+        let e = attachment_type("big.jpg", &big).unwrap_err();
+        assert_eq!(e.code, "too_large");
+        assert!(e.message_zh.contains("10 MB"));
     }
 
     #[test]

@@ -248,6 +248,7 @@ pub(crate) trait Row {
     fn date_opt(&self, c: &str) -> Result<Option<NaiveDate>>;
     fn time(&self, c: &str) -> Result<DateTime<Utc>>;
     fn time_opt(&self, c: &str) -> Result<Option<DateTime<Utc>>>;
+    fn bytes(&self, c: &str) -> Result<Vec<u8>>;
 }
 
 macro_rules! impl_row {
@@ -281,6 +282,9 @@ macro_rules! impl_row {
                 Ok(self.try_get(c)?)
             }
             fn time_opt(&self, c: &str) -> Result<Option<DateTime<Utc>>> {
+                Ok(self.try_get(c)?)
+            }
+            fn bytes(&self, c: &str) -> Result<Vec<u8>> {
                 Ok(self.try_get(c)?)
             }
         }

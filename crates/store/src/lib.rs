@@ -18,7 +18,7 @@ pub use bulk::BulkProgress;
 pub use coverage::{NewTask, SnapshotRow, TaskRow, TaskStatus};
 pub use db::{Backend, Store};
 pub use error::StoreError;
-pub use life::{ActivityFilter, ActivityRow, AttendanceRow, EvaluationRow, GuideRow, PresenceRow, Review, Turnout};
+pub use life::{ActivityFilter, ActivityRow, AttachmentRow, AttendanceRow, EvaluationRow, GuideRow, PresenceRow, Review, Turnout};
 pub use merge::{MergeCounts, Removals, SheetCounts};
 pub use migrate::{ColumnInfo, MIGRATIONS};
 pub use records::*;

@@ -190,6 +190,41 @@ pub struct EvaluationRow {
     pub note: Option<String>,
 }
 
+/// An attachment's description (its bytes are read on their own).
+#[derive(Debug, Clone, Serialize)]
+pub struct AttachmentRow {
+    pub id: i64,
+    pub activity_id: i64,
+    pub name: String,
+    pub mime: String,
+    pub size: i64,
+    pub created_by: String,
+    pub created_at: DateTime<Utc>,
+}
+
+impl AttachmentRow {
+    pub fn is_image(&self) -> bool {
+        self.mime.starts_with("image/")
+    }
+    pub fn size_label(&self) -> String {
+        if self.size >= 1 << 20 { format!("{:.1} MB", self.size as f64 / 1048576.0) } else { format!("{} KB", (self.size + 1023) / 1024) }
+    }
+}
+
+fn attachment_row(r: &dyn Row) -> Result<AttachmentRow> {
+    Ok(AttachmentRow {
+        id: r.int("id")?,
+        activity_id: r.int("activity_id")?,
+        name: r.text("name")?,
+        mime: r.text("mime")?,
+        size: r.int("size")?,
+        created_by: r.text("created_by")?,
+        created_at: r.time("created_at")?,
+    })
+}
+
+const ATTACHMENT_COLS: [&str; 7] = ["id", "activity_id", "name", "mime", "size", "created_by", "created_at"];
+
 /// A status change in the review flow.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Review {
@@ -491,6 +526,108 @@ impl Store {
         .await?;
         tx.commit().await?;
         self.activity(&Scope::All, id).await?.ok_or(StoreError::NotFound)
+    }
+
+    /// Attach a photo or document to a record that can still change; its type is judged by its
+    /// content and its size and the count per activity are limited.
+    pub async fn add_attachment(&self, activity_id: i64, name: &str, bytes: &[u8], actor: &str) -> Result<AttachmentRow> {
+        use sha2::Digest;
+        let a = self.activity(&Scope::All, activity_id).await?.ok_or(StoreError::NotFound)?;
+        if matches!(a.status, ActivityStatus::Submitted | ActivityStatus::Accepted) {
+            return Err(refused("file", "not_editable", "记录已提交，不能再添加附件", "the record is submitted: attachments are fixed"));
+        }
+        let name: String = name.trim().chars().filter(|c| !c.is_control() && !matches!(c, '/' | '\\' | '"')).take(120).collect();
+        let name = if name.is_empty() { "附件".to_string() } else { name };
+        let mime = life::attachment_type(&name, bytes).map_err(StoreError::Refused)?;
+        if self.attachments(activity_id).await?.len() >= life::ATTACHMENTS_PER_ACTIVITY {
+            return Err(refused(
+                "file",
+                "too_many",
+                format!("每次活动最多 {} 个附件", life::ATTACHMENTS_PER_ACTIVITY),
+                format!("an activity holds at most {} attachments", life::ATTACHMENTS_PER_ACTIVITY),
+            ));
+        }
+        let sha: String = sha2::Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect();
+        let mut tx = self.write().await?;
+        let id = tx
+            .insert_id(
+                Query::insert()
+                    .into_table("activity_files")
+                    .columns(["activity_id", "name", "mime", "size", "sha256", "data", "created_by", "created_at"])
+                    .values_panic([
+                        activity_id.into(),
+                        name.clone().into(),
+                        mime.into(),
+                        (bytes.len() as i64).into(),
+                        sha.clone().into(),
+                        bytes.to_vec().into(),
+                        actor.into(),
+                        now().into(),
+                    ])
+                    .returning_col("id"),
+            )
+            .await?;
+        log_change(
+            &mut tx,
+            "activity_files",
+            id,
+            "create",
+            actor,
+            None,
+            Some(serde_json::json!({"activity": activity_id, "name": name, "size": bytes.len(), "sha256": sha})),
+        )
+        .await?;
+        tx.commit().await?;
+        self.attachment(id).await?.map(|x| x.0).ok_or(StoreError::NotFound)
+    }
+
+    pub async fn attachments(&self, activity_id: i64) -> Result<Vec<AttachmentRow>> {
+        let mut tx = self.read().await?;
+        let r = tx
+            .all(
+                Query::select()
+                    .columns(ATTACHMENT_COLS)
+                    .from("activity_files")
+                    .and_where(Expr::col("activity_id").eq(activity_id))
+                    .and_where(Expr::col("deleted_at").is_null())
+                    .order_by("id", Order::Asc),
+                attachment_row,
+            )
+            .await?;
+        tx.commit().await?;
+        Ok(r)
+    }
+
+    /// One attachment with its bytes.
+    pub async fn attachment(&self, id: i64) -> Result<Option<(AttachmentRow, Vec<u8>)>> {
+        let mut tx = self.read().await?;
+        let r = tx
+            .opt(
+                Query::select()
+                    .columns(ATTACHMENT_COLS)
+                    .column("data")
+                    .from("activity_files")
+                    .and_where(Expr::col("id").eq(id))
+                    .and_where(Expr::col("deleted_at").is_null()),
+                |r| Ok((attachment_row(r)?, r.bytes("data")?)),
+            )
+            .await?;
+        tx.commit().await?;
+        Ok(r)
+    }
+
+    /// Remove an attachment from a record that can still change (kept in the database, S25).
+    pub async fn delete_attachment(&self, id: i64, actor: &str) -> Result<i64> {
+        let (f, _) = self.attachment(id).await?.ok_or(StoreError::NotFound)?;
+        let a = self.activity(&Scope::All, f.activity_id).await?.ok_or(StoreError::NotFound)?;
+        if matches!(a.status, ActivityStatus::Submitted | ActivityStatus::Accepted) {
+            return Err(refused("file", "not_editable", "记录已提交，附件不能删除", "the record is submitted: attachments are fixed"));
+        }
+        let mut tx = self.write().await?;
+        tx.exec(Query::update().table("activity_files").value("deleted_at", now()).and_where(Expr::col("id").eq(id))).await?;
+        log_change(&mut tx, "activity_files", id, "delete", actor, Some(serde_json::json!({"name": f.name})), None).await?;
+        tx.commit().await?;
+        Ok(f.activity_id)
     }
 
     /// Organizations invited to an observation event.
@@ -978,6 +1115,55 @@ impl Store {
         }
         tx.commit().await?;
         Ok(out)
+    }
+
+    /// Record study outside activities (R3.4: 自学, 网络学习, 培训) for a member of `org_id`.
+    pub async fn add_study_record(&self, org_id: i64, member_id: i64, on: NaiveDate, hours: f64, content: &str, actor: &str) -> Result<()> {
+        let content = content.trim();
+        if on > to_local(now()).date() {
+            return Err(refused("studied_on", "date_future", "学习日期不能晚于今天", "the study date cannot be in the future"));
+        }
+        if !(0.5..=24.0).contains(&hours) {
+            return Err(refused("hours", "hours", "学时应在0.5到24之间", "hours are from 0.5 to 24"));
+        }
+        if content.is_empty() || content.chars().count() > 200 {
+            return Err(refused("content", "required", "请填写学习内容（200字以内）", "describe the study in at most 200 characters"));
+        }
+        let mut tx = self.write().await?;
+        let in_org = tx
+            .opt(
+                Query::select()
+                    .column("id")
+                    .from("members")
+                    .and_where(Expr::col("id").eq(member_id))
+                    .and_where(Expr::col("org_id").eq(org_id))
+                    .and_where(Expr::col("deleted_at").is_null()),
+                |r| r.int("id"),
+            )
+            .await?;
+        if in_org.is_none() {
+            return Err(refused("member", "not_in_org", "该党员不属于本组织", "the member is not in this organization"));
+        }
+        let id = tx
+            .insert_id(
+                Query::insert()
+                    .into_table("study_records")
+                    .columns(["member_id", "studied_on", "hours", "content", "created_by", "created_at"])
+                    .values_panic([member_id.into(), on.into(), hours.into(), content.into(), actor.into(), now().into()])
+                    .returning_col("id"),
+            )
+            .await?;
+        log_change(
+            &mut tx,
+            "study_records",
+            id,
+            "create",
+            actor,
+            None,
+            Some(serde_json::json!({"member": member_id, "on": on, "hours": hours})),
+        )
+        .await?;
+        tx.commit().await
     }
 
     // ------------------------------------------------------------ 民主评议 (R3.3)

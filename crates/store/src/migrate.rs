@@ -165,6 +165,7 @@ fn normalize_type(t: &str) -> String {
         "text" => "text",
         "double precision" | "real" => "float",
         "boolean" => "bool",
+        "blob" | "bytea" => "bytes",
         "date" => "date",
         "timestamptz" | "timestamp with time zone" => "timestamp",
         _ => return format!("unknown:{t}"),

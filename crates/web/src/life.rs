@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use askama::Template;
 use axum::Router;
-use axum::extract::{Form, Path, Query, State};
+use axum::extract::{DefaultBodyLimit, Form, Multipart, Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
@@ -33,6 +33,7 @@ pub fn routes() -> Router<AppState> {
         .route("/life/new", get(new_form).post(create))
         .route("/life/compliance", get(compliance_page))
         .route("/life/compliance/{org}", get(org_compliance_page))
+        .route("/life/compliance/{org}/study", post(study_add))
         .route("/life/absent", get(absent_page))
         .route("/life/calendar", get(calendar_page))
         .route("/life/guides", get(guides_page).post(guide_publish))
@@ -45,12 +46,16 @@ pub fn routes() -> Router<AppState> {
         .route("/life/{id}/review", post(review))
         .route("/life/{id}/attendance", post(mark))
         .route("/life/{id}/qr.svg", get(qr_svg))
+        .route("/life/{id}/files", post(upload_file).layer(DefaultBodyLimit::max(UPLOAD_LIMIT)))
+        .route("/life/files/{fid}", get(download_file))
+        .route("/life/files/{fid}/delete", post(delete_file))
         .route("/m/checkin/{id}", get(checkin_page).post(checkin_submit))
         .route("/api/v1/activities", get(api_list).post(api_create))
         .route("/api/v1/activities/{id}", get(api_get).put(api_update))
         .route("/api/v1/activities/{id}/review", post(api_review))
         .route("/api/v1/activities/{id}/attendance", get(api_attendance))
         .route("/api/v1/activities/{id}/checkin", post(api_checkin))
+        .route("/api/v1/activities/{id}/files", get(api_files).post(api_upload).layer(DefaultBodyLimit::max(UPLOAD_LIMIT)))
         .route("/api/v1/life/compliance", get(api_compliance))
         .route("/api/v1/life/absent", get(api_absent))
 }
@@ -59,6 +64,9 @@ pub fn routes() -> Router<AppState> {
 pub fn local_hm(t: &chrono::DateTime<Utc>) -> String {
     to_local(*t).format("%H:%M").to_string()
 }
+
+/// S19: an attachment upload may carry one file of the largest accepted size plus its form.
+const UPLOAD_LIMIT: usize = life::ATTACHMENT_MAX_BYTES + 64 * 1024;
 
 fn render<T: Template>(t: T) -> PageResult {
     let body = t.render().map_err(|e| AppError::Internal(e.to_string()))?;
@@ -163,6 +171,22 @@ struct ListPage {
     problems: Vec<String>,
 }
 
+/// Table lines for activities, with their attendance counts; `fmt` formats the local start time.
+async fn list_lines(state: &AppState, t: Tr, items: Vec<ActivityRow>, fmt: &str) -> Result<Vec<ListLine>, AppError> {
+    let ids: Vec<i64> = items.iter().map(|a| a.id).collect();
+    let turnouts = state.store.turnouts(&ids).await?;
+    Ok(items
+        .into_iter()
+        .map(|a| ListLine {
+            date: to_local(a.activity.starts_at).format(fmt).to_string(),
+            kind: a.kind_label(t.lang()),
+            turnout: turnouts.get(&a.id).copied().unwrap_or_default(),
+            status_class: status_tag(a.status),
+            a,
+        })
+        .collect())
+}
+
 fn filter_of(q: &ListQuery) -> (ActivityFilter, Vec<FieldError>) {
     let mut errors = Vec::new();
     let mut date = |field: &'static str, s: &str| {
@@ -199,19 +223,7 @@ async fn list(State(state): State<AppState>, Lang(t): Lang, PageUser(u): PageUse
     staff_only(&u)?;
     let (f, errors) = filter_of(&q);
     let page = state.store.activities(&u.scope, &f).await?;
-    let ids: Vec<i64> = page.items.iter().map(|a| a.id).collect();
-    let turnouts = state.store.turnouts(&ids).await?;
-    let rows = page
-        .items
-        .into_iter()
-        .map(|a| ListLine {
-            date: to_local(a.activity.starts_at).format("%Y-%m-%d %H:%M").to_string(),
-            kind: a.kind_label(t.lang()),
-            turnout: turnouts.get(&a.id).copied().unwrap_or_default(),
-            status_class: status_tag(a.status),
-            a,
-        })
-        .collect();
+    let rows = list_lines(&state, t, page.items, "%Y-%m-%d %H:%M").await?;
     let orgs = writable_orgs(&state, &u)
         .await?
         .into_iter()
@@ -483,7 +495,9 @@ struct DetailPage {
     checkin_url: String,
     checkin_open: bool,
     flash: Option<String>,
+    problem: Option<String>,
     states: Vec<Opt>,
+    files: Vec<hongzhu_store::AttachmentRow>,
 }
 
 #[derive(Deserialize, Default)]
@@ -508,25 +522,48 @@ async fn detail(
     if u.role() == Role::Member {
         return Ok(Redirect::to(&format!("/m/checkin/{id}")).into_response());
     }
-    let a = load(&state, &u, id).await?;
+    let flash = match q.msg.as_str() {
+        "submitted" => Some(l(t, "已提交上级党组织审核。", "Submitted for review.").to_string()),
+        "accepted" => Some(l(t, "已审核通过。", "Accepted.").to_string()),
+        "returned" => Some(l(t, "已退回，并通知该党组织修改。", "Returned to the organization.").to_string()),
+        "marked" => Some(l(t, "出勤已更新。", "Attendance updated.").to_string()),
+        "uploaded" => Some(l(t, "附件已上传。", "Attachment uploaded.").to_string()),
+        "removed" => Some(l(t, "附件已删除。", "Attachment removed.").to_string()),
+        _ => None,
+    };
+    detail_render(&state, t, &u, id, &headers, flash, None).await
+}
+
+async fn detail_render(
+    state: &AppState,
+    t: Tr,
+    u: &CurrentUser,
+    id: i64,
+    headers: &HeaderMap,
+    flash: Option<String>,
+    problem: Option<String>,
+) -> PageResult {
+    let a = load(state, u, id).await?;
+    let files = state.store.attachments(id).await?;
     let roster = state.store.attendance(id).await?;
     let turnout = state.store.turnouts(&[id]).await?.remove(&id).unwrap_or_default();
     let invited = state.store.invited_orgs(id).await?;
     let now = Utc::now();
     let checkin_open = life::checkin_window(a.activity.starts_at, now, life::CHECKIN_WINDOW_MINUTES).is_ok();
     let title = a.activity.topic.clone();
-    let c = Chrome::new(t, &u, "life", title.clone())
+    let mut c = Chrome::new(t, u, "life", title.clone())
         .crumb(t.t("menu_life"), "/life")
         .crumb(l(t, "活动记录", "Activities"), "/life")
         .crumb(title, format!("/life/{id}"));
-    let flash = match q.msg.as_str() {
-        "submitted" => Some(l(t, "已提交上级党组织审核。", "Submitted for review.").to_string()),
-        "accepted" => Some(l(t, "已审核通过。", "Accepted.").to_string()),
-        "returned" => Some(l(t, "已退回，并通知该党组织修改。", "Returned to the organization.").to_string()),
-        "marked" => Some(l(t, "出勤已更新。", "Attendance updated.").to_string()),
-        _ => None,
-    };
-    render(DetailPage {
+    // While check-in is open the secretary watches attendance arrive: the page reloads itself
+    // (a meta refresh, no script).
+    if checkin_open {
+        c.refresh = Some(20);
+    }
+    let bad = problem.is_some();
+    let mut res = render(DetailPage {
+        files,
+        problem,
         kind: a.kind_label(t.lang()),
         when: format!("{} · {} {}", to_local(a.activity.starts_at).format("%Y-%m-%d %H:%M"), a.activity.minutes, l(t, "分钟", "min")),
         status_class: status_tag(a.status),
@@ -545,10 +582,10 @@ async fn detail(
                 r,
             })
             .collect(),
-        can_write: can_write(&u, a.org_id),
-        can_review: can_review(&u, &a),
+        can_write: can_write(u, a.org_id),
+        can_review: can_review(u, &a),
         editable: matches!(a.status, ActivityStatus::Planned | ActivityStatus::Draft | ActivityStatus::Returned),
-        checkin_url: format!("{}/m/checkin/{id}", public_base(&headers, state.secure_cookies)),
+        checkin_url: format!("{}/m/checkin/{id}", public_base(headers, state.secure_cookies)),
         checkin_open,
         states: label_options::<AttendState>(t, ""),
         turnout,
@@ -556,7 +593,11 @@ async fn detail(
         flash,
         c,
         a,
-    })
+    })?;
+    if bad {
+        *res.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
+    }
+    Ok(res)
 }
 
 #[derive(Deserialize, Default)]
@@ -639,6 +680,146 @@ async fn qr_svg(State(state): State<AppState>, PageUser(u): PageUser, Path(id): 
         qrcode::QrCode::with_error_correction_level(url.as_bytes(), qrcode::EcLevel::M).map_err(|e| AppError::Internal(e.to_string()))?;
     let svg = code.render::<qrcode::render::svg::Color>().min_dimensions(240, 240).quiet_zone(true).build();
     Ok(([(header::CONTENT_TYPE, "image/svg+xml")], svg).into_response())
+}
+
+// ------------------------------------------------------------------ attachments
+
+/// The file and the other fields of an upload form. A body over the limit is refused with the
+/// limit named.
+async fn read_file_form(mut m: Multipart, t: Tr) -> Result<(Option<(String, Vec<u8>)>, HashMap<String, String>), String> {
+    let mut file = None;
+    let mut fields = HashMap::new();
+    let too_big = || {
+        if t.is_en() {
+            format!("the upload is over the {} MB limit", life::ATTACHMENT_MAX_BYTES >> 20)
+        } else {
+            format!("上传的文件超过 {} MB 上限；照片请压缩后再上传", life::ATTACHMENT_MAX_BYTES >> 20)
+        }
+    };
+    while let Some(field) = m.next_field().await.map_err(|_| too_big())? {
+        let name = field.name().unwrap_or("").to_string();
+        if name == "file" {
+            let file_name = field.file_name().unwrap_or("").to_string();
+            let bytes = field.bytes().await.map_err(|_| too_big())?;
+            if !file_name.is_empty() || !bytes.is_empty() {
+                file = Some((file_name, bytes.to_vec()));
+            }
+        } else {
+            fields.insert(name, field.text().await.unwrap_or_default());
+        }
+    }
+    Ok((file, fields))
+}
+
+async fn upload_file(
+    State(state): State<AppState>,
+    Lang(t): Lang,
+    PageUser(u): PageUser,
+    Path(id): Path<i64>,
+    headers: HeaderMap,
+    m: Multipart,
+) -> PageResult {
+    let a = load(&state, &u, id).await?;
+    let (file, fields) = match read_file_form(m, t).await {
+        Ok(x) => x,
+        Err(msg) => {
+            // The token could not be read from a body refused for its size: nothing is written,
+            // and the page says why.
+            let mut res = detail_render(&state, t, &u, id, &headers, None, Some(msg)).await?;
+            *res.status_mut() = StatusCode::PAYLOAD_TOO_LARGE;
+            return Ok(res);
+        }
+    };
+    auth::check_csrf(&u, fields.get("_csrf").map(String::as_str))?;
+    if !can_write(&u, a.org_id) {
+        return Err(AppError::Forbidden);
+    }
+    let Some((name, bytes)) = file else {
+        return detail_render(
+            &state,
+            t,
+            &u,
+            id,
+            &headers,
+            None,
+            Some(l(t, "请选择要上传的照片或文档。", "Choose a photo or document to upload.").to_string()),
+        )
+        .await;
+    };
+    match state.store.add_attachment(id, &name, &bytes, &u.user.username).await {
+        Ok(_) => Ok(Redirect::to(&format!("/life/{id}?msg=uploaded#files")).into_response()),
+        Err(hongzhu_store::StoreError::Refused(e)) => {
+            detail_render(&state, t, &u, id, &headers, None, Some(e.message(t.lang()).to_string())).await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+async fn download_file(State(state): State<AppState>, PageUser(u): PageUser, Path(fid): Path<i64>) -> PageResult {
+    staff_only(&u)?;
+    let (f, bytes) = state.store.attachment(fid).await?.ok_or(AppError::NotFound)?;
+    // The file is seen by whoever may see its activity.
+    load(&state, &u, f.activity_id).await?;
+    let disposition = if f.is_image() || f.mime == "application/pdf" { "inline" } else { "attachment" };
+    Ok((
+        [
+            (header::CONTENT_TYPE, f.mime.clone()),
+            (header::CONTENT_DISPOSITION, format!("{disposition}; filename=\"file-{fid}\"; filename*=UTF-8''{}", enc(&f.name))),
+        ],
+        bytes,
+    )
+        .into_response())
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct CsrfForm {
+    #[serde(rename = "_csrf")]
+    csrf: String,
+}
+
+async fn delete_file(State(state): State<AppState>, PageUser(u): PageUser, Path(fid): Path<i64>, Form(f): Form<CsrfForm>) -> PageResult {
+    auth::check_csrf(&u, Some(&f.csrf))?;
+    let (file, _) = state.store.attachment(fid).await?.ok_or(AppError::NotFound)?;
+    let a = load(&state, &u, file.activity_id).await?;
+    if !can_write(&u, a.org_id) {
+        return Err(AppError::Forbidden);
+    }
+    let id = state.store.delete_attachment(fid, &u.user.username).await?;
+    Ok(Redirect::to(&format!("/life/{id}?msg=removed#files")).into_response())
+}
+
+async fn api_files(State(state): State<AppState>, ApiUser(u): ApiUser, Path(id): Path<i64>) -> ApiResult {
+    staff_only(&u)?;
+    load(&state, &u, id).await?;
+    Ok(api_json(&state.store.attachments(id).await?))
+}
+
+async fn api_upload(
+    State(state): State<AppState>,
+    Lang(t): Lang,
+    ApiUser(u): ApiUser,
+    Path(id): Path<i64>,
+    headers: HeaderMap,
+    m: Multipart,
+) -> ApiResult {
+    crate::api::csrf(&u, &headers)?;
+    let a = load(&state, &u, id).await?;
+    if !can_write(&u, a.org_id) {
+        return Err(AppError::Forbidden.into());
+    }
+    let (file, _) = match read_file_form(m, t).await {
+        Ok(x) => x,
+        Err(msg) => {
+            let body = serde_json::json!({"code": "too_large", "message": msg, "field": "file"});
+            return Ok((StatusCode::PAYLOAD_TOO_LARGE, axum::Json(body)).into_response());
+        }
+    };
+    let (name, bytes) = file.ok_or_else(|| AppError::BadRequest("缺少 file 字段 / the file field is missing".into()))?;
+    let row = state.store.add_attachment(id, &name, &bytes, &u.user.username).await?;
+    let mut res = api_json(&row);
+    *res.status_mut() = StatusCode::CREATED;
+    Ok(res)
 }
 
 // ------------------------------------------------------------------ phone check-in
@@ -964,14 +1145,17 @@ struct OrgPage {
     secretary_lectured: Option<bool>,
     rate: String,
     recent: Vec<ListLine>,
-    hours: Vec<(String, String, &'static str)>,
+    hours: Vec<(i64, String, String, &'static str)>,
     can_write: bool,
+    study_error: Option<String>,
+    study_saved: bool,
 }
 
 #[derive(Deserialize, Default)]
 #[serde(default)]
 struct YearQuery {
     year: String,
+    study: String,
 }
 
 async fn org_compliance_page(
@@ -1030,19 +1214,7 @@ async fn org_compliance_page(
         .collect();
     let recent_page =
         state.store.activities(&u.scope, &ActivityFilter { org: Some(org.clone()), page: 1, page_size: 10, ..Default::default() }).await?;
-    let ids: Vec<i64> = recent_page.items.iter().map(|a| a.id).collect();
-    let turnouts = state.store.turnouts(&ids).await?;
-    let recent = recent_page
-        .items
-        .into_iter()
-        .map(|a| ListLine {
-            date: to_local(a.activity.starts_at).format("%Y-%m-%d").to_string(),
-            kind: a.kind_label(t.lang()),
-            turnout: turnouts.get(&a.id).copied().unwrap_or_default(),
-            status_class: status_tag(a.status),
-            a,
-        })
-        .collect();
+    let recent = list_lines(&state, t, recent_page.items, "%Y-%m-%d").await?;
     // R3.4: study hours of the organization's members this year.
     let members = state
         .store
@@ -1054,7 +1226,7 @@ async fn org_compliance_page(
         .iter()
         .map(|m| {
             let h = hours_map.get(&m.meta.id).copied().unwrap_or(0.0);
-            (m.person.name.clone(), format!("{h:.1}"), if h >= life::STUDY_HOURS_PER_YEAR { "good" } else { "bad" })
+            (m.meta.id, m.person.name.clone(), format!("{h:.1}"), if h >= life::STUDY_HOURS_PER_YEAR { "good" } else { "bad" })
         })
         .collect();
     let (rate, _) = pct(c.met(), c.due());
@@ -1075,7 +1247,47 @@ async fn org_compliance_page(
         rate,
         recent,
         hours,
+        study_error: (!q.study.is_empty() && q.study != "saved").then(|| q.study.clone()),
+        study_saved: q.study == "saved",
     })
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct StudyForm {
+    #[serde(rename = "_csrf")]
+    csrf: String,
+    member: i64,
+    studied_on: String,
+    hours: String,
+    content: String,
+}
+
+/// R3.4: study outside activities, recorded by the secretary.
+async fn study_add(
+    State(state): State<AppState>,
+    Lang(t): Lang,
+    PageUser(u): PageUser,
+    Path(org): Path<String>,
+    Form(f): Form<StudyForm>,
+) -> PageResult {
+    auth::check_csrf(&u, Some(&f.csrf))?;
+    let o = state.store.org(&u.scope, &org).await?.ok_or(AppError::NotFound)?;
+    if !can_write(&u, o.meta.id) {
+        return Err(AppError::Forbidden);
+    }
+    let back = |msg: &str| Redirect::to(&format!("/life/compliance/{org}?study={}#study", enc(msg))).into_response();
+    let Some(on) = life::parse_day(&f.studied_on) else {
+        return Ok(back(l(t, "学习日期无效，请写作 2026-11-20", "the study date is not valid: write 2026-11-20")));
+    };
+    let Ok(hours) = hongzhu_core::normalize_width(&f.hours).parse::<f64>() else {
+        return Ok(back(l(t, "学时应为数字，如 2 或 1.5", "hours are a number such as 2 or 1.5")));
+    };
+    match state.store.add_study_record(o.meta.id, f.member, on, hours, &f.content, &u.user.username).await {
+        Ok(()) => Ok(back("saved")),
+        Err(hongzhu_store::StoreError::Refused(e)) => Ok(back(e.message(t.lang()))),
+        Err(e) => Err(e.into()),
+    }
 }
 
 /// A secretary's to-do list for the home page: their organizations' open items this year.
@@ -1422,18 +1634,7 @@ async fn observation_page(State(state): State<AppState>, Lang(t): Lang, PageUser
         .filter(|m| !attended.contains_key(&m.meta.id))
         .map(|m| CadreLine { name: m.person.name.clone(), post: m.party_post.label_or_empty(t.lang()), org_name: m.org_name.clone() })
         .collect();
-    let ids: Vec<i64> = events.iter().map(|a| a.id).collect();
-    let turnouts = state.store.turnouts(&ids).await?;
-    let events = events
-        .into_iter()
-        .map(|a| ListLine {
-            date: to_local(a.activity.starts_at).format("%Y-%m-%d").to_string(),
-            kind: a.kind_label(t.lang()),
-            turnout: turnouts.get(&a.id).copied().unwrap_or_default(),
-            status_class: status_tag(a.status),
-            a,
-        })
-        .collect();
+    let events = list_lines(&state, t, events, "%Y-%m-%d").await?;
     let (rate, _) = pct(reached as u32, cadres.len() as u32);
     let title = l(t, "观摩活动与党务干部覆盖", "Observation events and cadres reached");
     let c = Chrome::new(t, &u, "life_observation", title).crumb(t.t("menu_life"), "/life").crumb(title, "/life/observation");

@@ -179,6 +179,18 @@ fn life_paths(paths: &mut serde_json::Map<String, Value>) {
             "responses": {"200": {"description": "{state}"}, "422": error_response("不在签到时间（not_open/closed）、不在应到名单（not_on_roster）或重复签到（already）")}}}),
     );
     paths.insert(
+        "/api/v1/activities/{id}/files".into(),
+        json!({
+            "get": {"tags": ["组织生活"], "summary": "活动的照片和材料（不含内容；下载为 /life/files/{fid}）",
+                "parameters": [{"name": "id", "in": "path", "required": true, "schema": {"type": "integer"}}],
+                "responses": {"200": {"description": "[{id, name, mime, size, created_by, created_at}]"}}},
+            "post": {"tags": ["组织生活"], "summary": "上传附件（multipart：file）；按内容识别类型：JPG、PNG、PDF、.docx、.xlsx、.pptx；每个不超过 10 MB，每次活动最多 30 个；需 X-CSRF-Token",
+                "parameters": [{"name": "id", "in": "path", "required": true, "schema": {"type": "integer"}}, {"name": "X-CSRF-Token", "in": "header", "required": true, "schema": {"type": "string"}}],
+                "requestBody": {"required": true, "content": {"multipart/form-data": {"schema": {"type": "object", "properties": {"file": {"type": "string", "format": "binary"}}}}}},
+                "responses": {"201": {"description": "附件"}, "413": error_response("超过 10 MB"), "422": error_response("类型不支持（refused_type）、空文件、数量超限或记录已提交")}}
+        }),
+    );
+    paths.insert(
         "/api/v1/life/compliance".into(),
         json!({"get": {"tags": ["组织生活"], "summary": "三会一课、主题党日落实情况（R3.1–R3.3）：每个党组织逐类应开展/已开展、漏开期次与待办",
             "parameters": [{"name": "year", "in": "query", "schema": {"type": "integer"}, "description": "年度，默认今年"}],

@@ -21,6 +21,8 @@ pub struct Chrome {
     pub can_edit: bool,
     pub is_admin: bool,
     pub flash: Option<String>,
+    /// Seconds after which the page reloads itself (a meta refresh), for live views.
+    pub refresh: Option<u32>,
 }
 
 impl Chrome {
@@ -39,6 +41,7 @@ impl Chrome {
             can_edit: u.can_edit(),
             is_admin: u.is_admin(),
             flash: None,
+            refresh: None,
         }
     }
 

@@ -87,3 +87,17 @@ CREATE TABLE study_records (
     deleted_at TIMESTAMPTZ
 );
 CREATE INDEX study_records_member_idx ON study_records (member_id, studied_on);
+
+CREATE TABLE activity_files (
+    id INTEGER PRIMARY KEY,
+    activity_id BIGINT NOT NULL REFERENCES activities (id),
+    name TEXT NOT NULL,
+    mime TEXT NOT NULL,
+    size BIGINT NOT NULL,
+    sha256 TEXT NOT NULL,
+    data BLOB NOT NULL,
+    created_by TEXT NOT NULL,
+    created_at TIMESTAMPTZ NOT NULL,
+    deleted_at TIMESTAMPTZ
+);
+CREATE INDEX activity_files_activity_idx ON activity_files (activity_id);

@@ -26,6 +26,14 @@ pub enum BenchCommand {
         #[arg(long, default_value = "2000,20000,200000", value_delimiter = ',')]
         sizes: Vec<u32>,
     },
+    /// 组织生活落实情况报表（R3.1–R3.3）在一个县、一个市、全省三个范围的耗时；数据来自
+    /// `generate --life-years` / the compliance report for a county, a city and the whole database, from `--database`
+    /// (fill it with `hongzhu generate --institutions 20000 --life-years 4`)
+    Life {
+        /// 年度，默认今年 / the year, default this year
+        #[arg(long)]
+        year: Option<i32>,
+    },
 }
 
 pub async fn run(cmd: BenchCommand, database: &str) -> Result<()> {
@@ -33,7 +41,63 @@ pub async fn run(cmd: BenchCommand, database: &str) -> Result<()> {
         BenchCommand::Web { requests } => web(requests).await,
         BenchCommand::Audit { sizes } => audit(&sizes, database).await,
         BenchCommand::Ledger { file } => ledger(&file, database).await,
+        BenchCommand::Life { year } => life(year, database).await,
     }
+}
+
+/// The county-of-counties compliance report: facts from the database, the check of every
+/// organization, and the roll-up by county, at three scopes.
+async fn life(year: Option<i32>, database: &str) -> Result<()> {
+    use std::collections::BTreeMap;
+    let store = hongzhu_store::Store::open(database).await?;
+    let today = hongzhu_core::life::to_local(chrono::Utc::now()).date();
+    let year = year.unwrap_or(chrono::Datelike::year(&today));
+    let regions = store.regions(&hongzhu_store::Scope::All).await?;
+    let county = regions
+        .iter()
+        .find(|r| r.record.level == hongzhu_core::labels::RegionLevel::County)
+        .context("the database has no county: run hongzhu generate --life-years first")?;
+    let city = county.record.parent.as_ref().map(|p| p.to_string());
+    let mut scopes = vec![(format!("county {}", county.record.code), hongzhu_store::Scope::Region(county.record.code.to_string()))];
+    if let Some(c) = city {
+        scopes.push((format!("city {c}"), hongzhu_store::Scope::Region(c)));
+    }
+    scopes.push(("everything".to_string(), hongzhu_store::Scope::All));
+    println!("hongzhu bench life ({}, year {year}; 2 cores)", store.url_redacted());
+    for (label, scope) in scopes {
+        let mut best = f64::MAX;
+        let mut shape = (0usize, 0usize, 0usize, 0.0f64);
+        for _ in 0..3 {
+            let t = Instant::now();
+            let (facts, held, names) = store.life_facts(&scope, year).await?;
+            let as_of = if year < chrono::Datelike::year(&today) {
+                chrono::NaiveDate::from_ymd_opt(year + 1, 1, 1).context("year")?
+            } else {
+                today
+            };
+            let all = hongzhu_core::life::compliance(&facts, &held, year, as_of);
+            // The report: due and held per county.
+            let mut by_county: BTreeMap<&str, (u32, u32)> = BTreeMap::new();
+            for c in &all {
+                let county = names.get(c.org.as_str()).map(|n| n.2.as_str()).unwrap_or("");
+                let e = by_county.entry(county).or_default();
+                e.0 += c.due();
+                e.1 += c.met();
+            }
+            best = best.min(t.elapsed().as_secs_f64());
+            let (due, met) = by_county.values().fold((0u32, 0u32), |a, v| (a.0 + v.0, a.1 + v.1));
+            shape = (facts.len(), held.len(), by_county.len(), if due == 0 { 1.0 } else { f64::from(met) / f64::from(due) });
+        }
+        println!(
+            "  {label:<18} {:>6} organizations, {:>9} activities in {year}, {:>4} counties: report {:>7.3} s (best of 3), completion {:.1}%   (target < 10 s for the whole province on PostgreSQL)",
+            shape.0,
+            shape.1,
+            shape.2,
+            best,
+            shape.3 * 100.0
+        );
+    }
+    Ok(())
 }
 
 /// One ledger import, step by step, against calamine alone reading the same file (the floor).

@@ -138,12 +138,14 @@ pub async fn run(dir: &Path, listen: SocketAddr, seed: u64) -> Result<()> {
 
 /// `hongzhu generate`: a synthetic region, one county of 200 institutions at a time, each in its
 /// own transaction, with progress on stderr.
-pub async fn generate(url: &str, institutions: u32, seed: u64) -> Result<()> {
+pub async fn generate(url: &str, institutions: u32, seed: u64, life_years: u32) -> Result<()> {
     let store = Store::open(url).await.context("cannot open the database")?;
     let started = Instant::now();
     let counties = institutions.div_ceil(200);
     let today = Utc::now().date_naive();
     let mut totals = (0usize, 0usize, 0usize, 0usize);
+    let (mut activities, mut attendance) = (0usize, 0usize);
+    let local_today = hongzhu_core::life::to_local(Utc::now()).date();
     for c in 0..counties {
         let n = if c + 1 == counties { institutions - c * 200 } else { 200 };
         let data = synth::synthetic_county(seed, today, c, n);
@@ -152,22 +154,38 @@ pub async fn generate(url: &str, institutions: u32, seed: u64) -> Result<()> {
         totals.2 += data.members.len();
         totals.3 += data.orgs.len();
         store.load_dataset(&data, "generate", &mut |_: &str, _: u64, _: u64| {}).await.with_context(|| format!("county {}", c + 1))?;
+        if life_years > 0 {
+            let county = data
+                .regions
+                .iter()
+                .find(|r| r.level == hongzhu_core::labels::RegionLevel::County)
+                .map(|r| r.code.to_string())
+                .unwrap_or_default();
+            let life = hongzhu_core::synth_life::life_for(&data, seed.wrapping_add(c as u64), local_today, life_years * 12);
+            activities += life.len();
+            attendance += life.iter().map(|a| a.attendance.len()).sum::<usize>();
+            let guides = hongzhu_core::synth_life::guides_for(local_today, life_years * 12);
+            store.load_life(&county, &life, &guides, "generate").await.with_context(|| format!("county {} organizational life", c + 1))?;
+        }
         eprint!(
-            "\r生成中 / generating: 县 county {}/{} · {} 所学校 institutions · {} 名教职工 staff · {:.0} s   ",
+            "\r生成中 / generating: 县 county {}/{} · {} 所学校 institutions · {} 名教职工 staff · {} 次活动 activities · {:.0} s   ",
             c + 1,
             counties,
             totals.0,
             totals.1,
+            activities,
             started.elapsed().as_secs_f64()
         );
     }
     eprintln!();
     println!(
-        "完成 / done: {} institutions, {} staff, {} members, {} organizations in {:.1} s",
+        "完成 / done: {} institutions, {} staff, {} members, {} organizations, {} activities, {} attendance rows in {:.1} s",
         totals.0,
         totals.1,
         totals.2,
         totals.3,
+        activities,
+        attendance,
         started.elapsed().as_secs_f64()
     );
     Ok(())

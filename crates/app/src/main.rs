@@ -62,6 +62,9 @@ enum Command {
         institutions: u32,
         #[arg(long, default_value_t = 1)]
         seed: u64,
+        /// 同时生成若干年的组织生活（活动与出勤）/ also generate this many years of organizational life (activities and attendance)
+        #[arg(long, default_value_t = 0)]
+        life_years: u32,
     },
     /// 生成台账模板 / write the ledger template (spec/LEDGER.md)
     Template {
@@ -240,7 +243,7 @@ async fn run(cli: Cli) -> Result<()> {
             println!("已创建管理员 {} / created administrator {}", user.username, user.username);
             Ok(())
         }
-        Command::Generate { institutions, seed } => demo::generate(&cli.database, institutions, seed).await,
+        Command::Generate { institutions, seed, life_years } => demo::generate(&cli.database, institutions, seed, life_years).await,
         Command::Bench { command } => bench::run(command, &cli.database).await,
         Command::Template { file } => ledger_cmd::template(&file),
         Command::Import { file, dry_run, partial, format, errors, replace_region, yes } => {

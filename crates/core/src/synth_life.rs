@@ -58,11 +58,16 @@ const MONTHS_BACK: u32 = 18;
 
 /// The monthly themes from 18 months back to next month.
 pub fn demo_guides(today: NaiveDate) -> Vec<GenGuide> {
+    guides_for(today, MONTHS_BACK)
+}
+
+/// The monthly themes from `months_back` months back to next month.
+pub fn guides_for(today: NaiveDate, months_back: u32) -> Vec<GenGuide> {
     let this_month = today.with_day(1).expect("day 1");
-    (0..MONTHS_BACK + 2)
+    (0..months_back + 2)
         .map(|i| {
             let month = this_month
-                .checked_sub_months(chrono::Months::new(MONTHS_BACK))
+                .checked_sub_months(chrono::Months::new(months_back))
                 .expect("in range")
                 .checked_add_months(chrono::Months::new(i))
                 .expect("in range");
@@ -75,6 +80,12 @@ pub fn demo_guides(today: NaiveDate) -> Vec<GenGuide> {
 /// A year and a half of activities (the 18 months before `today`'s month, that month, and plans
 /// for the rest of it and the next) for every organization with members of its own.
 pub fn demo_life(data: &Dataset, seed: u64, today: NaiveDate) -> Vec<GenActivity> {
+    life_for(data, seed, today, MONTHS_BACK)
+}
+
+/// Organizational life from `months_back` months before `today`'s month to plans for the next
+/// (`hongzhu generate --life-years`).
+pub fn life_for(data: &Dataset, seed: u64, today: NaiveDate, months_back: u32) -> Vec<GenActivity> {
     let mut rng = Rng::new(seed ^ 0x11fe);
     let names = names(data);
     let inst_names: HashMap<&str, &str> = data.institutions.iter().map(|i| (i.code.as_str(), i.name.as_str())).collect();
@@ -84,8 +95,8 @@ pub fn demo_life(data: &Dataset, seed: u64, today: NaiveDate) -> Vec<GenActivity
     for (i, m) in data.members.iter().enumerate() {
         by_org.entry(m.org.as_str()).or_default().push(i);
     }
-    let guides = demo_guides(today);
-    let start_month = today.with_day(1).expect("day 1").checked_sub_months(chrono::Months::new(MONTHS_BACK)).expect("in range");
+    let guides = guides_for(today, months_back);
+    let start_month = today.with_day(1).expect("day 1").checked_sub_months(chrono::Months::new(months_back)).expect("in range");
     // Members drifting away: their last attendance is 4 to 8 months ago.
     let mut drifting: HashMap<&str, NaiveDate> = HashMap::new();
     for m in &data.members {
@@ -150,7 +161,7 @@ pub fn demo_life(data: &Dataset, seed: u64, today: NaiveDate) -> Vec<GenActivity
                 let by_secretary = m.month() == 6 || m.month() == 12;
                 let lecturer =
                     if by_secretary { secretary.clone() } else { Some(recorder.clone()).filter(|s| !s.is_empty()).or(secretary.clone()) };
-                plan.push((ActivityKind::Lecture, day(fixed_day + 4), format!("党课：{}", g.topic), lecturer));
+                plan.push((ActivityKind::Lecture, day(fixed_day + 4), g.topic.clone(), lecturer));
             }
             if m.month() == 12 && !behind {
                 plan.push((ActivityKind::LifeMeeting, day(20), format!("{}年度组织生活会", m.year()), None));

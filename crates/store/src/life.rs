@@ -850,7 +850,12 @@ impl Store {
     }
 
     /// Organizations and their activities of a year, for the compliance check (R3.1–R3.3).
-    pub async fn life_facts(&self, scope: &Scope, year: i32) -> Result<(Vec<OrgFacts>, Vec<HeldFact>, HashMap<String, (i64, String)>)> {
+    /// Also returns each organization's id, name and county (region code) by code.
+    pub async fn life_facts(
+        &self,
+        scope: &Scope,
+        year: i32,
+    ) -> Result<(Vec<OrgFacts>, Vec<HeldFact>, HashMap<String, (i64, String, String)>)> {
         let mut tx = self.read().await?;
         let mut s = Query::select();
         s.columns([("o", "id"), ("o", "code"), ("o", "name"), ("o", "kind"), ("o", "founded_on"), ("o", "region_code")])
@@ -861,10 +866,16 @@ impl Store {
         scope_orgs(&mut s, scope, "o");
         let orgs = tx
             .all(&s, |r| {
-                Ok((r.int("id")?, r.text("code")?, r.text("name")?, parse_label::<OrgKind>(&r.text("kind")?)?, r.date_opt("founded_on")?))
+                Ok((
+                    r.int("id")?,
+                    r.text("code")?,
+                    r.text("name")?,
+                    parse_label::<OrgKind>(&r.text("kind")?)?,
+                    r.date_opt("founded_on")?,
+                    r.text("region_code")?,
+                ))
             })
             .await?;
-        let ids: Vec<i64> = orgs.iter().map(|o| o.0).collect();
         let counts = tx
             .all(
                 Query::select()
@@ -894,12 +905,11 @@ impl Store {
         let mut s = Query::select();
         s.columns([("a", "org_id"), ("a", "kind"), ("a", "starts_at"), ("a", "status"), ("a", "lecturer")])
             .from_as("activities", "a")
+            .join_as(sea_query::JoinType::InnerJoin, "party_orgs", "o", Expr::col(("o", "id")).equals(("a", "org_id")))
             .and_where(Expr::col(("a", "deleted_at")).is_null())
             .and_where(Expr::col(("a", "starts_at")).gte(from))
             .and_where(Expr::col(("a", "starts_at")).lt(to));
-        if !matches!(scope, Scope::All) {
-            s.and_where(Expr::col(("a", "org_id")).is_in(ids.clone()));
-        }
+        scope_orgs(&mut s, scope, "o");
         let acts = tx
             .all(&s, |r| {
                 Ok((
@@ -931,9 +941,9 @@ impl Store {
         let mut names = HashMap::new();
         let facts = orgs
             .into_iter()
-            .filter_map(|(id, code, name, kind, founded_on)| {
+            .filter_map(|(id, code, name, kind, founded_on, region)| {
                 let (members, full) = member_counts.get(&id).copied().unwrap_or_default();
-                names.insert(code.clone(), (id, name));
+                names.insert(code.clone(), (id, name, region));
                 Some(OrgFacts {
                     code: OrgCode::parse(&code).ok()?,
                     kind,
@@ -996,21 +1006,26 @@ impl Store {
     }
 
     /// Every member in scope with their last attendance (R3.5).
-    pub async fn presence(&self, scope: &Scope) -> Result<Vec<PresenceRow>> {
+    /// Only attendance since `since` is read (R3.5 needs six months; a year covers the list), and
+    /// only of the members in scope: `last_present` is None for a member not seen since then.
+    pub async fn presence(&self, scope: &Scope, since: NaiveDate) -> Result<Vec<PresenceRow>> {
         let mut tx = self.read().await?;
-        let last = tx
-            .all(
-                Query::select()
-                    .column(("t", "member_id"))
-                    .expr_as(Func::max(Expr::col(("a", "starts_at"))), "last")
-                    .from_as("attendance", "t")
-                    .join_as(sea_query::JoinType::InnerJoin, "activities", "a", Expr::col(("a", "id")).equals(("t", "activity_id")))
-                    .and_where(Expr::col(("t", "state")).eq(AttendState::Present.code()))
-                    .and_where(Expr::col(("a", "deleted_at")).is_null())
-                    .group_by_col(("t", "member_id")),
-                |r| Ok((r.int("member_id")?, r.time("last")?)),
-            )
-            .await?;
+        let mut q = Query::select();
+        q.column(("t", "member_id"))
+            .expr_as(Func::max(Expr::col(("a", "starts_at"))), "last")
+            .from_as("attendance", "t")
+            .join_as(sea_query::JoinType::InnerJoin, "activities", "a", Expr::col(("a", "id")).equals(("t", "activity_id")))
+            .join_as(sea_query::JoinType::InnerJoin, "members", "m", Expr::col(("m", "id")).equals(("t", "member_id")))
+            .join_as(sea_query::JoinType::InnerJoin, "party_orgs", "o", Expr::col(("o", "id")).equals(("m", "org_id")))
+            .and_where(Expr::col(("t", "state")).eq(AttendState::Present.code()))
+            .and_where(Expr::col(("a", "deleted_at")).is_null())
+            .and_where(Expr::col(("a", "starts_at")).gte(local_day_start(since)))
+            .group_by_col(("t", "member_id"));
+        scope_orgs(&mut q, scope, "o");
+        if let Scope::Person(pid) = scope {
+            q.and_where(Expr::col(("m", "person_id")).eq(*pid));
+        }
+        let last = tx.all(&q, |r| Ok((r.int("member_id")?, r.time("last")?))).await?;
         let mut s = Query::select();
         s.columns([("m", "id"), ("m", "admitted_on")])
             .expr_as(Expr::col(("p", "name")), "name")
@@ -1325,19 +1340,31 @@ impl Store {
             .await?
             .into_iter()
             .collect();
-        let members: HashMap<String, i64> = tx
-            .all(
-                Query::select()
-                    .expr_as(Expr::col(("m", "id")), "id")
-                    .column(("p", "id_number"))
-                    .from_as("members", "m")
-                    .join_as(sea_query::JoinType::InnerJoin, "persons", "p", Expr::col(("p", "id")).equals(("m", "person_id")))
-                    .and_where(Expr::col(("m", "deleted_at")).is_null()),
-                |r| Ok((r.text("id_number")?, r.int("id")?)),
-            )
-            .await?
-            .into_iter()
+        // The members of the organizations this load touches (a generated county at a time).
+        let mut codes: Vec<String> = acts
+            .iter()
+            .map(|g| g.activity.org.to_string())
+            .chain(acts.iter().flat_map(|g| g.invited.iter().map(|o| o.to_string())))
             .collect();
+        codes.sort();
+        codes.dedup();
+        let ids: Vec<i64> = codes.iter().filter_map(|c| orgs.get(c).copied()).collect();
+        let mut members: HashMap<String, i64> = HashMap::new();
+        for chunk in ids.chunks(5000) {
+            let rows = tx
+                .all(
+                    Query::select()
+                        .expr_as(Expr::col(("m", "id")), "id")
+                        .column(("p", "id_number"))
+                        .from_as("members", "m")
+                        .join_as(sea_query::JoinType::InnerJoin, "persons", "p", Expr::col(("p", "id")).equals(("m", "person_id")))
+                        .and_where(Expr::col(("m", "deleted_at")).is_null())
+                        .and_where(Expr::col(("m", "org_id")).is_in(chunk.to_vec())),
+                    |r| Ok((r.text("id_number")?, r.int("id")?)),
+                )
+                .await?;
+            members.extend(rows);
+        }
         let at = now();
         let mut id = next_id(&mut tx, "activities").await?;
         let cols = [

@@ -366,7 +366,7 @@ async fn new_form(State(state): State<AppState>, Lang(t): Lang, PageUser(u): Pag
     let v = ActivityInput {
         org,
         kind: if q.kind.is_empty() { "theme_day".into() } else { q.kind },
-        date: q.date,
+        date: if q.date.is_empty() { today().to_string() } else { q.date },
         time: "15:30".into(),
         ..Default::default()
     };
@@ -975,7 +975,7 @@ pub async fn compute_compliance(
     state: &AppState,
     u: &CurrentUser,
     year: i32,
-) -> Result<(Vec<OrgCompliance>, HashMap<String, (i64, String)>, NaiveDate), AppError> {
+) -> Result<(Vec<OrgCompliance>, HashMap<String, (i64, String, String)>, NaiveDate), AppError> {
     let (facts, held, names) = state.store.life_facts(&u.scope, year).await?;
     let t = today();
     let as_of = if year < t.year() { NaiveDate::from_ymd_opt(year, 12, 31).expect("valid") + Duration::days(1) } else { t };
@@ -1090,8 +1090,9 @@ async fn compliance_page(
         })
         .collect();
     // R3.5 at a glance.
-    let presence = state.store.presence(&u.scope).await?;
-    let begin = state.store.life_records_begin().await?.unwrap_or(as_of);
+    let window = today() - Duration::days(366);
+    let presence = state.store.presence(&u.scope, window).await?;
+    let begin = state.store.life_records_begin().await?.unwrap_or(as_of).max(window);
     let mut absent = (0, 0);
     for p in &presence {
         match life::absence(p.last_present, p.admitted_on, begin, today()).1 {
@@ -1123,6 +1124,8 @@ struct PeriodCell {
     label: String,
     class: &'static str,
     mark: &'static str,
+    /// Months the cell spans, so quarters and the year line up under the months.
+    span: u32,
 }
 
 struct KindGrid {
@@ -1196,6 +1199,7 @@ async fn org_compliance_page(
                         },
                         class,
                         mark,
+                        span: 12 / k.period.count(),
                     }
                 })
                 .collect();
@@ -1208,7 +1212,7 @@ async fn org_compliance_page(
                     Period::Year => l(t, "每年", "yearly"),
                 },
                 cells,
-                summary: format!("{}/{}", k.met, k.due),
+                summary: if k.due == 0 { String::new() } else { format!("{}/{}", k.met, k.due) },
             }
         })
         .collect();
@@ -1328,8 +1332,11 @@ struct AbsentPage {
 }
 
 async fn absent_lines(state: &AppState, u: &CurrentUser, t: Tr) -> Result<(Vec<AbsentLine>, NaiveDate), AppError> {
-    let presence = state.store.presence(&u.scope).await?;
-    let begin = state.store.life_records_begin().await?.unwrap_or_else(today);
+    // A year of attendance decides R3.5 (flag at 3 months, escalate at 6); anyone not seen in it
+    // is counted from the year's start at the latest.
+    let window = today() - Duration::days(366);
+    let presence = state.store.presence(&u.scope, window).await?;
+    let begin = state.store.life_records_begin().await?.unwrap_or_else(today).max(window);
     let mut rows: Vec<AbsentLine> = presence
         .into_iter()
         .filter_map(|p| {
@@ -1340,7 +1347,14 @@ async fn absent_lines(state: &AppState, u: &CurrentUser, t: Tr) -> Result<(Vec<A
                 name: p.name,
                 org_code: p.org_code,
                 org_name: p.org_name,
-                last: p.last_present.map(|d| d.to_string()).unwrap_or_else(|| l(t, "记录期内未参加", "none on record").to_string()),
+                last: p.last_present.map(|d| d.to_string()).unwrap_or_else(|| {
+                    if begin > window {
+                        l(t, "记录期内未参加", "none on record")
+                    } else {
+                        l(t, "一年内未参加", "none within a year")
+                    }
+                    .to_string()
+                }),
                 months,
                 level: if t.is_en() { level.en() } else { level.zh() },
                 escalate: level == life::AbsenceLevel::Escalate,

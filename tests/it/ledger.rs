@@ -449,6 +449,35 @@ mod web {
 }
 
 mod robustness {
+    use super::*;
+
+    /// calamine sizes an .xls sheet's range by its DIMENSIONS record and cell positions; a
+    /// record that would make it reserve gigabytes is refused before calamine reads the file
+    /// (without the check this test's process would abort on the allocation).
+    #[test]
+    fn xls_with_huge_dimensions_or_far_cells_is_refused() {
+        let original = std::fs::read(fixture("small-county.xls")).unwrap();
+        let dims = original.windows(4).position(|w| w == [0x00, 0x02, 0x0E, 0x00]).expect("a BIFF8 DIMENSIONS record");
+        let mut bytes = original.clone();
+        // First row 5, last row 2: calamine's u32 arithmetic wraps to four billion rows.
+        bytes[dims + 4..dims + 8].copy_from_slice(&5u32.to_le_bytes());
+        bytes[dims + 8..dims + 12].copy_from_slice(&2u32.to_le_bytes());
+        match read(bytes, &Limits::default()) {
+            Err(ReadError::Damaged(m)) => assert!(m.contains("declares"), "{m}"),
+            other => panic!("expected a refusal, got {:?}", other.map(|s| s.len())),
+        }
+        // A cell far to the right: refused with its reference.
+        let sst = original.windows(4).position(|w| w == [0xFD, 0x00, 0x0A, 0x00]).expect("a LabelSst record");
+        let mut bytes = original.clone();
+        bytes[sst + 6..sst + 8].copy_from_slice(&16383u16.to_le_bytes());
+        match read(bytes, &Limits::default()) {
+            Err(ReadError::BeyondColumns { cell, .. }) => assert!(cell.starts_with("XFD"), "{cell}"),
+            other => panic!("expected a refusal, got {:?}", other.map(|s| s.len())),
+        }
+        // The untouched file reads.
+        assert!(read(original, &Limits::default()).is_ok());
+    }
+
     use chrono::NaiveDate;
     use hongzhu_core::synth::Dataset;
     use hongzhu_ledger::read::{Limits, read};

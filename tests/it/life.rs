@@ -74,6 +74,10 @@ async fn records_roster_checkin_and_review(db: Db) {
     assert_eq!(after.iter().find(|r| r.person_id == p1).unwrap().state, AttendState::Present);
     assert_eq!(after.iter().find(|r| r.person_id == p2).unwrap().reason.as_deref(), Some("外出培训"));
     assert_eq!(after.iter().filter(|r| r.state == AttendState::Present).count(), 1, "nothing else changed");
+    // The member's last attendance is kept for R3.5.
+    let presence = s.presence(&Scope::All, to_local(start).date() - Duration::days(30)).await.unwrap();
+    let me = presence.iter().find(|p| p.member_id == after.iter().find(|r| r.person_id == p1).unwrap().member_id).unwrap();
+    assert_eq!(me.last_present, Some(to_local(start).date()));
     // Checking in started the record.
     let a = s.activity(&Scope::All, a.id).await.unwrap().unwrap();
     assert_eq!(a.status, ActivityStatus::Draft);
@@ -357,4 +361,34 @@ async fn life_attachments_and_study_records() {
     assert!(r.headers()["location"].to_str().unwrap().contains("study=saved"));
     let after = app.demo.store.study_hours(&[mid], year).await.unwrap()[&mid];
     assert!((after - before - 2.5).abs() < 1e-9, "{before} → {after}");
+}
+
+/// "Other" activities take their names from the county's list once it keeps one.
+#[tokio::test]
+async fn life_other_kinds_come_from_the_county_list() {
+    let app = support::app(Db::Sqlite).await;
+    let (api, csrf) = support::api_login(&app, "county").await;
+    let yesterday = to_local(Utc::now() - Duration::days(1)).date().to_string();
+    let body = |name: &str| serde_json::json!({"org": "JX-YZ-ZB1", "kind": "其他", "kind_name": name, "topic": "进社区", "date": yesterday, "place": "社区", "host": "王芳", "recorder": "李强", "content": "服务", "held": "1"});
+    // No list yet: any name.
+    let r = api.post(format!("{}/api/v1/activities", app.base)).header("x-csrf-token", &csrf).json(&body("读书会")).send().await.unwrap();
+    assert_eq!(r.status(), 201);
+    let page = support::page_login(&app, "county").await;
+    let html = page.get(format!("{}/life/guides", app.base)).send().await.unwrap().text().await.unwrap();
+    let token = support::csrf_in(&html);
+    let r =
+        page.post(format!("{}/life/kinds", app.base)).form(&[("_csrf", token.as_str()), ("name", "党员志愿服务")]).send().await.unwrap();
+    assert_eq!(r.status(), 303);
+    let r = page.post(format!("{}/life/kinds", app.base)).form(&[("_csrf", token.as_str()), ("name", "主题党日")]).send().await.unwrap();
+    assert!(r.text().await.unwrap().contains("已是系统内置的活动类型"));
+    let r = api.post(format!("{}/api/v1/activities", app.base)).header("x-csrf-token", &csrf).json(&body("读书会")).send().await.unwrap();
+    assert_eq!(r.status(), 422);
+    let e: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(e["field"], "kind_name");
+    assert!(e["message"].as_str().unwrap().contains("党员志愿服务"));
+    let r =
+        api.post(format!("{}/api/v1/activities", app.base)).header("x-csrf-token", &csrf).json(&body("党员志愿服务")).send().await.unwrap();
+    assert_eq!(r.status(), 201);
+    let a: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(a["kind_name"], "党员志愿服务");
 }

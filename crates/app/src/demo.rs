@@ -34,6 +34,9 @@ pub async fn make_demo(db_file: &Path, seed: u64) -> Result<(Store, Vec<Account>
     let local_today = hongzhu_core::life::to_local(Utc::now()).date();
     let life = hongzhu_core::synth_life::demo_life(&data, seed, local_today);
     store.load_life("370828", &life, &hongzhu_core::synth_life::demo_guides(local_today), "demo").await?;
+    for kind in ["党员志愿服务", "党建带团建队建活动", "红色研学", "师德师风专题学习"] {
+        store.add_activity_kind("370828", kind, "demo").await?;
+    }
     let accounts = demo_accounts(&store).await?;
     // Audit snapshots a year, half a year and a quarter back and today, so the coverage page has
     // a trend to show.
@@ -114,10 +117,51 @@ async fn demo_accounts(store: &Store) -> Result<Vec<Account>> {
     Ok(out)
 }
 
-pub async fn run(dir: &Path, listen: SocketAddr, seed: u64) -> Result<()> {
-    let started = Instant::now();
+/// `hongzhu demo --prepare-only`: make the demo database and print its accounts, one per line
+/// (`account<TAB>username<TAB>password<TAB>role<TAB>name`), for the parent process.
+pub async fn prepare(dir: &Path, seed: u64) -> Result<()> {
     std::fs::create_dir_all(dir).with_context(|| format!("无法创建目录 / cannot create {}", dir.display()))?;
     let (store, accounts) = make_demo(&dir.join("hongzhu.db"), seed).await?;
+    store.close().await;
+    let mut out = std::io::stdout().lock();
+    for a in accounts {
+        writeln!(out, "account\t{}\t{}\t{}\t{}", a.username, a.password, a.role.code(), a.display_name)?;
+    }
+    Ok(())
+}
+
+pub async fn run(dir: &Path, listen: SocketAddr, seed: u64) -> Result<()> {
+    let started = Instant::now();
+    // The database is made by a child process: generating a county and its year of
+    // organizational life takes memory the server should not keep.
+    let exe = std::env::current_exe().context("cannot find the hongzhu executable")?;
+    let output = std::process::Command::new(exe)
+        .arg("demo")
+        .arg("--data")
+        .arg(dir)
+        .arg("--seed")
+        .arg(seed.to_string())
+        .arg("--prepare-only")
+        .stderr(std::process::Stdio::inherit())
+        .output()
+        .context("cannot start the demo preparation")?;
+    if !output.status.success() {
+        anyhow::bail!("演示数据库生成失败 / making the demo database failed ({})", output.status);
+    }
+    let accounts: Vec<Account> = String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .filter_map(|l| {
+            let f: Vec<&str> = l.split('\t').collect();
+            (f.len() == 5 && f[0] == "account").then(|| Account {
+                username: f[1].to_string(),
+                password: f[2].to_string(),
+                role: Role::from_code(f[3]).unwrap_or(Role::Member),
+                display_name: f[4].to_string(),
+            })
+        })
+        .collect();
+    let url = format!("sqlite://{}", dir.join("hongzhu.db").display());
+    let store = Store::open(&url).await.with_context(|| format!("cannot open {url}"))?;
     let totals = store.totals(&Scope::All).await?;
     crate::serve(store, listen, false, |addr| {
         println!("红烛演示县（金乡县）已启动 / Hongzhu demo county is ready in {:.1} s", started.elapsed().as_secs_f64());

@@ -47,6 +47,10 @@ enum Command {
         /// 随机种子 / seed of the generated county
         #[arg(long, default_value_t = 370828)]
         seed: u64,
+        /// Make the database and print the accounts, then exit (the demo runs this in a child
+        /// process, so the memory of generating does not stay with the server).
+        #[arg(long, hide = true)]
+        prepare_only: bool,
     },
     /// 升级数据库结构 / bring the database schema up to date
     Migrate,
@@ -176,7 +180,15 @@ pub async fn serve(store: Store, listen: SocketAddr, secure_cookies: bool, on_re
             }
         }
     });
-    let app = hongzhu_web::router(hongzhu_web::AppState::new(store, secure_cookies));
+    let mut state = hongzhu_web::AppState::new(store, secure_cookies);
+    // The check-in window either side of an activity's start (default 30 minutes).
+    if let Ok(v) = std::env::var("HONGZHU_CHECKIN_WINDOW_MINUTES") {
+        state.checkin_window = match v.trim().parse::<i64>() {
+            Ok(m) if (5..=240).contains(&m) => m,
+            _ => bail!("HONGZHU_CHECKIN_WINDOW_MINUTES=“{v}”无效：应为 5 到 240 之间的分钟数 / must be minutes from 5 to 240"),
+        };
+    }
+    let app = hongzhu_web::router(state);
     axum::serve(listener, app)
         .with_graceful_shutdown(async {
             let _ = tokio::signal::ctrl_c().await;
@@ -200,7 +212,13 @@ async fn run(cli: Cli) -> Result<()> {
             let store = open(&cli.database).await?;
             serve(store, listen, secure_cookies, |addr| println!("红烛已启动 / Hongzhu is listening on http://{addr}")).await
         }
-        Command::Demo { data, listen, seed } => demo::run(&data, listen, seed).await,
+        Command::Demo { data, listen, seed, prepare_only } => {
+            if prepare_only {
+                demo::prepare(&data, seed).await
+            } else {
+                demo::run(&data, listen, seed).await
+            }
+        }
         Command::Migrate => {
             let store = open(&cli.database).await?;
             println!(

@@ -6,6 +6,7 @@ pub mod coverage;
 pub mod read;
 pub mod validate;
 pub mod write;
+mod xls_guard;
 
 pub use book::{BookRow, record_book};
 

@@ -270,7 +270,10 @@ fn read_format(format: Format, bytes: Vec<u8>, limits: &Limits) -> Result<Vec<Sh
     let cursor = Cursor::new(bytes);
     match format {
         Format::Xlsx => read_xlsx(Xlsx::new(cursor).map_err(|e| ReadError::Damaged(e.to_string()))?, limits),
-        Format::Xls => read_ranges(calamine::Xls::new(cursor).map_err(|e| ReadError::Damaged(e.to_string()))?, limits),
+        Format::Xls => {
+            crate::xls_guard::check(cursor.get_ref(), limits)?;
+            read_ranges(calamine::Xls::new(cursor).map_err(|e| ReadError::Damaged(e.to_string()))?, limits)
+        }
         Format::Ods => read_ranges(calamine::Ods::new(cursor).map_err(|e| ReadError::Damaged(e.to_string()))?, limits),
     }
 }

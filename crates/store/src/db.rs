@@ -69,7 +69,7 @@ impl Store {
                 .busy_timeout(Duration::from_secs(10))
                 // Whole-registry reads (the audit) are long by design: no "slow statement" noise.
                 .disable_statement_logging();
-            let pool = SqlitePoolOptions::new().max_connections(8).connect_with(opts).await.map_err(open_err)?;
+            let pool = SqlitePoolOptions::new().max_connections(4).connect_with(opts).await.map_err(open_err)?;
             Pool::Sqlite(pool)
         } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
             let opts = PgConnectOptions::from_str(url).map_err(open_err)?.disable_statement_logging();
@@ -145,6 +145,13 @@ impl Store {
     }
 }
 
+/// Statements are prepared once per connection and kept, except long ones (multi-row inserts of
+/// bulk loads, long IN lists): each of those is its own text, and kept they would hold memory on
+/// every pooled connection for nothing.
+fn cacheable(sql: &str) -> bool {
+    sql.len() <= 4096
+}
+
 /// One transaction on either backend.
 pub(crate) enum Tx {
     Sqlite(Transaction<'static, Sqlite>),
@@ -173,12 +180,14 @@ impl Tx {
         match self {
             Tx::Sqlite(t) => {
                 let (sql, values) = stmt.build_sqlx(SqliteQueryBuilder);
-                let rows = sqlx::query_with(AssertSqlSafe(sql), values).fetch_all(&mut **t).await?;
+                let keep = cacheable(&sql);
+                let rows = sqlx::query_with(AssertSqlSafe(sql), values).persistent(keep).fetch_all(&mut **t).await?;
                 rows.iter().map(|r| decode(r)).collect()
             }
             Tx::Pg(t) => {
                 let (sql, values) = stmt.build_sqlx(PostgresQueryBuilder);
-                let rows = sqlx::query_with(AssertSqlSafe(sql), values).fetch_all(&mut **t).await?;
+                let keep = cacheable(&sql);
+                let rows = sqlx::query_with(AssertSqlSafe(sql), values).persistent(keep).fetch_all(&mut **t).await?;
                 rows.iter().map(|r| decode(r)).collect()
             }
         }
@@ -197,11 +206,13 @@ impl Tx {
         let r = match self {
             Tx::Sqlite(t) => {
                 let (sql, values) = stmt.build_sqlx(SqliteQueryBuilder);
-                sqlx::query_with(AssertSqlSafe(sql), values).execute(&mut **t).await.map(|r| r.rows_affected())
+                let keep = cacheable(&sql);
+                sqlx::query_with(AssertSqlSafe(sql), values).persistent(keep).execute(&mut **t).await.map(|r| r.rows_affected())
             }
             Tx::Pg(t) => {
                 let (sql, values) = stmt.build_sqlx(PostgresQueryBuilder);
-                sqlx::query_with(AssertSqlSafe(sql), values).execute(&mut **t).await.map(|r| r.rows_affected())
+                let keep = cacheable(&sql);
+                sqlx::query_with(AssertSqlSafe(sql), values).persistent(keep).execute(&mut **t).await.map(|r| r.rows_affected())
             }
         };
         r.map_err(StoreError::from_write)
@@ -212,11 +223,13 @@ impl Tx {
         let r = match self {
             Tx::Sqlite(t) => {
                 let (sql, values) = stmt.build_sqlx(SqliteQueryBuilder);
-                sqlx::query_with(AssertSqlSafe(sql), values).fetch_one(&mut **t).await.and_then(|r| r.try_get::<i64, _>(0))
+                let keep = cacheable(&sql);
+                sqlx::query_with(AssertSqlSafe(sql), values).persistent(keep).fetch_one(&mut **t).await.and_then(|r| r.try_get::<i64, _>(0))
             }
             Tx::Pg(t) => {
                 let (sql, values) = stmt.build_sqlx(PostgresQueryBuilder);
-                sqlx::query_with(AssertSqlSafe(sql), values).fetch_one(&mut **t).await.and_then(|r| r.try_get::<i64, _>(0))
+                let keep = cacheable(&sql);
+                sqlx::query_with(AssertSqlSafe(sql), values).persistent(keep).fetch_one(&mut **t).await.and_then(|r| r.try_get::<i64, _>(0))
             }
         };
         r.map_err(StoreError::from_write)

@@ -295,6 +295,34 @@ async fn roster(tx: &mut Tx, org_id: i64, a: &Activity, invited: &[i64]) -> Resu
         .collect())
 }
 
+/// Recompute when these members last attended (R3.5), inside the transaction that changed
+/// their attendance.
+async fn refresh_last_present(tx: &mut Tx, members: &[i64]) -> Result<()> {
+    for chunk in members.chunks(5000) {
+        let last: HashMap<i64, DateTime<Utc>> = tx
+            .all(
+                Query::select()
+                    .column(("t", "member_id"))
+                    .expr_as(Func::max(Expr::col(("a", "starts_at"))), "last")
+                    .from_as("attendance", "t")
+                    .join_as(sea_query::JoinType::InnerJoin, "activities", "a", Expr::col(("a", "id")).equals(("t", "activity_id")))
+                    .and_where(Expr::col(("t", "member_id")).is_in(chunk.to_vec()))
+                    .and_where(Expr::col(("t", "state")).eq(AttendState::Present.code()))
+                    .and_where(Expr::col(("a", "deleted_at")).is_null())
+                    .group_by_col(("t", "member_id")),
+                |r| Ok((r.int("member_id")?, r.time("last")?)),
+            )
+            .await?
+            .into_iter()
+            .collect();
+        for m in chunk {
+            tx.exec(Query::update().table("members").value("last_present_at", last.get(m).copied()).and_where(Expr::col("id").eq(*m)))
+                .await?;
+        }
+    }
+    Ok(())
+}
+
 fn activity_values(a: &Activity) -> Vec<(&'static str, Value)> {
     vec![
         ("kind", a.kind.code().into()),
@@ -465,6 +493,19 @@ impl Store {
         }
         log_change(&mut tx, "activities", id, "update", actor, serde_json::to_value(&before.activity).ok(), serde_json::to_value(a).ok())
             .await?;
+        if a.starts_at != before.activity.starts_at {
+            let present = tx
+                .all(
+                    Query::select()
+                        .column("member_id")
+                        .from("attendance")
+                        .and_where(Expr::col("activity_id").eq(id))
+                        .and_where(Expr::col("state").eq(AttendState::Present.code())),
+                    |r| r.int("member_id"),
+                )
+                .await?;
+            refresh_last_present(&mut tx, &present).await?;
+        }
         tx.commit().await?;
         self.activity(&Scope::All, id).await?.ok_or(StoreError::NotFound)
     }
@@ -763,6 +804,7 @@ impl Store {
             Some(serde_json::json!({"member": member_id, "state": state, "reason": reason})),
         )
         .await?;
+        refresh_last_present(&mut tx, &[member_id]).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -831,6 +873,26 @@ impl Store {
                 .value("updated_at", now())
                 .and_where(Expr::col("activity_id").eq(activity_id))
                 .and_where(Expr::col("member_id").eq(member_id)),
+        )
+        .await?;
+        if new_state == AttendState::Present {
+            tx.exec(
+                Query::update()
+                    .table("members")
+                    .value("last_present_at", a.activity.starts_at)
+                    .and_where(Expr::col("id").eq(member_id))
+                    .and_where(Expr::col("last_present_at").is_null().or(Expr::col("last_present_at").lt(a.activity.starts_at))),
+            )
+            .await?;
+        }
+        log_change(
+            &mut tx,
+            "attendance",
+            activity_id,
+            "checkin",
+            &format!("person:{person_id}"),
+            None,
+            Some(serde_json::json!({"member": member_id, "state": new_state, "reason": reason})),
         )
         .await?;
         // Checking in starts the record: a plan whose time has come is now held.
@@ -1006,28 +1068,12 @@ impl Store {
     }
 
     /// Every member in scope with their last attendance (R3.5).
-    /// Only attendance since `since` is read (R3.5 needs six months; a year covers the list), and
-    /// only of the members in scope: `last_present` is None for a member not seen since then.
+    /// Read from each member's kept last attendance; `last_present` is None for a member not seen
+    /// since `since`.
     pub async fn presence(&self, scope: &Scope, since: NaiveDate) -> Result<Vec<PresenceRow>> {
         let mut tx = self.read().await?;
-        let mut q = Query::select();
-        q.column(("t", "member_id"))
-            .expr_as(Func::max(Expr::col(("a", "starts_at"))), "last")
-            .from_as("attendance", "t")
-            .join_as(sea_query::JoinType::InnerJoin, "activities", "a", Expr::col(("a", "id")).equals(("t", "activity_id")))
-            .join_as(sea_query::JoinType::InnerJoin, "members", "m", Expr::col(("m", "id")).equals(("t", "member_id")))
-            .join_as(sea_query::JoinType::InnerJoin, "party_orgs", "o", Expr::col(("o", "id")).equals(("m", "org_id")))
-            .and_where(Expr::col(("t", "state")).eq(AttendState::Present.code()))
-            .and_where(Expr::col(("a", "deleted_at")).is_null())
-            .and_where(Expr::col(("a", "starts_at")).gte(local_day_start(since)))
-            .group_by_col(("t", "member_id"));
-        scope_orgs(&mut q, scope, "o");
-        if let Scope::Person(pid) = scope {
-            q.and_where(Expr::col(("m", "person_id")).eq(*pid));
-        }
-        let last = tx.all(&q, |r| Ok((r.int("member_id")?, r.time("last")?))).await?;
         let mut s = Query::select();
-        s.columns([("m", "id"), ("m", "admitted_on")])
+        s.columns([("m", "id"), ("m", "admitted_on"), ("m", "last_present_at")])
             .expr_as(Expr::col(("p", "name")), "name")
             .expr_as(Expr::col(("o", "code")), "org_code")
             .expr_as(Expr::col(("o", "name")), "org_name")
@@ -1049,16 +1095,15 @@ impl Store {
                     org_code: r.text("org_code")?,
                     org_name: r.text("org_name")?,
                     admitted_on: r.date("admitted_on")?,
-                    last_present: None,
+                    last_present: r.time_opt("last_present_at")?.map(|t| to_local(t).date()),
                 })
             })
             .await?;
         tx.commit().await?;
-        let last: HashMap<i64, NaiveDate> = last.into_iter().map(|(m, t)| (m, to_local(t).date())).collect();
         Ok(members
             .into_iter()
             .map(|mut m| {
-                m.last_present = last.get(&m.member_id).copied();
+                m.last_present = m.last_present.filter(|d| *d >= since);
                 m
             })
             .collect())
@@ -1325,6 +1370,78 @@ impl Store {
         tx.commit().await
     }
 
+    // ------------------------------------------------------------ the county's other kinds
+
+    /// The county's configured kinds of activity (for "other"): (id, name).
+    pub async fn activity_kinds(&self, region: &str) -> Result<Vec<(i64, String)>> {
+        let mut tx = self.read().await?;
+        let r = tx
+            .all(
+                Query::select()
+                    .columns(["id", "name"])
+                    .from("activity_kinds")
+                    .and_where(Expr::col("region_code").eq(region))
+                    .and_where(Expr::col("deleted_at").is_null())
+                    .order_by("id", Order::Asc),
+                |r| Ok((r.int("id")?, r.text("name")?)),
+            )
+            .await?;
+        tx.commit().await?;
+        Ok(r)
+    }
+
+    pub async fn add_activity_kind(&self, region: &str, name: &str, actor: &str) -> Result<()> {
+        let name = name.trim();
+        if name.is_empty() || name.chars().count() > 30 {
+            return Err(refused("name", "required", "请填写活动类型名称（30字以内）", "a kind name of at most 30 characters"));
+        }
+        if ActivityKind::parse(name).is_some() {
+            return Err(refused(
+                "name",
+                "builtin",
+                format!("“{name}”已是系统内置的活动类型"),
+                format!("{name} is already a built-in kind"),
+            ));
+        }
+        let mut tx = self.write().await?;
+        let id = tx
+            .insert_id(
+                Query::insert()
+                    .into_table("activity_kinds")
+                    .columns(["region_code", "name", "created_by", "created_at"])
+                    .values_panic([region.into(), name.into(), actor.into(), now().into()])
+                    .returning_col("id"),
+            )
+            .await
+            .map_err(|e| match e {
+                StoreError::Conflict { .. } => {
+                    refused("name", "duplicate", format!("活动类型“{name}”已存在"), format!("{name} exists already"))
+                }
+                other => other,
+            })?;
+        log_change(&mut tx, "activity_kinds", id, "create", actor, None, Some(serde_json::json!({"name": name}))).await?;
+        tx.commit().await
+    }
+
+    pub async fn remove_activity_kind(&self, region: &str, id: i64, actor: &str) -> Result<()> {
+        let mut tx = self.write().await?;
+        let n = tx
+            .exec(
+                Query::update()
+                    .table("activity_kinds")
+                    .value("deleted_at", now())
+                    .and_where(Expr::col("id").eq(id))
+                    .and_where(Expr::col("region_code").eq(region))
+                    .and_where(Expr::col("deleted_at").is_null()),
+            )
+            .await?;
+        if n == 0 {
+            return Err(StoreError::NotFound);
+        }
+        log_change(&mut tx, "activity_kinds", id, "delete", actor, None, None).await?;
+        tx.commit().await
+    }
+
     // ------------------------------------------------------------ bulk
 
     /// Save a generated year of activities and monthly themes in one transaction.
@@ -1390,6 +1507,7 @@ impl Store {
             "created_at",
             "updated_at",
         ];
+        let mut last_present: HashMap<i64, DateTime<Utc>> = HashMap::new();
         let mut act_rows: Vec<Vec<Value>> = Vec::with_capacity(acts.len());
         let mut att_rows: Vec<Vec<Value>> = Vec::new();
         let mut invite_rows: Vec<Vec<Value>> = Vec::new();
@@ -1428,6 +1546,10 @@ impl Store {
             for (idn, state, reason, phone) in &g.attendance {
                 let Some(m) = members.get(idn.as_str()) else { continue };
                 let checked = (*state == AttendState::Present).then(|| a.starts_at - chrono::Duration::minutes(5));
+                if *state == AttendState::Present {
+                    let e = last_present.entry(*m).or_insert(a.starts_at);
+                    *e = Ord::max(*e, a.starts_at);
+                }
                 att_rows.push(vec![
                     id.into(),
                     (*m).into(),
@@ -1449,6 +1571,16 @@ impl Store {
             att_rows,
         )
         .await?;
+        for (m, at) in &last_present {
+            tx.exec(
+                Query::update()
+                    .table("members")
+                    .value("last_present_at", *at)
+                    .and_where(Expr::col("id").eq(*m))
+                    .and_where(Expr::col("last_present_at").is_null().or(Expr::col("last_present_at").lt(*at))),
+            )
+            .await?;
+        }
         let guide_rows = guides
             .iter()
             .map(|g| {

@@ -32,11 +32,19 @@ pub struct AppState {
     pub audit_cache: coverage::AuditCache,
     /// Uploads being checked or imported.
     pub jobs: imports::Jobs,
+    /// Minutes either side of an activity's start when members may check in (setting, R3).
+    pub checkin_window: i64,
 }
 
 impl AppState {
     pub fn new(store: Store, secure_cookies: bool) -> Self {
-        AppState { store, secure_cookies, audit_cache: Default::default(), jobs: Default::default() }
+        AppState {
+            store,
+            secure_cookies,
+            audit_cache: Default::default(),
+            jobs: Default::default(),
+            checkin_window: hongzhu_core::life::CHECKIN_WINDOW_MINUTES,
+        }
     }
 }
 
@@ -179,6 +187,8 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/life/calendar"),
     ("GET", "/life/guides"),
     ("POST", "/life/guides"),
+    ("POST", "/life/kinds"),
+    ("POST", "/life/kinds/{id}/delete"),
     ("GET", "/life/observation"),
     ("GET", "/life/evaluations"),
     ("POST", "/life/evaluations"),

@@ -37,6 +37,8 @@ pub fn routes() -> Router<AppState> {
         .route("/life/absent", get(absent_page))
         .route("/life/calendar", get(calendar_page))
         .route("/life/guides", get(guides_page).post(guide_publish))
+        .route("/life/kinds", post(kind_add))
+        .route("/life/kinds/{id}/delete", post(kind_remove))
         .route("/life/observation", get(observation_page))
         .route("/life/evaluations", get(evaluations_page).post(evaluations_save))
         .route("/life/book", get(book_page))
@@ -285,6 +287,7 @@ struct FormPage {
     errors: Vec<(String, String)>,
     editing: bool,
     guide: Option<String>,
+    other_kinds: Vec<String>,
 }
 
 impl FormPage {
@@ -350,6 +353,7 @@ async fn form_page(
         errors: errors.iter().map(|e| (e.field.to_string(), e.message(t.lang()).to_string())).collect(),
         editing: editing.is_some(),
         guide,
+        other_kinds: state.store.activity_kinds(&region).await?.into_iter().map(|k| k.1).collect(),
         v,
     })?;
     if !errors.is_empty() {
@@ -386,6 +390,25 @@ async fn check_org(state: &AppState, u: &CurrentUser, a: &Activity) -> Result<()
     }
 }
 
+/// An "other" activity takes its name from the county's list when the county keeps one.
+async fn check_kind_name(state: &AppState, u: &CurrentUser, a: &Activity) -> Result<(), Vec<FieldError>> {
+    if a.kind != ActivityKind::Other {
+        return Ok(());
+    }
+    let kinds = state.store.activity_kinds(&u.user.region_code.clone().unwrap_or_default()).await.unwrap_or_default();
+    let name = a.kind_name.as_deref().unwrap_or("");
+    if kinds.is_empty() || kinds.iter().any(|k| k.1 == name) {
+        return Ok(());
+    }
+    let list = kinds.iter().map(|k| k.1.as_str()).collect::<Vec<_>>().join("、");
+    Err(vec![FieldError::new(
+        "kind_name",
+        "not_in_list",
+        format!("其他活动名称“{name}”不在本县的活动类型中，可选：{list}（县级管理员可在“月度主题”页增加）"),
+        format!("\"{name}\" is not one of the county's kinds: {list}"),
+    )])
+}
+
 fn invited_of(body: &str) -> Vec<String> {
     url::form_urlencoded::parse(body.as_bytes()).filter(|(k, _)| k == "invited").map(|(_, v)| v.into_owned()).collect()
 }
@@ -403,6 +426,9 @@ async fn create(State(state): State<AppState>, Lang(t): Lang, PageUser(u): PageU
         Ok(a) => a,
     };
     if let Err(e) = check_org(&state, &u, &a).await {
+        return form_page(&state, t, &u, f.input, &e, None, &invited).await;
+    }
+    if let Err(e) = check_kind_name(&state, &u, &a).await {
         return form_page(&state, t, &u, f.input, &e, None, &invited).await;
     }
     if a.kind == ActivityKind::Observation && !u.is_admin() {
@@ -461,6 +487,9 @@ async fn update(State(state): State<AppState>, Lang(t): Lang, PageUser(u): PageU
         Err(e) => return form_page(&state, t, &u, f.input, &e, Some((id, version)), &invited).await,
         Ok(a) => a,
     };
+    if let Err(e) = check_kind_name(&state, &u, &a).await {
+        return form_page(&state, t, &u, f.input, &e, Some((id, version)), &invited).await;
+    }
     match state.store.update_activity(id, version, &a, &u.user.username).await {
         Ok(_) => Ok(Redirect::to(&format!("/life/{id}")).into_response()),
         Err(hongzhu_store::StoreError::Refused(e)) => form_page(&state, t, &u, f.input, &[e], Some((id, version)), &invited).await,
@@ -494,6 +523,7 @@ struct DetailPage {
     editable: bool,
     checkin_url: String,
     checkin_open: bool,
+    window: i64,
     flash: Option<String>,
     problem: Option<String>,
     states: Vec<Opt>,
@@ -549,7 +579,7 @@ async fn detail_render(
     let turnout = state.store.turnouts(&[id]).await?.remove(&id).unwrap_or_default();
     let invited = state.store.invited_orgs(id).await?;
     let now = Utc::now();
-    let checkin_open = life::checkin_window(a.activity.starts_at, now, life::CHECKIN_WINDOW_MINUTES).is_ok();
+    let checkin_open = life::checkin_window(a.activity.starts_at, now, state.checkin_window).is_ok();
     let title = a.activity.topic.clone();
     let mut c = Chrome::new(t, u, "life", title.clone())
         .crumb(t.t("menu_life"), "/life")
@@ -587,6 +617,7 @@ async fn detail_render(
         editable: matches!(a.status, ActivityStatus::Planned | ActivityStatus::Draft | ActivityStatus::Returned),
         checkin_url: format!("{}/m/checkin/{id}", public_base(headers, state.secure_cookies)),
         checkin_open,
+        window: state.checkin_window,
         states: label_options::<AttendState>(t, ""),
         turnout,
         invited,
@@ -845,7 +876,7 @@ async fn checkin_render(state: &AppState, t: Tr, u: &CurrentUser, id: i64, messa
     let a = state.store.activity(&Scope::All, id).await?.ok_or(AppError::NotFound)?;
     let roster = state.store.attendance(id).await?;
     let mine = roster.into_iter().find(|r| r.person_id == pid);
-    let w = Duration::minutes(life::CHECKIN_WINDOW_MINUTES);
+    let w = Duration::minutes(state.checkin_window);
     let now = Utc::now();
     let status = if message.as_ref().is_some_and(|m| !m.0) { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
     let mut res = render(CheckinPage {
@@ -887,7 +918,7 @@ async fn checkin_submit(
     auth::check_csrf(&u, Some(&f.csrf))?;
     let pid = u.user.person_id.ok_or(AppError::Forbidden)?;
     let leave = (f.action == "leave").then_some(f.reason.as_str());
-    match state.store.check_in(id, pid, leave, Utc::now(), life::CHECKIN_WINDOW_MINUTES).await {
+    match state.store.check_in(id, pid, leave, Utc::now(), state.checkin_window).await {
         Ok(s) => {
             let msg =
                 if s == AttendState::Present { l(t, "签到成功", "Checked in") } else { l(t, "请假已登记", "Leave recorded") };
@@ -1512,6 +1543,8 @@ async fn calendar_page(State(state): State<AppState>, Lang(t): Lang, PageUser(u)
 struct GuidesPage {
     c: Chrome,
     rows: Vec<hongzhu_store::GuideRow>,
+    kinds: Vec<(i64, String)>,
+    kind_error: Option<String>,
     month: String,
     topic: String,
     materials: String,
@@ -1526,7 +1559,9 @@ impl GuidesPage {
 
 async fn guides_render(state: &AppState, t: Tr, u: &CurrentUser, form: GuideForm, errors: Vec<(String, String)>) -> PageResult {
     staff_only(u)?;
-    let rows = state.store.guides(&u.user.region_code.clone().unwrap_or_default()).await?;
+    let region = u.user.region_code.clone().unwrap_or_default();
+    let rows = state.store.guides(&region).await?;
+    let kinds = state.store.activity_kinds(&region).await?;
     let title = l(t, "每月主题党日指导", "Monthly themes");
     let c = Chrome::new(t, u, "life_guides", title).crumb(t.t("menu_life"), "/life").crumb(title, "/life/guides");
     let bad = !errors.is_empty();
@@ -1534,6 +1569,8 @@ async fn guides_render(state: &AppState, t: Tr, u: &CurrentUser, form: GuideForm
     let mut res = render(GuidesPage {
         c,
         rows,
+        kinds,
+        kind_error: form.kind_error,
         month: if form.month.is_empty() { format!("{}-{:02}", next.year(), next.month()) } else { form.month },
         topic: form.topic,
         materials: form.materials,
@@ -1557,6 +1594,41 @@ struct GuideForm {
     month: String,
     topic: String,
     materials: String,
+    #[serde(skip)]
+    kind_error: Option<String>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct KindForm {
+    #[serde(rename = "_csrf")]
+    csrf: String,
+    name: String,
+}
+
+async fn kind_add(State(state): State<AppState>, Lang(t): Lang, PageUser(u): PageUser, Form(f): Form<KindForm>) -> PageResult {
+    auth::check_csrf(&u, Some(&f.csrf))?;
+    if !u.is_admin() {
+        return Err(AppError::Forbidden);
+    }
+    let region = u.user.region_code.clone().unwrap_or_default();
+    match state.store.add_activity_kind(&region, &f.name, &u.user.username).await {
+        Ok(()) => Ok(Redirect::to("/life/guides#kinds").into_response()),
+        Err(hongzhu_store::StoreError::Refused(e)) => {
+            guides_render(&state, t, &u, GuideForm { kind_error: Some(e.message(t.lang()).to_string()), ..Default::default() }, vec![])
+                .await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+async fn kind_remove(State(state): State<AppState>, PageUser(u): PageUser, Path(id): Path<i64>, Form(f): Form<CsrfForm>) -> PageResult {
+    auth::check_csrf(&u, Some(&f.csrf))?;
+    if !u.is_admin() {
+        return Err(AppError::Forbidden);
+    }
+    state.store.remove_activity_kind(&u.user.region_code.clone().unwrap_or_default(), id, &u.user.username).await?;
+    Ok(Redirect::to("/life/guides#kinds").into_response())
 }
 
 async fn guide_publish(State(state): State<AppState>, Lang(t): Lang, PageUser(u): PageUser, Form(f): Form<GuideForm>) -> PageResult {
@@ -1929,6 +2001,7 @@ async fn api_create(State(state): State<AppState>, ApiUser(u): ApiUser, headers:
     let input: ActivityInput = crate::api::input(body)?;
     let a = input.parse(Utc::now()).map_err(AppError::Invalid)?;
     check_org(&state, &u, &a).await.map_err(AppError::Invalid)?;
+    check_kind_name(&state, &u, &a).await.map_err(AppError::Invalid)?;
     if a.kind == ActivityKind::Observation && !u.is_admin() {
         return Err(AppError::Forbidden.into());
     }
@@ -1961,6 +2034,7 @@ async fn api_update(
     let version = crate::api::if_match(&headers)?;
     let input: ActivityInput = crate::api::input(body)?;
     let a = input.parse(Utc::now()).map_err(AppError::Invalid)?;
+    check_kind_name(&state, &u, &a).await.map_err(AppError::Invalid)?;
     Ok(api_json(&state.store.update_activity(id, version, &a, &u.user.username).await?))
 }
 
@@ -2011,7 +2085,7 @@ async fn api_checkin(
     let axum::Json(v) = body.map_err(|e| AppError::BadRequest(format!("请求体不是有效的 JSON：{e}")))?;
     let b: ApiCheckin = serde_json::from_value(v).map_err(|e| AppError::BadRequest(format!("请求体字段有误：{e}")))?;
     let pid = u.user.person_id.ok_or(AppError::Forbidden)?;
-    let s = state.store.check_in(id, pid, b.leave_reason.as_deref(), Utc::now(), life::CHECKIN_WINDOW_MINUTES).await?;
+    let s = state.store.check_in(id, pid, b.leave_reason.as_deref(), Utc::now(), state.checkin_window).await?;
     Ok(api_json(&serde_json::json!({"state": s})))
 }
 

@@ -101,3 +101,18 @@ CREATE TABLE activity_files (
     deleted_at TIMESTAMPTZ
 );
 CREATE INDEX activity_files_activity_idx ON activity_files (activity_id);
+
+-- The county's own kinds of activity beyond those of DOMAIN §4 (chosen as "other").
+CREATE TABLE activity_kinds (
+    id INTEGER PRIMARY KEY,
+    region_code TEXT NOT NULL,
+    name TEXT NOT NULL,
+    created_by TEXT NOT NULL,
+    created_at TIMESTAMPTZ NOT NULL,
+    deleted_at TIMESTAMPTZ
+);
+CREATE UNIQUE INDEX activity_kinds_region_name_key ON activity_kinds (region_code, name) WHERE deleted_at IS NULL;
+
+-- When each member last attended (R3.5), kept with every attendance change so the absence list
+-- does not aggregate all attendance on each view.
+ALTER TABLE members ADD COLUMN last_present_at TIMESTAMPTZ;

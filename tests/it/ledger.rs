@@ -478,6 +478,40 @@ mod robustness {
         assert!(read(original, &Limits::default()).is_ok());
     }
 
+    /// A 20 KB .ods that repeats one filled cell across 50 columns and a million rows would make
+    /// calamine expand it into gigabytes: refused from the stream before calamine reads it.
+    #[test]
+    fn ods_with_huge_repeats_is_refused() {
+        let original = std::fs::read(fixture("small-county.ods")).unwrap();
+        let mut zip = zip::ZipArchive::new(std::io::Cursor::new(original.clone())).unwrap();
+        let mut entries = Vec::new();
+        for i in 0..zip.len() {
+            let mut f = zip.by_index(i).unwrap();
+            let name = f.name().unwrap().to_string();
+            let mut data = Vec::new();
+            std::io::Read::read_to_end(&mut f, &mut data).unwrap();
+            if name == "content.xml" {
+                let mut xml = String::from_utf8(data).unwrap();
+                let row = xml.find("<table:table-row").unwrap();
+                let row_end = row + xml[row..].find('>').unwrap();
+                xml.insert_str(row_end, " table:number-rows-repeated=\"1000000\"");
+                let cell = row_end + xml[row_end..].find("<table:table-cell").unwrap();
+                let cell_end = cell + xml[cell..].find('>').unwrap();
+                xml.insert_str(cell_end, " table:number-columns-repeated=\"50\"");
+                data = xml.into_bytes();
+            }
+            entries.push((name, data));
+        }
+        let refs: Vec<(&str, Vec<u8>)> = entries.iter().map(|(n, d)| (n.as_str(), d.clone())).collect();
+        let evil = super::zip_with(&refs);
+        assert!(evil.len() < 100_000);
+        match read(evil, &Limits::default()) {
+            Err(ReadError::Damaged(m)) => assert!(m.contains("另存为 .xlsx"), "{m}"),
+            other => panic!("expected a refusal, got {:?}", other.map(|s| s.len())),
+        }
+        assert!(read(original, &Limits::default()).is_ok());
+    }
+
     use chrono::NaiveDate;
     use hongzhu_core::synth::Dataset;
     use hongzhu_ledger::read::{Limits, read};

@@ -3,6 +3,7 @@
 
 pub mod book;
 pub mod coverage;
+mod ods_guard;
 pub mod read;
 pub mod validate;
 pub mod write;

@@ -274,7 +274,10 @@ fn read_format(format: Format, bytes: Vec<u8>, limits: &Limits) -> Result<Vec<Sh
             crate::xls_guard::check(cursor.get_ref(), limits)?;
             read_ranges(calamine::Xls::new(cursor).map_err(|e| ReadError::Damaged(e.to_string()))?, limits)
         }
-        Format::Ods => read_ranges(calamine::Ods::new(cursor).map_err(|e| ReadError::Damaged(e.to_string()))?, limits),
+        Format::Ods => {
+            crate::ods_guard::check(cursor.get_ref(), limits)?;
+            read_ranges(calamine::Ods::new(cursor).map_err(|e| ReadError::Damaged(e.to_string()))?, limits)
+        }
     }
 }
 

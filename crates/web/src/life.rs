@@ -246,7 +246,7 @@ async fn list(State(state): State<AppState>, Lang(t): Lang, PageUser(u): PageUse
         ],
     );
     let title = l(t, "活动记录", "Activities");
-    let c = Chrome::new(t, &u, "life", title).crumb(t.t("menu_life"), "/life").crumb(title, "/life");
+    let c = crate::pages::chrome(&state, t, &u, "life", title).await.crumb(t.t("menu_life"), "/life").crumb(title, "/life");
     let problems = errors.iter().map(|e| e.message(t.lang()).to_string()).collect();
     render(ListPage {
         c,
@@ -341,7 +341,7 @@ async fn form_page(
         Some((id, _)) => (format!("/life/{id}/edit"), format!("/life/{id}")),
         None => ("/life/new".to_string(), "/life".to_string()),
     };
-    let c = Chrome::new(t, u, "life", title).crumb(t.t("menu_life"), "/life").crumb(title, &action);
+    let c = crate::pages::chrome(state, t, u, "life", title).await.crumb(t.t("menu_life"), "/life").crumb(title, &action);
     let mut res = render(FormPage {
         c,
         action,
@@ -581,7 +581,8 @@ async fn detail_render(
     let now = Utc::now();
     let checkin_open = life::checkin_window(a.activity.starts_at, now, state.checkin_window).is_ok();
     let title = a.activity.topic.clone();
-    let mut c = Chrome::new(t, u, "life", title.clone())
+    let mut c = crate::pages::chrome(state, t, u, "life", title.clone())
+        .await
         .crumb(t.t("menu_life"), "/life")
         .crumb(l(t, "活动记录", "Activities"), "/life")
         .crumb(title, format!("/life/{id}"));
@@ -1133,7 +1134,10 @@ async fn compliance_page(
         }
     }
     let title = l(t, "三会一课落实情况", "Compliance");
-    let c = Chrome::new(t, &u, "life_compliance", title).crumb(t.t("menu_life"), "/life").crumb(title, "/life/compliance");
+    let c = crate::pages::chrome(&state, t, &u, "life_compliance", title)
+        .await
+        .crumb(t.t("menu_life"), "/life")
+        .crumb(title, "/life/compliance");
     let (rate, _) = pct(met_all, due_all);
     let this = today().year();
     render(CompliancePage {
@@ -1266,7 +1270,8 @@ async fn org_compliance_page(
         .collect();
     let (rate, _) = pct(c.met(), c.due());
     let title = o.record.name.clone();
-    let chrome = Chrome::new(t, &u, "life_compliance", title.clone())
+    let chrome = crate::pages::chrome(&state, t, &u, "life_compliance", title.clone())
+        .await
         .crumb(t.t("menu_life"), "/life")
         .crumb(l(t, "三会一课落实情况", "Compliance"), "/life/compliance")
         .crumb(title, format!("/life/compliance/{org}"));
@@ -1400,7 +1405,7 @@ async fn absent_page(State(state): State<AppState>, Lang(t): Lang, PageUser(u): 
     staff_only(&u)?;
     let (rows, begin) = absent_lines(&state, &u, t).await?;
     let title = l(t, "未参加组织生活党员", "Members absent from organizational life");
-    let c = Chrome::new(t, &u, "life_absent", title).crumb(t.t("menu_life"), "/life").crumb(title, "/life/absent");
+    let c = crate::pages::chrome(&state, t, &u, "life_absent", title).await.crumb(t.t("menu_life"), "/life").crumb(title, "/life/absent");
     render(AbsentPage { c, rows, begin })
 }
 
@@ -1516,7 +1521,8 @@ async fn calendar_page(State(state): State<AppState>, Lang(t): Lang, PageUser(u)
         .map(|(code, name)| Opt { selected: code == q.org, value: code, label: name })
         .collect();
     let title = l(t, "活动日历", "Calendar");
-    let c = Chrome::new(t, &u, "life_calendar", title).crumb(t.t("menu_life"), "/life").crumb(title, "/life/calendar");
+    let c =
+        crate::pages::chrome(&state, t, &u, "life_calendar", title).await.crumb(t.t("menu_life"), "/life").crumb(title, "/life/calendar");
     let fmt_m = |d: NaiveDate| format!("{}-{:02}", d.year(), d.month());
     render(CalendarPage {
         c,
@@ -1563,7 +1569,7 @@ async fn guides_render(state: &AppState, t: Tr, u: &CurrentUser, form: GuideForm
     let rows = state.store.guides(&region).await?;
     let kinds = state.store.activity_kinds(&region).await?;
     let title = l(t, "每月主题党日指导", "Monthly themes");
-    let c = Chrome::new(t, u, "life_guides", title).crumb(t.t("menu_life"), "/life").crumb(title, "/life/guides");
+    let c = crate::pages::chrome(state, t, u, "life_guides", title).await.crumb(t.t("menu_life"), "/life").crumb(title, "/life/guides");
     let bad = !errors.is_empty();
     let next = today().with_day(1).expect("day 1").checked_add_months(chrono::Months::new(1)).expect("in range");
     let mut res = render(GuidesPage {
@@ -1723,7 +1729,10 @@ async fn observation_page(State(state): State<AppState>, Lang(t): Lang, PageUser
     let events = list_lines(&state, t, events, "%Y-%m-%d").await?;
     let (rate, _) = pct(reached as u32, cadres.len() as u32);
     let title = l(t, "观摩活动与党务干部覆盖", "Observation events and cadres reached");
-    let c = Chrome::new(t, &u, "life_observation", title).crumb(t.t("menu_life"), "/life").crumb(title, "/life/observation");
+    let c = crate::pages::chrome(&state, t, &u, "life_observation", title)
+        .await
+        .crumb(t.t("menu_life"), "/life")
+        .crumb(title, "/life/observation");
     render(ObservationPage { c, year, events, reached, cadres: cadres.len(), missing, rate })
 }
 
@@ -1755,7 +1764,20 @@ async fn eval_render(
 ) -> PageResult {
     staff_only(u)?;
     let orgs = writable_orgs(state, u).await?;
-    let org = if org.is_empty() { orgs.first().map(|o| o.0.clone()).unwrap_or_default() } else { org };
+    // Without a choice: the organization with the most members of its own (a committee over its
+    // branches usually has one or two).
+    let org = if org.is_empty() {
+        state
+            .store
+            .orgs(&u.scope, None)
+            .await?
+            .into_iter()
+            .max_by_key(|o| o.member_count)
+            .map(|o| o.record.code.to_string())
+            .unwrap_or_default()
+    } else {
+        org
+    };
     let row = state.store.org(&u.scope, &org).await?.ok_or(AppError::NotFound)?;
     let list = state.store.evaluations(row.meta.id, year).await?;
     let limit = life::excellent_limit(list.len());
@@ -1768,7 +1790,10 @@ async fn eval_render(
         })
         .collect();
     let title = l(t, "民主评议党员", "Democratic review");
-    let c = Chrome::new(t, u, "life_evaluations", title).crumb(t.t("menu_life"), "/life").crumb(title, "/life/evaluations");
+    let c = crate::pages::chrome(state, t, u, "life_evaluations", title)
+        .await
+        .crumb(t.t("menu_life"), "/life")
+        .crumb(title, "/life/evaluations");
     let bad = !errors.is_empty();
     let mut res = render(EvalPage {
         c,

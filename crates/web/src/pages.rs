@@ -61,7 +61,7 @@ async fn region_label(state: &AppState, u: &CurrentUser) -> String {
     }
 }
 
-async fn chrome(state: &AppState, t: Tr, u: &CurrentUser, nav: &'static str, title: impl Into<String>) -> Chrome {
+pub(crate) async fn chrome(state: &AppState, t: Tr, u: &CurrentUser, nav: &'static str, title: impl Into<String>) -> Chrome {
     let label = region_label(state, u).await;
     Chrome::new(t, u, nav, title).region(label)
 }

@@ -392,3 +392,86 @@ async fn life_other_kinds_come_from_the_county_list() {
     let a: serde_json::Value = r.json().await.unwrap();
     assert_eq!(a["kind_name"], "党员志愿服务");
 }
+
+/// The API beside the pages: themes, democratic review with its limit, observation coverage and
+/// study records.
+#[tokio::test]
+async fn life_api_for_themes_grades_observation_and_study() {
+    let app = support::app(Db::Sqlite).await;
+    support::load_life(&app).await;
+    let (api, csrf) = support::api_login(&app, "county").await;
+    let base = &app.base;
+    let r = api
+        .post(format!("{base}/api/v1/life/guides"))
+        .header("x-csrf-token", &csrf)
+        .json(&serde_json::json!({"month": "2027-01", "topic": "新年第一课", "materials": "学习提纲"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    let g: serde_json::Value = api.get(format!("{base}/api/v1/life/guides")).send().await.unwrap().json().await.unwrap();
+    assert_eq!(g["guides"][0]["topic"], "新年第一课");
+    let r = api
+        .post(format!("{base}/api/v1/life/guides"))
+        .header("x-csrf-token", &csrf)
+        .json(&serde_json::json!({"month": "2027-13", "topic": "x"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 422);
+
+    let obs: serde_json::Value = api.get(format!("{base}/api/v1/life/observation")).send().await.unwrap().json().await.unwrap();
+    let cadres = obs["cadres"].as_u64().unwrap();
+    assert!(cadres > 100 && obs["reached"].as_u64().unwrap() + obs["not_reached"].as_array().unwrap().len() as u64 == cadres);
+
+    let ev: serde_json::Value =
+        api.get(format!("{base}/api/v1/life/evaluations?org=JX-YZ-ZB1&year=2026")).send().await.unwrap().json().await.unwrap();
+    let limit = ev["limit_excellent"].as_u64().unwrap() as usize;
+    let ids: Vec<i64> = ev["members"].as_array().unwrap().iter().map(|m| m["member_id"].as_i64().unwrap()).collect();
+    let too_many: serde_json::Map<String, serde_json::Value> =
+        ids.iter().take(limit + 1).map(|i| (i.to_string(), serde_json::json!("优秀"))).collect();
+    let r = api
+        .put(format!("{base}/api/v1/life/evaluations"))
+        .header("x-csrf-token", &csrf)
+        .json(&serde_json::json!({"org": "JX-YZ-ZB1", "year": 2026, "grades": too_many}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 422);
+    let e: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(e["code"], "excellent_limit");
+    let after: serde_json::Value =
+        api.get(format!("{base}/api/v1/life/evaluations?org=JX-YZ-ZB1&year=2026")).send().await.unwrap().json().await.unwrap();
+    assert!(after["members"].as_array().unwrap().iter().all(|m| m["grade"].is_null()), "nothing was written");
+    let ok: serde_json::Map<String, serde_json::Value> =
+        ids.iter().take(limit).map(|i| (i.to_string(), serde_json::json!("excellent"))).collect();
+    let r = api
+        .put(format!("{base}/api/v1/life/evaluations"))
+        .header("x-csrf-token", &csrf)
+        .json(&serde_json::json!({"org": "JX-YZ-ZB1", "year": 2026, "grades": ok}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+
+    let member = ids[0];
+    let on = to_local(Utc::now() - Duration::days(2)).date().to_string();
+    let r = api
+        .post(format!("{base}/api/v1/life/study"))
+        .header("x-csrf-token", &csrf)
+        .json(&serde_json::json!({"org": "JX-YZ-ZB1", "member": member, "studied_on": on, "hours": 3, "content": "网络培训"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    let b: serde_json::Value = r.json().await.unwrap();
+    assert!(b["hours"].as_f64().unwrap() >= 3.0);
+    let r = api
+        .post(format!("{base}/api/v1/life/study"))
+        .header("x-csrf-token", &csrf)
+        .json(&serde_json::json!({"org": "JX-YZ-ZB1", "member": member, "studied_on": on, "hours": 30, "content": "x"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 422);
+}

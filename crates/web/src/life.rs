@@ -60,6 +60,10 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/activities/{id}/files", get(api_files).post(api_upload).layer(DefaultBodyLimit::max(UPLOAD_LIMIT)))
         .route("/api/v1/life/compliance", get(api_compliance))
         .route("/api/v1/life/absent", get(api_absent))
+        .route("/api/v1/life/observation", get(api_observation))
+        .route("/api/v1/life/guides", get(api_guides).post(api_guide_publish))
+        .route("/api/v1/life/evaluations", get(api_evaluations).put(api_evaluations_save))
+        .route("/api/v1/life/study", post(api_study))
 }
 
 /// `15:27` in China time.
@@ -1682,26 +1686,24 @@ struct ObservationPage {
     rate: String,
 }
 
-async fn observation_page(State(state): State<AppState>, Lang(t): Lang, PageUser(u): PageUser, Query(q): Query<YearQuery>) -> PageResult {
-    staff_only(&u)?;
-    let year = year_of(&q.year)?;
+/// The year's observation events in scope, every Party-affairs cadre in scope, and how many
+/// events each attended (the seed's 党务干部全覆盖).
+async fn observation_year(
+    state: &AppState,
+    u: &CurrentUser,
+    year: i32,
+) -> Result<(Vec<ActivityRow>, Vec<hongzhu_store::MemberRow>, HashMap<i64, usize>), AppError> {
     let from = NaiveDate::from_ymd_opt(year, 1, 1).expect("valid");
     let to = NaiveDate::from_ymd_opt(year, 12, 31).expect("valid");
-    let events = state
-        .store
-        .activities(
-            &u.scope,
-            &ActivityFilter {
-                kind: Some(ActivityKind::Observation),
-                from: Some(from),
-                to: Some(to),
-                page: 1,
-                page_size: 200,
-                ..Default::default()
-            },
-        )
-        .await?
-        .items;
+    let filter = ActivityFilter {
+        kind: Some(ActivityKind::Observation),
+        from: Some(from),
+        to: Some(to),
+        page: 1,
+        page_size: 200,
+        ..Default::default()
+    };
+    let events = state.store.activities(&u.scope, &filter).await?.items;
     let mut attended: HashMap<i64, usize> = HashMap::new();
     for e in &events {
         for r in state.store.attendance(e.id).await? {
@@ -1710,16 +1712,21 @@ async fn observation_page(State(state): State<AppState>, Lang(t): Lang, PageUser
             }
         }
     }
-    // Every Party-affairs cadre in scope (the seed's 党务干部全覆盖).
-    let members = state.store.members(&u.scope, &hongzhu_store::PeopleFilter { page: 1, page_size: 500, ..Default::default() }).await?;
-    let mut all = members.items;
-    let pages = (members.total.max(0) as u64).div_ceil(500);
-    for p in 2..=pages {
+    let first = state.store.members(&u.scope, &hongzhu_store::PeopleFilter { page: 1, page_size: 500, ..Default::default() }).await?;
+    let mut all = first.items;
+    for p in 2..=(first.total.max(0) as u64).div_ceil(500) {
         all.extend(
             state.store.members(&u.scope, &hongzhu_store::PeopleFilter { page: p, page_size: 500, ..Default::default() }).await?.items,
         );
     }
-    let cadres: Vec<_> = all.into_iter().filter(|m| life::is_affairs_cadre(m.party_post)).collect();
+    let cadres = all.into_iter().filter(|m| life::is_affairs_cadre(m.party_post)).collect();
+    Ok((events, cadres, attended))
+}
+
+async fn observation_page(State(state): State<AppState>, Lang(t): Lang, PageUser(u): PageUser, Query(q): Query<YearQuery>) -> PageResult {
+    staff_only(&u)?;
+    let year = year_of(&q.year)?;
+    let (events, cadres, attended) = observation_year(&state, &u, year).await?;
     let reached = cadres.iter().filter(|m| attended.contains_key(&m.meta.id)).count();
     let missing = cadres
         .iter()
@@ -2140,4 +2147,140 @@ async fn api_absent(State(state): State<AppState>, Lang(t): Lang, ApiUser(u): Ap
         .map(|r| serde_json::json!({"member_id": r.member_id, "name": r.name, "org": r.org_code, "months": r.months, "level": if r.escalate { "escalate" } else { "flag" }, "rule": "R3.5"}))
         .collect();
     Ok(api_json(&serde_json::json!({"records_begin": begin, "members": items})))
+}
+
+async fn api_observation(State(state): State<AppState>, ApiUser(u): ApiUser, Query(q): Query<YearQuery>) -> ApiResult {
+    staff_only(&u)?;
+    let year = year_of(&q.year)?;
+    let (events, cadres, attended) = observation_year(&state, &u, year).await?;
+    let cadre = |m: &hongzhu_store::MemberRow| serde_json::json!({"member_id": m.meta.id, "name": m.person.name, "post": m.party_post, "org": m.org, "events": attended.get(&m.meta.id).copied().unwrap_or(0)});
+    Ok(api_json(&serde_json::json!({
+        "year": year,
+        "events": events.iter().map(|e| serde_json::json!({"id": e.id, "topic": e.activity.topic, "starts_at": e.activity.starts_at, "status": e.status})).collect::<Vec<_>>(),
+        "cadres": cadres.len(),
+        "reached": cadres.iter().filter(|m| attended.contains_key(&m.meta.id)).count(),
+        "not_reached": cadres.iter().filter(|m| !attended.contains_key(&m.meta.id)).map(cadre).collect::<Vec<_>>(),
+    })))
+}
+
+async fn api_guides(State(state): State<AppState>, ApiUser(u): ApiUser) -> ApiResult {
+    staff_only(&u)?;
+    let region = u.user.region_code.clone().unwrap_or_default();
+    let kinds: Vec<String> = state.store.activity_kinds(&region).await?.into_iter().map(|k| k.1).collect();
+    Ok(api_json(&serde_json::json!({"guides": state.store.guides(&region).await?, "other_kinds": kinds})))
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct ApiGuide {
+    month: String,
+    topic: String,
+    materials: String,
+}
+
+async fn api_guide_publish(State(state): State<AppState>, ApiUser(u): ApiUser, headers: HeaderMap, body: JsonBody) -> ApiResult {
+    crate::api::csrf(&u, &headers)?;
+    if !u.is_admin() {
+        return Err(AppError::Forbidden.into());
+    }
+    let g: ApiGuide = crate::api::input(body)?;
+    let month = life::parse_month(&g.month).ok_or_else(|| {
+        AppError::Invalid(vec![FieldError::new("month", "month", format!("月份“{}”无效，请写作 2026-12", g.month), "month: write 2026-12")])
+    })?;
+    let topic = g.topic.trim();
+    if topic.is_empty() || topic.chars().count() > 100 {
+        return Err(AppError::Invalid(vec![FieldError::new(
+            "topic",
+            "required",
+            "请填写主题（100字以内）",
+            "a topic of at most 100 characters",
+        )])
+        .into());
+    }
+    state.store.publish_guide(&u.user.region_code.clone().unwrap_or_default(), month, topic, g.materials.trim(), &u.user.username).await?;
+    Ok((StatusCode::CREATED, axum::Json(serde_json::json!({"month": month, "topic": topic}))).into_response())
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct EvalApiQuery {
+    org: String,
+    year: String,
+}
+
+async fn api_evaluations(State(state): State<AppState>, ApiUser(u): ApiUser, Query(q): Query<EvalApiQuery>) -> ApiResult {
+    staff_only(&u)?;
+    let year = year_of(&q.year)?;
+    let o = state.store.org(&u.scope, &q.org).await?.ok_or(AppError::NotFound)?;
+    let rows = state.store.evaluations(o.meta.id, year).await?;
+    Ok(api_json(&serde_json::json!({"org": q.org, "year": year, "limit_excellent": life::excellent_limit(rows.len()), "members": rows})))
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct ApiGrades {
+    org: String,
+    year: i32,
+    /// Member id → grade (code or Chinese label).
+    grades: HashMap<String, String>,
+}
+
+async fn api_evaluations_save(State(state): State<AppState>, ApiUser(u): ApiUser, headers: HeaderMap, body: JsonBody) -> ApiResult {
+    crate::api::csrf(&u, &headers)?;
+    let axum::Json(v) = body.map_err(|e| AppError::BadRequest(format!("请求体不是有效的 JSON：{e}")))?;
+    let b: ApiGrades = serde_json::from_value(v).map_err(|e| AppError::BadRequest(format!("请求体字段有误：{e}")))?;
+    let o = state.store.org(&u.scope, &b.org).await?.ok_or(AppError::NotFound)?;
+    if !can_write(&u, o.meta.id) {
+        return Err(AppError::Forbidden.into());
+    }
+    let mut grades = Vec::new();
+    for (m, g) in &b.grades {
+        let id = m.parse::<i64>().map_err(|_| AppError::BadRequest(format!("grades 的键应为党员编号，而不是“{m}”")))?;
+        let grade = Grade::parse(g).ok_or_else(|| {
+            AppError::Invalid(vec![FieldError::new(
+                "grade",
+                "not_in_list",
+                format!("等次“{g}”不在可选范围内，可选：{}", Grade::accepted_zh()),
+                "grade: excellent, qualified, basic or unqualified",
+            )])
+        })?;
+        grades.push((id, grade));
+    }
+    state.store.save_evaluations(o.meta.id, b.year, &grades, &u.user.username).await?;
+    let rows = state.store.evaluations(o.meta.id, b.year).await?;
+    Ok(api_json(&serde_json::json!({"org": b.org, "year": b.year, "members": rows})))
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct ApiStudy {
+    org: String,
+    member: String,
+    studied_on: String,
+    hours: String,
+    content: String,
+}
+
+async fn api_study(State(state): State<AppState>, ApiUser(u): ApiUser, headers: HeaderMap, body: JsonBody) -> ApiResult {
+    crate::api::csrf(&u, &headers)?;
+    let b: ApiStudy = crate::api::input(body)?;
+    let o = state.store.org(&u.scope, &b.org).await?.ok_or(AppError::NotFound)?;
+    if !can_write(&u, o.meta.id) {
+        return Err(AppError::Forbidden.into());
+    }
+    let bad = |field: &'static str, zh: &str, en: &str| AppError::Invalid(vec![FieldError::new(field, "invalid", zh, en)]);
+    let member = b.member.trim().parse::<i64>().map_err(|_| bad("member", "党员编号无效", "member is a member id"))?;
+    let on = life::parse_day(&b.studied_on)
+        .ok_or_else(|| bad("studied_on", "学习日期无效，请写作 2026-11-20", "studied_on: write 2026-11-20"))?;
+    let hours = hongzhu_core::normalize_width(&b.hours)
+        .parse::<f64>()
+        .map_err(|_| bad("hours", "学时应为数字，如 2 或 1.5", "hours are a number"))?;
+    state.store.add_study_record(o.meta.id, member, on, hours, &b.content, &u.user.username).await?;
+    let year = on.year();
+    let total = state.store.study_hours(&[member], year).await?.get(&member).copied().unwrap_or(0.0);
+    Ok((
+        StatusCode::CREATED,
+        axum::Json(serde_json::json!({"member": member, "year": year, "hours": total, "required": life::STUDY_HOURS_PER_YEAR})),
+    )
+        .into_response())
 }

@@ -196,6 +196,35 @@ fn life_paths(paths: &mut serde_json::Map<String, Value>) {
             "parameters": [{"name": "year", "in": "query", "schema": {"type": "integer"}, "description": "年度，默认今年"}],
             "responses": {"200": {"description": "{year, as_of, orgs}"}}}}),
     );
+    let year_param = json!({"name": "year", "in": "query", "schema": {"type": "integer"}, "description": "年度，默认今年"});
+    let csrf_param = json!({"name": "X-CSRF-Token", "in": "header", "required": true, "schema": {"type": "string"}});
+    paths.insert(
+        "/api/v1/life/observation".into(),
+        json!({"get": {"tags": ["组织生活"], "summary": "本年度观摩活动与党务干部覆盖：{events, cadres, reached, not_reached}", "parameters": [year_param.clone()],
+            "responses": {"200": {"description": "党务干部全覆盖情况"}}}}),
+    );
+    paths.insert(
+        "/api/v1/life/guides".into(),
+        json!({
+            "get": {"tags": ["组织生活"], "summary": "月度主题党日指导和本县的其他活动类型：{guides, other_kinds}", "responses": {"200": {"description": "主题"}}},
+            "post": {"tags": ["组织生活"], "summary": "发布（或替换）某月主题：{month: 2026-12, topic, materials}；县级管理员；需 X-CSRF-Token", "parameters": [csrf_param.clone()],
+                "responses": {"201": {"description": "已发布"}, "422": error_response("月份或主题无效"), "403": error_response("只有县级管理员可发布")}}
+        }),
+    );
+    paths.insert(
+        "/api/v1/life/evaluations".into(),
+        json!({
+            "get": {"tags": ["组织生活"], "summary": "民主评议（R3.3）：党组织某年度每名党员的等次与优秀上限", "parameters": [{"name": "org", "in": "query", "required": true, "schema": {"type": "string"}}, year_param],
+                "responses": {"200": {"description": "{org, year, limit_excellent, members}"}, "404": error_response("党组织不存在或不在权限范围内")}},
+            "put": {"tags": ["组织生活"], "summary": "保存等次：{org, year, grades: {党员编号: 优秀|合格|基本合格|不合格}}；优秀超过三分之一时整次不保存（excellent_limit）；需 X-CSRF-Token", "parameters": [csrf_param.clone()],
+                "responses": {"200": {"description": "保存后的等次"}, "422": error_response("优秀超过上限、等次无效或党员不属于该组织")}}
+        }),
+    );
+    paths.insert(
+        "/api/v1/life/study".into(),
+        json!({"post": {"tags": ["组织生活"], "summary": "登记自学、网络学习、培训学时（R3.4）：{org, member, studied_on, hours, content}；返回该党员本年度学时；需 X-CSRF-Token", "parameters": [csrf_param],
+            "responses": {"201": {"description": "{member, year, hours, required}"}, "422": error_response("日期在将来、学时不在0.5–24或党员不属于该组织")}}}),
+    );
     paths.insert(
         "/api/v1/life/absent".into(),
         json!({"get": {"tags": ["组织生活"], "summary": "连续3个月（提醒）、6个月（上报）未参加组织生活的党员（R3.5）",

@@ -43,7 +43,7 @@ async fn records_roster_checkin_and_review(db: Db) {
         .await
         .unwrap();
     let start = Utc::now() + Duration::minutes(10);
-    let a = s.create_activity(&activity("JX-YZ-ZB1", ActivityKind::ThemeDay, start, false), &[], "t").await.unwrap();
+    let a = s.create_activity(&activity("JX-YZ-ZB1", ActivityKind::ThemeDay, start, false), &[], &[], "t").await.unwrap();
     assert_eq!(a.status, ActivityStatus::Planned);
     let roster = s.attendance(a.id).await.unwrap();
     let due = members.items.iter().filter(|m| m.admitted_on <= to_local(start).date()).count();
@@ -51,7 +51,7 @@ async fn records_roster_checkin_and_review(db: Db) {
     assert!(roster.iter().all(|r| r.state == AttendState::Due));
 
     // A committee meeting is due for the committee only (R1.4).
-    let committee = s.create_activity(&activity("JX-YZ-ZB1", ActivityKind::CommitteeMeeting, start, false), &[], "t").await.unwrap();
+    let committee = s.create_activity(&activity("JX-YZ-ZB1", ActivityKind::CommitteeMeeting, start, false), &[], &[], "t").await.unwrap();
     let croster = s.attendance(committee.id).await.unwrap();
     assert!(croster.len() < roster.len());
     assert!(croster.iter().all(|r| hongzhu_core::life::is_committee(r.party_post)));
@@ -474,4 +474,50 @@ async fn life_api_for_themes_grades_observation_and_study() {
         .await
         .unwrap();
     assert_eq!(r.status(), 422);
+}
+
+/// An observation event is hosted by one or more schools and invites organizations; without a
+/// host it is refused.
+#[tokio::test]
+async fn life_observation_events_have_host_schools() {
+    let app = support::app(Db::Sqlite).await;
+    let (api, csrf) = support::api_login(&app, "county").await;
+    let when = to_local(Utc::now() + Duration::days(3));
+    let body = |hosts: serde_json::Value| serde_json::json!({"org": "JX-JYGW", "kind": "observation", "topic": "党建与教学融合观摩", "date": when.date().to_string(), "time": "09:00", "place": "报告厅", "invited": ["JX-YZ-ZB1", "JX-YZ-ZB2"], "hosts": hosts});
+    let r = api
+        .post(format!("{}/api/v1/activities", app.base))
+        .header("x-csrf-token", &csrf)
+        .json(&body(serde_json::json!([])))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 422);
+    let e: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(e["field"], "hosts");
+    let school = app
+        .demo
+        .store
+        .institutions(&Scope::All, &InstitutionFilter { page: 1, page_size: 1, q: Some("金乡县第一中学".into()), ..Default::default() })
+        .await
+        .unwrap();
+    let code = school.items[0].record.code.to_string();
+    let r = api
+        .post(format!("{}/api/v1/activities", app.base))
+        .header("x-csrf-token", &csrf)
+        .json(&body(serde_json::json!([code])))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    let a: serde_json::Value = r.json().await.unwrap();
+    let id = a["id"].as_i64().unwrap();
+    let page = support::page_login(&app, "county").await;
+    let html = page.get(format!("{}/life/{id}", app.base)).send().await.unwrap().text().await.unwrap();
+    assert!(html.contains("承办学校") && html.contains(&format!("/institutions/{code}")));
+    // The roster is the invited organizations' Party-affairs cadres.
+    let att: serde_json::Value =
+        api.get(format!("{}/api/v1/activities/{id}/attendance", app.base)).send().await.unwrap().json().await.unwrap();
+    let roster = att["attendance"].as_array().unwrap();
+    assert!(!roster.is_empty());
+    assert!(roster.iter().all(|r| r["party_post"].is_string()));
 }

@@ -20,6 +20,8 @@ pub struct GenActivity {
     pub return_reason: Option<String>,
     /// Organizations invited besides the host (observation events).
     pub invited: Vec<OrgCode>,
+    /// Schools hosting an observation event.
+    pub hosts: Vec<crate::codes::InstitutionCode>,
     /// Who was due, and how it went: state, leave reason, checked in on a phone.
     pub attendance: Vec<(IdNumber, AttendState, Option<String>, bool)>,
 }
@@ -240,6 +242,7 @@ pub fn life_for(data: &Dataset, seed: u64, today: NaiveDate, months_back: u32) -
                 status,
                 return_reason: (status == ActivityStatus::Returned).then(|| "会议记录缺少讨论情况，请补充后重新提交".to_string()),
                 invited: Vec::new(),
+                hosts: Vec::new(),
                 attendance,
             });
         }
@@ -254,6 +257,13 @@ fn observation_events(data: &Dataset, rng: &mut Rng, today: NaiveDate) -> Vec<Ge
     let Some(host_org) = data.orgs.iter().find(|o| o.parent.is_none()) else { return Vec::new() };
     let branches: Vec<&crate::registry::PartyOrg> = data.orgs.iter().filter(|o| o.parent.is_some()).collect();
     if branches.is_empty() {
+        return Vec::new();
+    }
+    // Host schools: those with an organization of their own, in turn.
+    let own: std::collections::HashSet<&str> =
+        data.coverages.iter().filter(|c| c.mode == crate::labels::CoverageMode::Own).map(|c| c.institution.as_str()).collect();
+    let candidates: Vec<&crate::registry::Institution> = data.institutions.iter().filter(|i| own.contains(i.code.as_str())).collect();
+    if candidates.is_empty() {
         return Vec::new();
     }
     let mut cadres: HashMap<&str, Vec<&IdNumber>> = HashMap::new();
@@ -298,7 +308,7 @@ fn observation_events(data: &Dataset, rng: &mut Rng, today: NaiveDate) -> Vec<Ge
                 topic: topic.to_string(),
                 starts_at: from_local(date.and_time(NaiveTime::from_hms_opt(9, 0, 0).expect("valid"))),
                 minutes: 180,
-                place: "金乡县第一中学报告厅".into(),
+                place: format!("{}报告厅", candidates[(n * 7) % candidates.len()].name),
                 host: "县委教育工委".into(),
                 recorder: "县委教育工委组织办".into(),
                 lecturer: None,
@@ -310,6 +320,14 @@ fn observation_events(data: &Dataset, rng: &mut Rng, today: NaiveDate) -> Vec<Ge
             status: if held { ActivityStatus::Accepted } else { ActivityStatus::Planned },
             return_reason: None,
             invited,
+            hosts: {
+                let mut h = vec![candidates[(n * 7) % candidates.len()].code.clone()];
+                if n % 2 == 0 && candidates.len() > 1 {
+                    h.push(candidates[(n * 7 + 3) % candidates.len()].code.clone());
+                }
+                h.dedup();
+                h
+            },
             attendance,
         });
     }
@@ -333,6 +351,7 @@ mod tests {
         assert!(acts.iter().all(|a| a.activity.held == a.status.held()));
         assert!(acts.iter().filter(|a| a.activity.held).all(|a| to_local(a.activity.starts_at).date() < today));
         assert!(acts.iter().any(|a| a.activity.kind == ActivityKind::Observation && !a.invited.is_empty()));
+        assert!(acts.iter().filter(|a| a.activity.kind == ActivityKind::Observation).all(|a| !a.hosts.is_empty()));
         let facts: Vec<OrgFacts> = data
             .orgs
             .iter()

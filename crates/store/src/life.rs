@@ -356,12 +356,36 @@ impl Store {
 
     /// Record a planned or held activity and fill its roster. `invited`: organizations invited to
     /// an observation event.
-    pub async fn create_activity(&self, a: &Activity, invited: &[String], actor: &str) -> Result<ActivityRow> {
+    /// `hosts`: the schools hosting an observation event (institution codes).
+    pub async fn create_activity(&self, a: &Activity, invited: &[String], hosts: &[String], actor: &str) -> Result<ActivityRow> {
         let mut tx = self.write().await?;
         let org_id = Self::org_id_in(&mut tx, a.org.as_str()).await?;
         let mut invited_ids = Vec::new();
         for code in invited {
             invited_ids.push(Self::org_id_in(&mut tx, code).await?);
+        }
+        let mut host_ids = Vec::new();
+        for code in hosts {
+            let id = tx
+                .opt(
+                    Query::select()
+                        .column("id")
+                        .from("institutions")
+                        .and_where(Expr::col("code").eq(code.as_str()))
+                        .and_where(Expr::col("deleted_at").is_null()),
+                    |r| r.int("id"),
+                )
+                .await?
+                .ok_or_else(|| StoreError::UnknownReference { field: "institution", value: code.clone() })?;
+            host_ids.push(id);
+        }
+        if a.kind == ActivityKind::Observation && host_ids.is_empty() {
+            return Err(refused(
+                "hosts",
+                "required",
+                "观摩活动请选择承办学校（一所或多所）",
+                "an observation event is hosted by at least one school",
+            ));
         }
         if a.kind == ActivityKind::Observation && invited_ids.is_empty() {
             return Err(refused(
@@ -390,6 +414,17 @@ impl Store {
         for o in &invited_ids {
             tx.exec(
                 Query::insert().into_table("activity_invites").columns(["activity_id", "org_id"]).values_panic([id.into(), (*o).into()]),
+            )
+            .await?;
+        }
+        host_ids.sort_unstable();
+        host_ids.dedup();
+        for h in &host_ids {
+            tx.exec(
+                Query::insert()
+                    .into_table("activity_hosts")
+                    .columns(["activity_id", "institution_id"])
+                    .values_panic([id.into(), (*h).into()]),
             )
             .await?;
         }
@@ -669,6 +704,24 @@ impl Store {
         log_change(&mut tx, "activity_files", id, "delete", actor, Some(serde_json::json!({"name": f.name})), None).await?;
         tx.commit().await?;
         Ok(f.activity_id)
+    }
+
+    /// The schools hosting an observation event: (code, name).
+    pub async fn activity_hosts(&self, activity_id: i64) -> Result<Vec<(String, String)>> {
+        let mut tx = self.read().await?;
+        let r = tx
+            .all(
+                Query::select()
+                    .columns([("i", "code"), ("i", "name")])
+                    .from_as("activity_hosts", "h")
+                    .join_as(sea_query::JoinType::InnerJoin, "institutions", "i", Expr::col(("i", "id")).equals(("h", "institution_id")))
+                    .and_where(Expr::col(("h", "activity_id")).eq(activity_id))
+                    .order_by(("i", "code"), Order::Asc),
+                |r| Ok((r.text("code")?, r.text("name")?)),
+            )
+            .await?;
+        tx.commit().await?;
+        Ok(r)
     }
 
     /// Organizations invited to an observation event.
@@ -1511,6 +1564,17 @@ impl Store {
         let mut act_rows: Vec<Vec<Value>> = Vec::with_capacity(acts.len());
         let mut att_rows: Vec<Vec<Value>> = Vec::new();
         let mut invite_rows: Vec<Vec<Value>> = Vec::new();
+        let mut host_rows: Vec<Vec<Value>> = Vec::new();
+        let institutions: HashMap<String, i64> = if acts.iter().any(|g| !g.hosts.is_empty()) {
+            tx.all(Query::select().columns(["id", "code"]).from("institutions").and_where(Expr::col("deleted_at").is_null()), |r| {
+                Ok((r.text("code")?, r.int("id")?))
+            })
+            .await?
+            .into_iter()
+            .collect()
+        } else {
+            HashMap::new()
+        };
         for g in acts {
             let a = &g.activity;
             let org = *orgs.get(a.org.as_str()).ok_or_else(|| StoreError::UnknownReference { field: "org", value: a.org.to_string() })?;
@@ -1538,6 +1602,11 @@ impl Store {
                 at.into(),
                 at.into(),
             ]);
+            for h in &g.hosts {
+                if let Some(iid) = institutions.get(h.as_str()) {
+                    host_rows.push(vec![id.into(), (*iid).into()]);
+                }
+            }
             for o in &g.invited {
                 if let Some(oid) = orgs.get(o.as_str()) {
                     invite_rows.push(vec![id.into(), (*oid).into()]);
@@ -1564,6 +1633,7 @@ impl Store {
         }
         insert_many(&mut tx, "activities", &cols, act_rows).await?;
         insert_many(&mut tx, "activity_invites", &["activity_id", "org_id"], invite_rows).await?;
+        insert_many(&mut tx, "activity_hosts", &["activity_id", "institution_id"], host_rows).await?;
         insert_many(
             &mut tx,
             "attendance",

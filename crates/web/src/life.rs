@@ -288,6 +288,7 @@ struct FormPage {
     orgs: Vec<Opt>,
     kinds: Vec<Opt>,
     invite: Vec<(String, String, bool)>,
+    host_options: Vec<Opt>,
     errors: Vec<(String, String)>,
     editing: bool,
     guide: Option<String>,
@@ -318,7 +319,7 @@ async fn form_page(
     v: ActivityInput,
     errors: &[FieldError],
     editing: Option<(i64, i64)>,
-    invited: &[String],
+    (invited, hosts): (&[String], &[String]),
 ) -> PageResult {
     let orgs = writable_orgs(state, u).await?;
     let kinds = ActivityKind::ALL
@@ -328,6 +329,19 @@ async fn form_page(
         .collect();
     let invite = if u.is_admin() {
         orgs.iter().map(|(code, name)| (code.clone(), name.clone(), invited.contains(code))).collect()
+    } else {
+        Vec::new()
+    };
+    // Host schools of an observation event, chosen when it is made.
+    let host_options = if u.is_admin() && editing.is_none() {
+        state
+            .store
+            .institutions(&u.scope, &hongzhu_store::InstitutionFilter { page: 1, page_size: 500, ..Default::default() })
+            .await?
+            .items
+            .into_iter()
+            .map(|i| Opt { selected: hosts.contains(&i.record.code.to_string()), value: i.record.code.to_string(), label: i.record.name })
+            .collect()
     } else {
         Vec::new()
     };
@@ -354,6 +368,7 @@ async fn form_page(
         orgs: orgs.iter().map(|(code, name)| Opt { value: code.clone(), label: name.clone(), selected: *code == v.org }).collect(),
         kinds,
         invite,
+        host_options,
         errors: errors.iter().map(|e| (e.field.to_string(), e.message(t.lang()).to_string())).collect(),
         editing: editing.is_some(),
         guide,
@@ -378,7 +393,7 @@ async fn new_form(State(state): State<AppState>, Lang(t): Lang, PageUser(u): Pag
         time: "15:30".into(),
         ..Default::default()
     };
-    form_page(&state, t, &u, v, &[], None, &[]).await
+    form_page(&state, t, &u, v, &[], None, (&[], &[])).await
 }
 
 /// The organization of an input must be one the user writes for.
@@ -417,6 +432,10 @@ fn invited_of(body: &str) -> Vec<String> {
     url::form_urlencoded::parse(body.as_bytes()).filter(|(k, _)| k == "invited").map(|(_, v)| v.into_owned()).collect()
 }
 
+fn hosts_of(body: &str) -> Vec<String> {
+    url::form_urlencoded::parse(body.as_bytes()).filter(|(k, v)| k == "hosts" && !v.is_empty()).map(|(_, v)| v.into_owned()).collect()
+}
+
 async fn create(State(state): State<AppState>, Lang(t): Lang, PageUser(u): PageUser, body: String) -> PageResult {
     let f: ActivityForm = serde_urlencoded_form(&body)?;
     auth::check_csrf(&u, Some(&f.csrf))?;
@@ -424,23 +443,28 @@ async fn create(State(state): State<AppState>, Lang(t): Lang, PageUser(u): PageU
         return Err(AppError::Forbidden);
     }
     let invited = invited_of(&body);
+    let hosts = hosts_of(&body);
     let parsed = f.input.parse(Utc::now());
     let a = match parsed {
-        Err(e) => return form_page(&state, t, &u, f.input, &e, None, &invited).await,
+        Err(e) => return form_page(&state, t, &u, f.input, &e, None, (&invited, &hosts)).await,
         Ok(a) => a,
     };
     if let Err(e) = check_org(&state, &u, &a).await {
-        return form_page(&state, t, &u, f.input, &e, None, &invited).await;
+        return form_page(&state, t, &u, f.input, &e, None, (&invited, &hosts)).await;
     }
     if let Err(e) = check_kind_name(&state, &u, &a).await {
-        return form_page(&state, t, &u, f.input, &e, None, &invited).await;
+        return form_page(&state, t, &u, f.input, &e, None, (&invited, &hosts)).await;
     }
     if a.kind == ActivityKind::Observation && !u.is_admin() {
         return Err(AppError::Forbidden);
     }
-    match state.store.create_activity(&a, &invited, &u.user.username).await {
+    match state.store.create_activity(&a, &invited, &hosts, &u.user.username).await {
         Ok(row) => Ok(Redirect::to(&format!("/life/{}", row.id)).into_response()),
-        Err(hongzhu_store::StoreError::Refused(e)) => form_page(&state, t, &u, f.input, &[e], None, &invited).await,
+        Err(hongzhu_store::StoreError::Refused(e)) => form_page(&state, t, &u, f.input, &[e], None, (&invited, &hosts)).await,
+        Err(hongzhu_store::StoreError::UnknownReference { field, value }) => {
+            let e = FieldError::new(field, "unknown_reference", format!("“{value}”不存在"), format!("{value} does not exist"));
+            form_page(&state, t, &u, f.input, &[e], None, (&invited, &hosts)).await
+        }
         Err(e) => Err(e.into()),
     }
 }
@@ -475,7 +499,7 @@ async fn edit_form(State(state): State<AppState>, Lang(t): Lang, PageUser(u): Pa
         return Err(AppError::Forbidden);
     }
     let invited: Vec<String> = state.store.invited_orgs(id).await?.into_iter().map(|o| o.0).collect();
-    form_page(&state, t, &u, a.activity.to_input(), &[], Some((id, a.version)), &invited).await
+    form_page(&state, t, &u, a.activity.to_input(), &[], Some((id, a.version)), (&invited, &[])).await
 }
 
 async fn update(State(state): State<AppState>, Lang(t): Lang, PageUser(u): PageUser, Path(id): Path<i64>, body: String) -> PageResult {
@@ -488,15 +512,15 @@ async fn update(State(state): State<AppState>, Lang(t): Lang, PageUser(u): PageU
     let version = f.version.unwrap_or(before.version);
     let invited = invited_of(&body);
     let a = match f.input.parse(Utc::now()) {
-        Err(e) => return form_page(&state, t, &u, f.input, &e, Some((id, version)), &invited).await,
+        Err(e) => return form_page(&state, t, &u, f.input, &e, Some((id, version)), (&invited, &[])).await,
         Ok(a) => a,
     };
     if let Err(e) = check_kind_name(&state, &u, &a).await {
-        return form_page(&state, t, &u, f.input, &e, Some((id, version)), &invited).await;
+        return form_page(&state, t, &u, f.input, &e, Some((id, version)), (&invited, &[])).await;
     }
     match state.store.update_activity(id, version, &a, &u.user.username).await {
         Ok(_) => Ok(Redirect::to(&format!("/life/{id}")).into_response()),
-        Err(hongzhu_store::StoreError::Refused(e)) => form_page(&state, t, &u, f.input, &[e], Some((id, version)), &invited).await,
+        Err(hongzhu_store::StoreError::Refused(e)) => form_page(&state, t, &u, f.input, &[e], Some((id, version)), (&invited, &[])).await,
         Err(e) => Err(e.into()),
     }
 }
@@ -522,6 +546,7 @@ struct DetailPage {
     turnout: Turnout,
     roster: Vec<RosterLine>,
     invited: Vec<(String, String)>,
+    hosts: Vec<(String, String)>,
     can_write: bool,
     can_review: bool,
     editable: bool,
@@ -582,6 +607,7 @@ async fn detail_render(
     let roster = state.store.attendance(id).await?;
     let turnout = state.store.turnouts(&[id]).await?.remove(&id).unwrap_or_default();
     let invited = state.store.invited_orgs(id).await?;
+    let hosts = state.store.activity_hosts(id).await?;
     let now = Utc::now();
     let checkin_open = life::checkin_window(a.activity.starts_at, now, state.checkin_window).is_ok();
     let title = a.activity.topic.clone();
@@ -626,6 +652,7 @@ async fn detail_render(
         states: label_options::<AttendState>(t, ""),
         turnout,
         invited,
+        hosts,
         flash,
         c,
         a,
@@ -1679,7 +1706,7 @@ struct CadreLine {
 struct ObservationPage {
     c: Chrome,
     year: i32,
-    events: Vec<ListLine>,
+    events: Vec<(ListLine, String)>,
     reached: usize,
     cadres: usize,
     missing: Vec<CadreLine>,
@@ -1734,6 +1761,12 @@ async fn observation_page(State(state): State<AppState>, Lang(t): Lang, PageUser
         .map(|m| CadreLine { name: m.person.name.clone(), post: m.party_post.label_or_empty(t.lang()), org_name: m.org_name.clone() })
         .collect();
     let events = list_lines(&state, t, events, "%Y-%m-%d").await?;
+    let mut with_hosts = Vec::with_capacity(events.len());
+    for e in events {
+        let hosts = state.store.activity_hosts(e.a.id).await?.into_iter().map(|h| h.1).collect::<Vec<_>>().join("、");
+        with_hosts.push((e, hosts));
+    }
+    let events = with_hosts;
     let (rate, _) = pct(reached as u32, cadres.len() as u32);
     let title = l(t, "观摩活动与党务干部覆盖", "Observation events and cadres reached");
     let c = crate::pages::chrome(&state, t, &u, "life_observation", title)
@@ -2011,21 +2044,22 @@ async fn api_create(State(state): State<AppState>, ApiUser(u): ApiUser, headers:
         return Err(AppError::Forbidden.into());
     }
     // `invited` is a list of organization codes; every other field is text.
+    let codes = |v: Option<serde_json::Value>, field: &str| -> Result<Vec<String>, AppError> {
+        match v {
+            None | Some(serde_json::Value::Null) => Ok(Vec::new()),
+            Some(serde_json::Value::Array(v)) => v
+                .into_iter()
+                .map(|x| x.as_str().map(str::to_string))
+                .collect::<Option<Vec<_>>>()
+                .ok_or_else(|| AppError::BadRequest(format!("{field} 应为代码的数组 / {field} is an array of codes"))),
+            Some(_) => Err(AppError::BadRequest(format!("{field} 应为代码的数组 / {field} is an array of codes"))),
+        }
+    };
+    let mut hosts = Vec::new();
     let (invited, body) = match body {
         Ok(axum::Json(serde_json::Value::Object(mut map))) => {
-            let invited = match map.remove("invited") {
-                None | Some(serde_json::Value::Null) => Vec::new(),
-                Some(serde_json::Value::Array(v)) => {
-                    v.into_iter().map(|x| x.as_str().map(str::to_string)).collect::<Option<Vec<_>>>().ok_or_else(|| {
-                        AppError::BadRequest("invited 应为党组织代码的数组 / invited is an array of organization codes".into())
-                    })?
-                }
-                Some(_) => {
-                    return Err(
-                        AppError::BadRequest("invited 应为党组织代码的数组 / invited is an array of organization codes".into()).into()
-                    );
-                }
-            };
+            hosts = codes(map.remove("hosts"), "hosts")?;
+            let invited = codes(map.remove("invited"), "invited")?;
             (invited, Ok(axum::Json(serde_json::Value::Object(map))))
         }
         other => (Vec::new(), other),
@@ -2037,7 +2071,7 @@ async fn api_create(State(state): State<AppState>, ApiUser(u): ApiUser, headers:
     if a.kind == ActivityKind::Observation && !u.is_admin() {
         return Err(AppError::Forbidden.into());
     }
-    let row = state.store.create_activity(&a, &invited, &u.user.username).await?;
+    let row = state.store.create_activity(&a, &invited, &hosts, &u.user.username).await?;
     let mut res = api_json(&row);
     *res.status_mut() = StatusCode::CREATED;
     Ok(res)

@@ -34,6 +34,13 @@ CREATE TABLE activity_invites (
     PRIMARY KEY (activity_id, org_id)
 );
 
+-- The schools hosting an observation event (观摩活动).
+CREATE TABLE activity_hosts (
+    activity_id BIGINT NOT NULL REFERENCES activities (id),
+    institution_id BIGINT NOT NULL REFERENCES institutions (id),
+    PRIMARY KEY (activity_id, institution_id)
+);
+
 CREATE TABLE attendance (
     id INTEGER PRIMARY KEY,
     activity_id BIGINT NOT NULL REFERENCES activities (id),

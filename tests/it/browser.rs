@@ -20,9 +20,8 @@ fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_browser_logs_in_searches_and_opens_a_school() {
-    let app = support::app(Db::Sqlite).await;
+/// chromedriver and a headless chromium session at a window size.
+async fn browser(width: u32, height: u32) -> (Driver, fantoccini::Client, support::TempDir) {
     let port = free_port();
     let driver = Driver(
         Command::new("chromedriver")
@@ -38,7 +37,7 @@ async fn a_browser_logs_in_searches_and_opens_a_school() {
             "binary": "/usr/bin/chromium",
             "args": ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                      "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                     "--window-size=1366,900", format!("--user-data-dir={}", profile.0.display())]
+                     format!("--window-size={width},{height}"), format!("--user-data-dir={}", profile.0.display())]
         }
     }))
     .unwrap();
@@ -56,7 +55,13 @@ async fn a_browser_logs_in_searches_and_opens_a_school() {
             Err(_) => tokio::time::sleep(Duration::from_millis(200)).await,
         }
     }
-    let c = client.expect("a browser session");
+    (driver, client.expect("a browser session"), profile)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_browser_logs_in_searches_and_opens_a_school() {
+    let app = support::app(Db::Sqlite).await;
+    let (driver, c, _profile) = browser(1366, 900).await;
     let result = async {
         c.goto(&format!("{}/institutions", app.base)).await?;
         // Sent to the login page first.
@@ -84,4 +89,57 @@ async fn a_browser_logs_in_searches_and_opens_a_school() {
     let _ = c.close().await;
     drop(driver);
     result.expect("the browser run");
+}
+
+/// A secretary plans a theme Party day starting in a few minutes; a member, on a phone-sized
+/// window, opens its check-in page and checks in; the secretary sees the attendance.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_secretary_plans_and_a_member_checks_in_on_a_phone() {
+    let app = support::app(Db::Sqlite).await;
+    let (driver, c, _profile) = browser(390, 844).await;
+    let login = |user: &'static str| {
+        let c = c.clone();
+        let base = app.base.clone();
+        async move {
+            c.goto(&format!("{base}/login")).await?;
+            c.find(Locator::Id("username")).await?.send_keys(user).await?;
+            c.find(Locator::Id("password")).await?.send_keys(support::PASSWORD).await?;
+            c.find(Locator::Css("button[type=submit]")).await?.click().await?;
+            Ok::<_, fantoccini::error::CmdError>(())
+        }
+    };
+    let result = async {
+        login("yizhong").await?;
+        c.wait().for_element(Locator::Css(".cards")).await?;
+        c.goto(&format!("{}/life/new?org=JX-YZ-ZB1", app.base)).await?;
+        let start = hongzhu_core::life::to_local(chrono::Utc::now() + chrono::Duration::minutes(5));
+        c.find(Locator::Id("f-topic")).await?.send_keys("手机签到演练").await?;
+        let date = c.find(Locator::Id("f-date")).await?;
+        date.clear().await?;
+        date.send_keys(&start.date().to_string()).await?;
+        let time = c.find(Locator::Id("f-time")).await?;
+        time.clear().await?;
+        time.send_keys(&start.format("%H:%M").to_string()).await?;
+        c.find(Locator::Id("f-place")).await?.send_keys("三楼会议室").await?;
+        c.find(Locator::Css("form.form button[type=submit]")).await?.click().await?;
+        c.wait().for_element(Locator::Css("img[src$='qr.svg']")).await?;
+        let path = c.current_url().await?.path().to_string();
+        let id = path.trim_start_matches("/life/").to_string();
+        assert!(id.parse::<i64>().is_ok(), "{path}");
+        c.find(Locator::Css("form[action='/logout'] button")).await?.click().await?;
+        login("dangyuan").await?;
+        c.wait().for_element(Locator::Css(".phone-main")).await?;
+        c.goto(&format!("{}/m/checkin/{id}", app.base)).await?;
+        c.find(Locator::Css("form[action$='/checkin/{id}'] button.btn-primary".replace("{id}", &id).as_str())).await?.click().await?;
+        c.wait().for_element(Locator::Css(".big-state.ok")).await?;
+        let text = c.find(Locator::Css(".phone-main")).await?.text().await?;
+        assert!(text.contains("签到成功") && text.contains("您已签到"), "{text}");
+        Ok::<_, fantoccini::error::CmdError>(id)
+    }
+    .await;
+    let _ = c.close().await;
+    drop(driver);
+    let id = result.expect("the browser run");
+    let att = app.demo.store.attendance(id.parse().unwrap()).await.unwrap();
+    assert_eq!(att.iter().filter(|r| r.state == hongzhu_core::labels::AttendState::Present && r.by_phone).count(), 1);
 }

@@ -7,7 +7,7 @@ use serde::Serialize;
 
 use crate::codes::OrgCode;
 use crate::labels::{ActivityKind, ActivityStatus, Grade, Labeled, OrgKind, PartyPost};
-use crate::registry::{Checker, FieldError, parse_date};
+use crate::registry::{Checker, FieldError};
 
 /// R3.4: 学时 a member studies each year.
 pub const STUDY_HOURS_PER_YEAR: f64 = 32.0;
@@ -704,14 +704,77 @@ pub fn parse_month(s: &str) -> Option<NaiveDate> {
     NaiveDate::from_ymd_opt(y.trim().parse().ok()?, m.trim().parse().ok()?, 1)
 }
 
-/// A date or nothing, for filters.
-pub fn parse_day(s: &str) -> Option<NaiveDate> {
-    parse_date(s)
+/// A study record (R3.4: 自学, 网络学习, 培训) as a form or API body sends it.
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[serde(default)]
+pub struct StudyInput {
+    pub studied_on: String,
+    pub hours: String,
+    pub content: String,
+}
+
+impl StudyInput {
+    /// The date (not after `today`), hours (0.5–24) and content (≤200 characters).
+    pub fn parse(&self, today: NaiveDate) -> Result<(NaiveDate, f64, String), Vec<FieldError>> {
+        let mut c = Checker::default();
+        let on = c.required_date("studied_on", "学习日期", &self.studied_on);
+        if on.is_some_and(|d| d > today) {
+            c.errors.push(FieldError::new("studied_on", "date_future", "学习日期不能晚于今天", "the study date cannot be in the future"));
+        }
+        let hours = match crate::normalize_width(&self.hours).parse::<f64>() {
+            Ok(h) if (0.5..=24.0).contains(&h) => Some(h),
+            _ => {
+                c.errors.push(FieldError::new(
+                    "hours",
+                    "hours",
+                    "学时应为0.5到24之间的数，如 2 或 1.5",
+                    "hours are a number from 0.5 to 24",
+                ));
+                None
+            }
+        };
+        let content = c.required_text("content", "学习内容", &self.content, 200);
+        let value = (|| Some((on?, hours?, content.clone())))();
+        c.finish(value)
+    }
+}
+
+/// A month's theme for 主题党日 as the county publishes it.
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[serde(default)]
+pub struct GuideInput {
+    pub month: String,
+    pub topic: String,
+    pub materials: String,
+}
+
+impl GuideInput {
+    /// The month (its first day), topic (≤100 characters) and materials (≤2,000).
+    pub fn parse(&self) -> Result<(NaiveDate, String, String), Vec<FieldError>> {
+        let mut c = Checker::default();
+        let month = parse_month(&self.month);
+        if month.is_none() {
+            c.errors.push(FieldError::new(
+                "month",
+                "month",
+                format!("月份“{}”无效，请写作 2026-12", self.month.trim()),
+                "month: write 2026-12",
+            ));
+        }
+        let topic = c.required_text("topic", "主题", &self.topic, 100);
+        let materials = self.materials.trim().to_string();
+        if materials.chars().count() > 2000 {
+            c.errors.push(FieldError::new("materials", "too_long", "学习材料最多2000字", "materials: at most 2,000 characters"));
+        }
+        let value = month.map(|m| (m, topic.clone(), materials.clone()));
+        c.finish(value)
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::registry::parse_date;
 
     fn d(s: &str) -> NaiveDate {
         parse_date(s).unwrap()
@@ -891,6 +954,20 @@ mod tests {
         let e = attachment_type("big.jpg", &big).unwrap_err();
         assert_eq!(e.code, "too_large");
         assert!(e.message_zh.contains("10 MB"));
+    }
+
+    #[test]
+    fn study_and_guide_inputs_say_what_is_wrong() {
+        let today = d("2026-11-26");
+        let ok = StudyInput { studied_on: "2026-11-20".into(), hours: "1.5".into(), content: "网络学习".into() };
+        assert_eq!(ok.parse(today).unwrap().1, 1.5);
+        let bad = StudyInput { studied_on: "2026-12-01".into(), hours: "30".into(), content: String::new() };
+        let e = bad.parse(today).unwrap_err();
+        let codes: Vec<_> = e.iter().map(|e| (e.field, e.code)).collect();
+        assert_eq!(codes, vec![("studied_on", "date_future"), ("hours", "hours"), ("content", "required")]);
+        assert!(GuideInput { month: "2026年12月".into(), topic: "年终总结".into(), materials: String::new() }.parse().is_ok());
+        let e = GuideInput { month: "2026-13".into(), topic: " ".into(), materials: String::new() }.parse().unwrap_err();
+        assert_eq!(e.iter().map(|e| e.field).collect::<Vec<_>>(), vec!["month", "topic"]);
     }
 
     #[test]

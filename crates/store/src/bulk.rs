@@ -11,11 +11,11 @@ use crate::records::{log_change, now};
 use crate::{Result, StoreError};
 
 /// Told what is being loaded and how far along it is.
-pub trait BulkProgress {
+pub trait BulkProgress: Send {
     fn step(&mut self, what: &str, done: u64, total: u64);
 }
 
-impl<F: FnMut(&str, u64, u64)> BulkProgress for F {
+impl<F: FnMut(&str, u64, u64) + Send> BulkProgress for F {
     fn step(&mut self, what: &str, done: u64, total: u64) {
         self(what, done, total)
     }
@@ -41,8 +41,9 @@ pub(crate) async fn next_id(tx: &mut Tx, table: &'static str) -> Result<i64> {
     Ok(max.unwrap_or(0) + 1)
 }
 
-/// Insert rows in statements of at most ~30,000 bound values (below both backends' limits).
-async fn insert_rows(
+/// Insert rows as they are, in statements of at most ~30,000 bound values (below both backends'
+/// limits).
+pub(crate) async fn insert_values(
     tx: &mut Tx,
     table: &'static str,
     columns: &[&'static str],
@@ -50,19 +51,13 @@ async fn insert_rows(
     progress: &mut dyn BulkProgress,
 ) -> Result<()> {
     let total = rows.len() as u64;
-    let per = (30_000 / (columns.len() + 2)).max(1);
+    let per = (30_000 / columns.len().max(1)).max(1);
     let mut done = 0u64;
-    let t = now();
-    let mut cols: Vec<&'static str> = columns.to_vec();
-    cols.push("created_at");
-    cols.push("updated_at");
     let mut iter = rows.into_iter().peekable();
     while iter.peek().is_some() {
         let mut stmt = Query::insert();
-        stmt.into_table(table).columns(cols.clone());
-        for mut row in iter.by_ref().take(per) {
-            row.push(t.into());
-            row.push(t.into());
+        stmt.into_table(table).columns(columns.to_vec());
+        for row in iter.by_ref().take(per) {
             stmt.values_panic(row.into_iter().map(Expr::val));
             done += 1;
         }
@@ -70,6 +65,24 @@ async fn insert_rows(
         progress.step(table, done, total);
     }
     Ok(())
+}
+
+/// Insert rows of a versioned record table, stamping their created and updated times.
+async fn insert_rows(
+    tx: &mut Tx,
+    table: &'static str,
+    columns: &[&'static str],
+    mut rows: Vec<Vec<Value>>,
+    progress: &mut dyn BulkProgress,
+) -> Result<()> {
+    let t = now();
+    let mut cols: Vec<&'static str> = columns.to_vec();
+    cols.extend(["created_at", "updated_at"]);
+    for row in &mut rows {
+        row.push(t.into());
+        row.push(t.into());
+    }
+    insert_values(tx, table, &cols, rows, progress).await
 }
 
 fn unknown(field: &'static str, value: &str) -> StoreError {

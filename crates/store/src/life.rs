@@ -13,7 +13,7 @@ use hongzhu_core::synth_life::{GenActivity, GenGuide};
 use sea_query::{Expr, ExprTrait, Func, Order, Query, SelectStatement, Value};
 use serde::Serialize;
 
-use crate::bulk::next_id;
+use crate::bulk::{insert_values, next_id};
 use crate::db::{Backend, Row, Store, Tx};
 use crate::records::{Page, Scope, like_prefix, log_change, now, parse_label, parse_opt_label, region_prefix, scope_orgs};
 use crate::{Result, StoreError};
@@ -323,21 +323,26 @@ async fn refresh_last_present(tx: &mut Tx, members: &[i64]) -> Result<()> {
     Ok(())
 }
 
+/// The columns an activity's record writes, in the order of `activity_values`.
+const ACTIVITY_FIELDS: [&str; 12] =
+    ["kind", "kind_name", "topic", "starts_at", "minutes", "place", "host", "recorder", "lecturer", "content", "decisions", "hours"];
+
 fn activity_values(a: &Activity) -> Vec<(&'static str, Value)> {
-    vec![
-        ("kind", a.kind.code().into()),
-        ("kind_name", a.kind_name.clone().into()),
-        ("topic", a.topic.clone().into()),
-        ("starts_at", a.starts_at.into()),
-        ("minutes", a.minutes.into()),
-        ("place", a.place.clone().into()),
-        ("host", a.host.clone().into()),
-        ("recorder", a.recorder.clone().into()),
-        ("lecturer", a.lecturer.clone().into()),
-        ("content", a.content.clone().into()),
-        ("decisions", a.decisions.clone().into()),
-        ("hours", a.hours.into()),
-    ]
+    let values: [Value; 12] = [
+        a.kind.code().into(),
+        a.kind_name.clone().into(),
+        a.topic.clone().into(),
+        a.starts_at.into(),
+        a.minutes.into(),
+        a.place.clone().into(),
+        a.host.clone().into(),
+        a.recorder.clone().into(),
+        a.lecturer.clone().into(),
+        a.content.clone().into(),
+        a.decisions.clone().into(),
+        a.hours.into(),
+    ];
+    ACTIVITY_FIELDS.into_iter().zip(values).collect()
 }
 
 impl Store {
@@ -430,14 +435,8 @@ impl Store {
         }
         let members = roster(&mut tx, org_id, a, &invited_ids).await?;
         // Until someone marks attendance, a held activity's roster reads 未签到 (due).
-        for chunk in members.chunks(5000) {
-            let mut ins = Query::insert();
-            ins.into_table("attendance").columns(["activity_id", "member_id", "state", "updated_at"]);
-            for m in chunk {
-                ins.values_panic([id.into(), (*m).into(), AttendState::Due.code().into(), at.into()]);
-            }
-            tx.exec(&ins).await?;
-        }
+        let rows = members.iter().map(|m| vec![id.into(), (*m).into(), AttendState::Due.code().into(), at.into()]).collect();
+        insert_many(&mut tx, "attendance", &["activity_id", "member_id", "state", "updated_at"], rows).await?;
         log_change(&mut tx, "activities", id, "create", actor, None, serde_json::to_value(a).ok()).await?;
         tx.commit().await?;
         self.activity(&Scope::All, id).await?.ok_or(StoreError::NotFound)
@@ -563,11 +562,19 @@ impl Store {
                 ));
             }
             (_, from) => {
+                let next = match from {
+                    S::Draft | S::Returned => ("可以提交审核", "it can be submitted"),
+                    S::Submitted => ("等待上级党组织审核通过或退回", "it awaits acceptance or return"),
+                    S::Accepted => {
+                        ("已审核的记录不再流转；如需更正请联系上级党组织", "an accepted record is final; ask the higher organization")
+                    }
+                    S::Planned => ("请先填写开展情况", "record it as held first"),
+                };
                 return Err(refused(
                     "status",
                     "bad_step",
-                    format!("当前状态为“{}”，不能进行此操作", from.zh()),
-                    format!("the record is {}: this step does not apply", from.en()),
+                    format!("当前状态为“{}”，不能进行此操作：{}", from.zh(), next.0),
+                    format!("the record is {}: {}", from.en(), next.1),
                 ));
             }
         };
@@ -708,20 +715,30 @@ impl Store {
 
     /// The schools hosting an observation event: (code, name).
     pub async fn activity_hosts(&self, activity_id: i64) -> Result<Vec<(String, String)>> {
+        Ok(self.hosts_of(&[activity_id]).await?.remove(&activity_id).unwrap_or_default())
+    }
+
+    /// The host schools of several activities in one query, by activity.
+    pub async fn hosts_of(&self, ids: &[i64]) -> Result<HashMap<i64, Vec<(String, String)>>> {
         let mut tx = self.read().await?;
-        let r = tx
+        let rows = tx
             .all(
                 Query::select()
+                    .column(("h", "activity_id"))
                     .columns([("i", "code"), ("i", "name")])
                     .from_as("activity_hosts", "h")
                     .join_as(sea_query::JoinType::InnerJoin, "institutions", "i", Expr::col(("i", "id")).equals(("h", "institution_id")))
-                    .and_where(Expr::col(("h", "activity_id")).eq(activity_id))
+                    .and_where(Expr::col(("h", "activity_id")).is_in(ids.to_vec()))
                     .order_by(("i", "code"), Order::Asc),
-                |r| Ok((r.text("code")?, r.text("name")?)),
+                |r| Ok((r.int("activity_id")?, r.text("code")?, r.text("name")?)),
             )
             .await?;
         tx.commit().await?;
-        Ok(r)
+        let mut out: HashMap<i64, Vec<(String, String)>> = HashMap::new();
+        for (a, code, name) in rows {
+            out.entry(a).or_default().push((code, name));
+        }
+        Ok(out)
     }
 
     /// Organizations invited to an observation event.
@@ -743,40 +760,61 @@ impl Store {
     }
 
     pub async fn attendance(&self, activity_id: i64) -> Result<Vec<AttendanceRow>> {
+        Ok(self.attendance_of(&[activity_id]).await?.remove(&activity_id).unwrap_or_default())
+    }
+
+    /// The rosters of several activities in one query, by activity.
+    pub async fn attendance_of(&self, ids: &[i64]) -> Result<HashMap<i64, Vec<AttendanceRow>>> {
+        let mut out: HashMap<i64, Vec<AttendanceRow>> = HashMap::new();
         let mut tx = self.read().await?;
-        let r = tx
-            .all(
-                Query::select()
-                    .columns([("t", "member_id"), ("t", "state"), ("t", "reason"), ("t", "checked_in_at"), ("t", "by_phone")])
-                    .columns([("m", "person_id"), ("m", "party_post")])
-                    .expr_as(Expr::col(("p", "name")), "name")
-                    .expr_as(Expr::col(("o", "code")), "org_code")
-                    .expr_as(Expr::col(("o", "name")), "org_name")
-                    .from_as("attendance", "t")
-                    .join_as(sea_query::JoinType::InnerJoin, "members", "m", Expr::col(("m", "id")).equals(("t", "member_id")))
-                    .join_as(sea_query::JoinType::InnerJoin, "persons", "p", Expr::col(("p", "id")).equals(("m", "person_id")))
-                    .join_as(sea_query::JoinType::InnerJoin, "party_orgs", "o", Expr::col(("o", "id")).equals(("m", "org_id")))
-                    .and_where(Expr::col(("t", "activity_id")).eq(activity_id))
-                    .order_by(("o", "code"), Order::Asc)
-                    .order_by(("m", "id"), Order::Asc),
-                |r| {
-                    Ok(AttendanceRow {
-                        member_id: r.int("member_id")?,
-                        person_id: r.int("person_id")?,
-                        name: r.text("name")?,
-                        org_code: r.text("org_code")?,
-                        org_name: r.text("org_name")?,
-                        party_post: parse_opt_label(r.text_opt("party_post")?)?,
-                        state: parse_label(&r.text("state")?)?,
-                        reason: r.text_opt("reason")?,
-                        checked_in_at: r.time_opt("checked_in_at")?,
-                        by_phone: r.boolean("by_phone")?,
-                    })
-                },
-            )
-            .await?;
+        for chunk in ids.chunks(5000) {
+            let rows = tx
+                .all(
+                    Query::select()
+                        .columns([
+                            ("t", "activity_id"),
+                            ("t", "member_id"),
+                            ("t", "state"),
+                            ("t", "reason"),
+                            ("t", "checked_in_at"),
+                            ("t", "by_phone"),
+                        ])
+                        .columns([("m", "person_id"), ("m", "party_post")])
+                        .expr_as(Expr::col(("p", "name")), "name")
+                        .expr_as(Expr::col(("o", "code")), "org_code")
+                        .expr_as(Expr::col(("o", "name")), "org_name")
+                        .from_as("attendance", "t")
+                        .join_as(sea_query::JoinType::InnerJoin, "members", "m", Expr::col(("m", "id")).equals(("t", "member_id")))
+                        .join_as(sea_query::JoinType::InnerJoin, "persons", "p", Expr::col(("p", "id")).equals(("m", "person_id")))
+                        .join_as(sea_query::JoinType::InnerJoin, "party_orgs", "o", Expr::col(("o", "id")).equals(("m", "org_id")))
+                        .and_where(Expr::col(("t", "activity_id")).is_in(chunk.to_vec()))
+                        .order_by(("o", "code"), Order::Asc)
+                        .order_by(("m", "id"), Order::Asc),
+                    |r| {
+                        Ok((
+                            r.int("activity_id")?,
+                            AttendanceRow {
+                                member_id: r.int("member_id")?,
+                                person_id: r.int("person_id")?,
+                                name: r.text("name")?,
+                                org_code: r.text("org_code")?,
+                                org_name: r.text("org_name")?,
+                                party_post: parse_opt_label(r.text_opt("party_post")?)?,
+                                state: parse_label(&r.text("state")?)?,
+                                reason: r.text_opt("reason")?,
+                                checked_in_at: r.time_opt("checked_in_at")?,
+                                by_phone: r.boolean("by_phone")?,
+                            },
+                        ))
+                    },
+                )
+                .await?;
+            for (a, row) in rows {
+                out.entry(a).or_default().push(row);
+            }
+        }
         tx.commit().await?;
-        Ok(r)
+        Ok(out)
     }
 
     /// Attendance counts of several activities.
@@ -1230,18 +1268,9 @@ impl Store {
         Ok(out)
     }
 
-    /// Record study outside activities (R3.4: 自学, 网络学习, 培训) for a member of `org_id`.
+    /// Record study outside activities (R3.4: 自学, 网络学习, 培训) for a member of `org_id`; the
+    /// values come checked (`life::StudyInput`).
     pub async fn add_study_record(&self, org_id: i64, member_id: i64, on: NaiveDate, hours: f64, content: &str, actor: &str) -> Result<()> {
-        let content = content.trim();
-        if on > to_local(now()).date() {
-            return Err(refused("studied_on", "date_future", "学习日期不能晚于今天", "the study date cannot be in the future"));
-        }
-        if !(0.5..=24.0).contains(&hours) {
-            return Err(refused("hours", "hours", "学时应在0.5到24之间", "hours are from 0.5 to 24"));
-        }
-        if content.is_empty() || content.chars().count() > 200 {
-            return Err(refused("content", "required", "请填写学习内容（200字以内）", "describe the study in at most 200 characters"));
-        }
         let mut tx = self.write().await?;
         let in_org = tx
             .opt(
@@ -1537,29 +1566,11 @@ impl Store {
         }
         let at = now();
         let mut id = next_id(&mut tx, "activities").await?;
-        let cols = [
-            "id",
-            "org_id",
-            "kind",
-            "kind_name",
-            "topic",
-            "starts_at",
-            "minutes",
-            "place",
-            "host",
-            "recorder",
-            "lecturer",
-            "content",
-            "decisions",
-            "hours",
-            "status",
-            "return_reason",
-            "reviewed_by",
-            "reviewed_at",
-            "created_by",
-            "created_at",
-            "updated_at",
-        ];
+        // The columns: id and organization, the record's own (as `activity_values` lists them),
+        // then the review and bookkeeping.
+        let mut cols: Vec<&'static str> = vec!["id", "org_id"];
+        cols.extend(ACTIVITY_FIELDS);
+        cols.extend(["status", "return_reason", "reviewed_by", "reviewed_at", "created_by", "created_at", "updated_at"]);
         let mut last_present: HashMap<i64, DateTime<Utc>> = HashMap::new();
         let mut act_rows: Vec<Vec<Value>> = Vec::with_capacity(acts.len());
         let mut att_rows: Vec<Vec<Value>> = Vec::new();
@@ -1579,21 +1590,9 @@ impl Store {
             let a = &g.activity;
             let org = *orgs.get(a.org.as_str()).ok_or_else(|| StoreError::UnknownReference { field: "org", value: a.org.to_string() })?;
             let reviewed = matches!(g.status, ActivityStatus::Accepted | ActivityStatus::Returned);
-            act_rows.push(vec![
-                id.into(),
-                org.into(),
-                a.kind.code().into(),
-                a.kind_name.clone().into(),
-                a.topic.clone().into(),
-                a.starts_at.into(),
-                a.minutes.into(),
-                a.place.clone().into(),
-                a.host.clone().into(),
-                a.recorder.clone().into(),
-                a.lecturer.clone().into(),
-                a.content.clone().into(),
-                a.decisions.clone().into(),
-                a.hours.into(),
+            let mut row: Vec<Value> = vec![id.into(), org.into()];
+            row.extend(activity_values(a).into_iter().map(|(_, v)| v));
+            row.extend([
                 g.status.code().into(),
                 g.return_reason.clone().into(),
                 reviewed.then(|| "county".to_string()).into(),
@@ -1602,6 +1601,7 @@ impl Store {
                 at.into(),
                 at.into(),
             ]);
+            act_rows.push(row);
             for h in &g.hosts {
                 if let Some(iid) = institutions.get(h.as_str()) {
                     host_rows.push(vec![id.into(), (*iid).into()]);
@@ -1674,15 +1674,5 @@ impl Store {
 
 /// Multi-row inserts of at most ~30,000 bound values each.
 async fn insert_many(tx: &mut Tx, table: &'static str, cols: &[&'static str], rows: Vec<Vec<Value>>) -> Result<()> {
-    let per = (30_000 / cols.len()).max(1);
-    let mut it = rows.into_iter().peekable();
-    while it.peek().is_some() {
-        let mut ins = Query::insert();
-        ins.into_table(table).columns(cols.to_vec());
-        for r in it.by_ref().take(per) {
-            ins.values_panic(r.into_iter().map(Expr::val));
-        }
-        tx.exec(&ins).await?;
-    }
-    Ok(())
+    insert_values(tx, table, cols, rows, &mut |_: &str, _: u64, _: u64| {}).await
 }

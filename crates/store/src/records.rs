@@ -434,6 +434,8 @@ pub struct PeopleFilter {
     pub political_status: Option<PoliticalStatus>,
     pub category: Option<MemberCategory>,
     pub leadership_only: bool,
+    /// Members holding a Party post only (secretaries, committee members, affairs workers …).
+    pub with_party_post: bool,
     pub page: u64,
     pub page_size: u64,
 }
@@ -1219,6 +1221,9 @@ impl Store {
         }
         if let Some(c) = f.category {
             s.and_where(Expr::col(("m", "category")).eq(c.code()));
+        }
+        if f.with_party_post {
+            s.and_where(Expr::col(("m", "party_post")).is_not_null());
         }
         let mut count = s.clone();
         count.clear_selects().expr_as(Expr::col(("m", "id")).count(), "n");

@@ -32,7 +32,8 @@ pub struct AppState {
     pub audit_cache: coverage::AuditCache,
     /// Uploads being checked or imported.
     pub jobs: imports::Jobs,
-    /// Minutes either side of an activity's start when members may check in (setting, R3).
+    /// Minutes either side of an activity's start when members may check in (a setting:
+    /// `HONGZHU_CHECKIN_WINDOW_MINUTES`, default 30).
     pub checkin_window: i64,
 }
 

@@ -199,7 +199,7 @@ fn filter_of(q: &ListQuery) -> (ActivityFilter, Vec<FieldError>) {
         if s.trim().is_empty() {
             return None;
         }
-        let d = life::parse_day(s);
+        let d = hongzhu_core::registry::parse_date(s);
         if d.is_none() {
             errors.push(FieldError::new(
                 field,
@@ -345,7 +345,7 @@ async fn form_page(
     } else {
         Vec::new()
     };
-    let month = life::parse_day(&v.date).unwrap_or_else(today);
+    let month = hongzhu_core::registry::parse_date(&v.date).unwrap_or_else(today);
     let region = u.user.region_code.clone().unwrap_or_default();
     let guide = state
         .store
@@ -410,22 +410,22 @@ async fn check_org(state: &AppState, u: &CurrentUser, a: &Activity) -> Result<()
 }
 
 /// An "other" activity takes its name from the county's list when the county keeps one.
-async fn check_kind_name(state: &AppState, u: &CurrentUser, a: &Activity) -> Result<(), Vec<FieldError>> {
+async fn check_kind_name(state: &AppState, u: &CurrentUser, a: &Activity) -> Result<Result<(), Vec<FieldError>>, AppError> {
     if a.kind != ActivityKind::Other {
-        return Ok(());
+        return Ok(Ok(()));
     }
-    let kinds = state.store.activity_kinds(&u.user.region_code.clone().unwrap_or_default()).await.unwrap_or_default();
+    let kinds = state.store.activity_kinds(&u.user.region_code.clone().unwrap_or_default()).await?;
     let name = a.kind_name.as_deref().unwrap_or("");
     if kinds.is_empty() || kinds.iter().any(|k| k.1 == name) {
-        return Ok(());
+        return Ok(Ok(()));
     }
     let list = kinds.iter().map(|k| k.1.as_str()).collect::<Vec<_>>().join("、");
-    Err(vec![FieldError::new(
+    Ok(Err(vec![FieldError::new(
         "kind_name",
         "not_in_list",
         format!("其他活动名称“{name}”不在本县的活动类型中，可选：{list}（县级管理员可在“月度主题”页增加）"),
         format!("\"{name}\" is not one of the county's kinds: {list}"),
-    )])
+    )]))
 }
 
 fn invited_of(body: &str) -> Vec<String> {
@@ -452,7 +452,7 @@ async fn create(State(state): State<AppState>, Lang(t): Lang, PageUser(u): PageU
     if let Err(e) = check_org(&state, &u, &a).await {
         return form_page(&state, t, &u, f.input, &e, None, (&invited, &hosts)).await;
     }
-    if let Err(e) = check_kind_name(&state, &u, &a).await {
+    if let Err(e) = check_kind_name(&state, &u, &a).await? {
         return form_page(&state, t, &u, f.input, &e, None, (&invited, &hosts)).await;
     }
     if a.kind == ActivityKind::Observation && !u.is_admin() {
@@ -515,7 +515,7 @@ async fn update(State(state): State<AppState>, Lang(t): Lang, PageUser(u): PageU
         Err(e) => return form_page(&state, t, &u, f.input, &e, Some((id, version)), (&invited, &[])).await,
         Ok(a) => a,
     };
-    if let Err(e) = check_kind_name(&state, &u, &a).await {
+    if let Err(e) = check_kind_name(&state, &u, &a).await? {
         return form_page(&state, t, &u, f.input, &e, Some((id, version)), (&invited, &[])).await;
     }
     match state.store.update_activity(id, version, &a, &u.user.username).await {
@@ -1152,18 +1152,10 @@ async fn compliance_page(
             }
         })
         .collect();
-    // R3.5 at a glance.
-    let window = today() - Duration::days(366);
-    let presence = state.store.presence(&u.scope, window).await?;
-    let begin = state.store.life_records_begin().await?.unwrap_or(as_of).max(window);
-    let mut absent = (0, 0);
-    for p in &presence {
-        match life::absence(p.last_present, p.admitted_on, begin, today()).1 {
-            Some(life::AbsenceLevel::Flag) => absent.0 += 1,
-            Some(life::AbsenceLevel::Escalate) => absent.1 += 1,
-            None => {}
-        }
-    }
+    // R3.5 at a glance: the absence list's counts.
+    let (absent_rows, _) = absent_lines(&state, &u, t).await?;
+    let escalated = absent_rows.iter().filter(|r| r.escalate).count();
+    let absent = (absent_rows.len() - escalated, escalated);
     let title = l(t, "三会一课落实情况", "Compliance");
     let c = crate::pages::chrome(&state, t, &u, "life_compliance", title)
         .await
@@ -1348,13 +1340,12 @@ async fn study_add(
         return Err(AppError::Forbidden);
     }
     let back = |msg: &str| Redirect::to(&format!("/life/compliance/{org}?study={}#study", enc(msg))).into_response();
-    let Some(on) = life::parse_day(&f.studied_on) else {
-        return Ok(back(l(t, "学习日期无效，请写作 2026-11-20", "the study date is not valid: write 2026-11-20")));
+    let input = life::StudyInput { studied_on: f.studied_on.clone(), hours: f.hours.clone(), content: f.content.clone() };
+    let (on, hours, content) = match input.parse(today()) {
+        Ok(v) => v,
+        Err(e) => return Ok(back(&e.iter().map(|e| e.message(t.lang())).collect::<Vec<_>>().join("；"))),
     };
-    let Ok(hours) = hongzhu_core::normalize_width(&f.hours).parse::<f64>() else {
-        return Ok(back(l(t, "学时应为数字，如 2 或 1.5", "hours are a number such as 2 or 1.5")));
-    };
-    match state.store.add_study_record(o.meta.id, f.member, on, hours, &f.content, &u.user.username).await {
+    match state.store.add_study_record(o.meta.id, f.member, on, hours, &content, &u.user.username).await {
         Ok(()) => Ok(back("saved")),
         Err(hongzhu_store::StoreError::Refused(e)) => Ok(back(e.message(t.lang()))),
         Err(e) => Err(e.into()),
@@ -1673,23 +1664,16 @@ async fn guide_publish(State(state): State<AppState>, Lang(t): Lang, PageUser(u)
     if !u.is_admin() {
         return Err(AppError::Forbidden);
     }
-    let mut errors = Vec::new();
-    let month = life::parse_month(&f.month);
-    if month.is_none() {
-        errors.push(("month".to_string(), l(t, "月份无效，请写作 2026-12", "month: write 2026-12").to_string()));
-    }
-    let topic = f.topic.trim();
-    if topic.is_empty() || topic.chars().count() > 100 {
-        errors.push(("topic".to_string(), l(t, "请填写主题（100字以内）", "a topic of at most 100 characters").to_string()));
-    }
-    if f.materials.chars().count() > 2000 {
-        errors.push(("materials".to_string(), l(t, "学习材料最多2000字", "materials: at most 2,000 characters").to_string()));
-    }
-    if !errors.is_empty() {
-        return guides_render(&state, t, &u, f, errors).await;
-    }
+    let input = life::GuideInput { month: f.month.clone(), topic: f.topic.clone(), materials: f.materials.clone() };
+    let (month, topic, materials) = match input.parse() {
+        Ok(v) => v,
+        Err(errors) => {
+            let errors = errors.iter().map(|e| (e.field.to_string(), e.message(t.lang()).to_string())).collect();
+            return guides_render(&state, t, &u, f, errors).await;
+        }
+    };
     let region = u.user.region_code.clone().unwrap_or_default();
-    state.store.publish_guide(&region, month.expect("checked"), topic, f.materials.trim(), &u.user.username).await?;
+    state.store.publish_guide(&region, month, &topic, &materials, &u.user.username).await?;
     Ok(Redirect::to("/life/guides").into_response())
 }
 
@@ -1731,20 +1715,19 @@ async fn observation_year(
         ..Default::default()
     };
     let events = state.store.activities(&u.scope, &filter).await?.items;
+    let ids: Vec<i64> = events.iter().map(|e| e.id).collect();
     let mut attended: HashMap<i64, usize> = HashMap::new();
-    for e in &events {
-        for r in state.store.attendance(e.id).await? {
-            if r.state == AttendState::Present {
-                *attended.entry(r.member_id).or_default() += 1;
-            }
+    for r in state.store.attendance_of(&ids).await?.into_values().flatten() {
+        if r.state == AttendState::Present {
+            *attended.entry(r.member_id).or_default() += 1;
         }
     }
-    let first = state.store.members(&u.scope, &hongzhu_store::PeopleFilter { page: 1, page_size: 500, ..Default::default() }).await?;
+    // Members holding a post, then the Party-affairs cadres among them.
+    let people = |page| hongzhu_store::PeopleFilter { page, page_size: 500, with_party_post: true, ..Default::default() };
+    let first = state.store.members(&u.scope, &people(1)).await?;
     let mut all = first.items;
     for p in 2..=(first.total.max(0) as u64).div_ceil(500) {
-        all.extend(
-            state.store.members(&u.scope, &hongzhu_store::PeopleFilter { page: p, page_size: 500, ..Default::default() }).await?.items,
-        );
+        all.extend(state.store.members(&u.scope, &people(p)).await?.items);
     }
     let cadres = all.into_iter().filter(|m| life::is_affairs_cadre(m.party_post)).collect();
     Ok((events, cadres, attended))
@@ -1761,12 +1744,14 @@ async fn observation_page(State(state): State<AppState>, Lang(t): Lang, PageUser
         .map(|m| CadreLine { name: m.person.name.clone(), post: m.party_post.label_or_empty(t.lang()), org_name: m.org_name.clone() })
         .collect();
     let events = list_lines(&state, t, events, "%Y-%m-%d").await?;
-    let mut with_hosts = Vec::with_capacity(events.len());
-    for e in events {
-        let hosts = state.store.activity_hosts(e.a.id).await?.into_iter().map(|h| h.1).collect::<Vec<_>>().join("、");
-        with_hosts.push((e, hosts));
-    }
-    let events = with_hosts;
+    let mut hosts = state.store.hosts_of(&events.iter().map(|e| e.a.id).collect::<Vec<_>>()).await?;
+    let events = events
+        .into_iter()
+        .map(|e| {
+            let names = hosts.remove(&e.a.id).unwrap_or_default().into_iter().map(|h| h.1).collect::<Vec<_>>().join("、");
+            (e, names)
+        })
+        .collect();
     let (rate, _) = pct(reached as u32, cadres.len() as u32);
     let title = l(t, "观摩活动与党务干部覆盖", "Observation events and cadres reached");
     let c = crate::pages::chrome(&state, t, &u, "life_observation", title)
@@ -1949,9 +1934,10 @@ async fn book_entries(state: &AppState, u: &CurrentUser, t: Tr, org: &str, year:
         .items;
     acts.retain(|a| a.activity.held);
     acts.reverse();
+    let mut rosters = state.store.attendance_of(&acts.iter().map(|a| a.id).collect::<Vec<_>>()).await?;
     let mut entries = Vec::new();
     for a in acts {
-        let roster = state.store.attendance(a.id).await?;
+        let roster = rosters.remove(&a.id).unwrap_or_default();
         let pick = |s: AttendState| roster.iter().filter(|r| r.state == s).map(|r| r.name.clone()).collect::<Vec<_>>();
         entries.push(BookEntry {
             kind: a.kind_label(t.lang()),
@@ -2067,7 +2053,7 @@ async fn api_create(State(state): State<AppState>, ApiUser(u): ApiUser, headers:
     let input: ActivityInput = crate::api::input(body)?;
     let a = input.parse(Utc::now()).map_err(AppError::Invalid)?;
     check_org(&state, &u, &a).await.map_err(AppError::Invalid)?;
-    check_kind_name(&state, &u, &a).await.map_err(AppError::Invalid)?;
+    check_kind_name(&state, &u, &a).await?.map_err(AppError::Invalid)?;
     if a.kind == ActivityKind::Observation && !u.is_admin() {
         return Err(AppError::Forbidden.into());
     }
@@ -2100,7 +2086,7 @@ async fn api_update(
     let version = crate::api::if_match(&headers)?;
     let input: ActivityInput = crate::api::input(body)?;
     let a = input.parse(Utc::now()).map_err(AppError::Invalid)?;
-    check_kind_name(&state, &u, &a).await.map_err(AppError::Invalid)?;
+    check_kind_name(&state, &u, &a).await?.map_err(AppError::Invalid)?;
     Ok(api_json(&state.store.update_activity(id, version, &a, &u.user.username).await?))
 }
 
@@ -2204,34 +2190,14 @@ async fn api_guides(State(state): State<AppState>, ApiUser(u): ApiUser) -> ApiRe
     Ok(api_json(&serde_json::json!({"guides": state.store.guides(&region).await?, "other_kinds": kinds})))
 }
 
-#[derive(Deserialize, Default)]
-#[serde(default)]
-struct ApiGuide {
-    month: String,
-    topic: String,
-    materials: String,
-}
-
 async fn api_guide_publish(State(state): State<AppState>, ApiUser(u): ApiUser, headers: HeaderMap, body: JsonBody) -> ApiResult {
     crate::api::csrf(&u, &headers)?;
     if !u.is_admin() {
         return Err(AppError::Forbidden.into());
     }
-    let g: ApiGuide = crate::api::input(body)?;
-    let month = life::parse_month(&g.month).ok_or_else(|| {
-        AppError::Invalid(vec![FieldError::new("month", "month", format!("月份“{}”无效，请写作 2026-12", g.month), "month: write 2026-12")])
-    })?;
-    let topic = g.topic.trim();
-    if topic.is_empty() || topic.chars().count() > 100 {
-        return Err(AppError::Invalid(vec![FieldError::new(
-            "topic",
-            "required",
-            "请填写主题（100字以内）",
-            "a topic of at most 100 characters",
-        )])
-        .into());
-    }
-    state.store.publish_guide(&u.user.region_code.clone().unwrap_or_default(), month, topic, g.materials.trim(), &u.user.username).await?;
+    let g: life::GuideInput = crate::api::input(body)?;
+    let (month, topic, materials) = g.parse().map_err(AppError::Invalid)?;
+    state.store.publish_guide(&u.user.region_code.clone().unwrap_or_default(), month, &topic, &materials, &u.user.username).await?;
     Ok((StatusCode::CREATED, axum::Json(serde_json::json!({"month": month, "topic": topic}))).into_response())
 }
 
@@ -2302,14 +2268,12 @@ async fn api_study(State(state): State<AppState>, ApiUser(u): ApiUser, headers: 
     if !can_write(&u, o.meta.id) {
         return Err(AppError::Forbidden.into());
     }
-    let bad = |field: &'static str, zh: &str, en: &str| AppError::Invalid(vec![FieldError::new(field, "invalid", zh, en)]);
-    let member = b.member.trim().parse::<i64>().map_err(|_| bad("member", "党员编号无效", "member is a member id"))?;
-    let on = life::parse_day(&b.studied_on)
-        .ok_or_else(|| bad("studied_on", "学习日期无效，请写作 2026-11-20", "studied_on: write 2026-11-20"))?;
-    let hours = hongzhu_core::normalize_width(&b.hours)
-        .parse::<f64>()
-        .map_err(|_| bad("hours", "学时应为数字，如 2 或 1.5", "hours are a number"))?;
-    state.store.add_study_record(o.meta.id, member, on, hours, &b.content, &u.user.username).await?;
+    let member = b.member.trim().parse::<i64>().map_err(|_| {
+        AppError::Invalid(vec![FieldError::new("member", "invalid", "党员编号无效：请填写党员记录的编号", "member is a member id")])
+    })?;
+    let input = life::StudyInput { studied_on: b.studied_on.clone(), hours: b.hours.clone(), content: b.content.clone() };
+    let (on, hours, content) = input.parse(today()).map_err(AppError::Invalid)?;
+    state.store.add_study_record(o.meta.id, member, on, hours, &content, &u.user.username).await?;
     let year = on.year();
     let total = state.store.study_hours(&[member], year).await?.get(&member).copied().unwrap_or(0.0);
     Ok((

@@ -7,5 +7,6 @@ mod coverage;
 mod ledger;
 mod life;
 mod pages;
+mod security;
 mod store;
 mod support;

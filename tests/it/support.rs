@@ -120,7 +120,9 @@ pub struct Demo {
 
 pub async fn demo(db: Db) -> Demo {
     let db = TestDb::new(db).await.expect("database");
-    let store = Store::open(&db.url).await.expect("open");
+    // Keys as the command line finds them (HONGZHU_KEY_FILE in scripts/test), so the tests'
+    // commands and stores share them.
+    let store = Store::open(&db.url).await.expect("open (with PostgreSQL, set HONGZHU_KEY_FILE as scripts/test does)");
     let data = hongzhu_core::synth::demo_county(370828, Utc::now().date_naive());
     store.load_dataset(&data, "test", &mut |_: &str, _: u64, _: u64| {}).await.expect("load demo");
     Demo { _db: db, store }
@@ -135,6 +137,12 @@ pub struct App {
 }
 
 pub async fn app(db: Db) -> App {
+    app_with(db, hongzhu_web::security::Settings::default()).await
+}
+
+/// [`app`] with the given security settings; also makes the three administrators of S7
+/// (`sysadmin`, `secadmin`, `auditor`, all with PASSWORD).
+pub async fn app_with(db: Db, settings: hongzhu_web::security::Settings) -> App {
     let demo = demo(db).await;
     let store = demo.store.clone();
     let hash = hongzhu_web::auth::hash_password(PASSWORD);
@@ -194,11 +202,30 @@ pub async fn app(db: Db) -> App {
         )
         .await
         .unwrap();
+    for (username, role) in [("sysadmin", Role::SystemAdmin), ("secadmin", Role::SecurityAdmin), ("auditor", Role::AuditAdmin)] {
+        store
+            .create_user(
+                &NewUser {
+                    username: username.into(),
+                    password_hash: hongzhu_web::auth::hash_password(PASSWORD),
+                    display_name: username.into(),
+                    role,
+                    region_code: None,
+                    org_id: None,
+                    person_id: None,
+                },
+                "test",
+            )
+            .await
+            .unwrap();
+    }
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
-    let router = hongzhu_web::router(hongzhu_web::AppState::new(store.clone(), false));
+    let mut state = hongzhu_web::AppState::new(store.clone(), false);
+    state.security = settings;
+    let router = hongzhu_web::router(state);
     tokio::spawn(async move {
-        axum::serve(listener, router).await.unwrap();
+        axum::serve(listener, router.into_make_service_with_connect_info::<std::net::SocketAddr>()).await.unwrap();
     });
     App { base: format!("http://{addr}"), demo, member_person: m.person.person_id }
 }
@@ -259,4 +286,49 @@ pub fn digit_runs(text: &str, n: usize) -> Vec<String> {
         }
     }
     out
+}
+
+/// The text between `start` and the next `end` in `html`.
+pub fn between<'a>(html: &'a str, start: &str, end: &str) -> Option<&'a str> {
+    let i = html.find(start)? + start.len();
+    let j = html[i..].find(end)? + i;
+    Some(&html[i..j])
+}
+
+/// Sign an administrator in: password, then setting up the second factor they must have (S5).
+/// Returns the client and the TOTP secret.
+pub async fn admin_login(app: &App, user: &str) -> (reqwest::Client, Vec<u8>) {
+    let c = client();
+    let r = c.post(format!("{}/login", app.base)).form(&[("username", user), ("password", PASSWORD)]).send().await.unwrap();
+    assert_eq!(r.status(), 303);
+    assert_eq!(r.headers()["location"], "/account/second-factor", "administrators set up a second factor first");
+    let html = c.get(format!("{}/account/second-factor", app.base)).send().await.unwrap().text().await.unwrap();
+    let sealed = between(&html, "name=\"sealed\" value=\"", "\"").unwrap().to_string();
+    let secret_text = between(&html, "<p class=\"mono center secret\">", "</p>").unwrap();
+    let secret = hongzhu_web::totp::from_base32(secret_text).unwrap();
+    let code = hongzhu_web::totp::code_at(&secret, Utc::now().timestamp() as u64);
+    let r = c
+        .post(format!("{}/account/second-factor", app.base))
+        .form(&[("_csrf", csrf_in(&html).as_str()), ("sealed", sealed.as_str()), ("code", code.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303, "{}", r.text().await.unwrap());
+    (c, secret)
+}
+
+/// Run SQL on a test database directly, around the application (to play an attacker or an
+/// operator with database access).
+pub async fn raw_exec(url: &str, sql: &str) -> Result<u64, sqlx::Error> {
+    if url.starts_with("sqlite:") {
+        let pool = sqlx::SqlitePool::connect(url).await?;
+        let r = sqlx::raw_sql(sqlx::AssertSqlSafe(sql.to_string())).execute(&pool).await.map(|r| r.rows_affected());
+        pool.close().await;
+        r
+    } else {
+        let pool = sqlx::PgPool::connect(url).await?;
+        let r = sqlx::raw_sql(sqlx::AssertSqlSafe(sql.to_string())).execute(&pool).await.map(|r| r.rows_affected());
+        pool.close().await;
+        r
+    }
 }

@@ -114,6 +114,30 @@ async fn demo_accounts(store: &Store) -> Result<Vec<Account>> {
         )
         .await?;
     out.push(Account { username: "dangyuan".into(), password: pw, role: Role::Member, display_name: teacher.person.name.clone() });
+    // S7 三权分立: the system, security and audit administrators, each its own account. They set
+    // up a second factor at their first sign-in (S5).
+    for (username, role, name) in [
+        ("sysadmin", Role::SystemAdmin, "信息中心系统管理员"),
+        ("secadmin", Role::SecurityAdmin, "安全保密管理员"),
+        ("auditor", Role::AuditAdmin, "安全审计员"),
+    ] {
+        let pw = hongzhu_web::auth::generate_password();
+        store
+            .create_user(
+                &NewUser {
+                    username: username.into(),
+                    password_hash: hongzhu_web::auth::hash_password(&pw),
+                    display_name: name.into(),
+                    role,
+                    region_code: None,
+                    org_id: None,
+                    person_id: None,
+                },
+                "demo",
+            )
+            .await?;
+        out.push(Account { username: username.into(), password: pw, role, display_name: name.into() });
+    }
     Ok(out)
 }
 
@@ -174,6 +198,7 @@ pub async fn run(dir: &Path, listen: SocketAddr, seed: u64) -> Result<()> {
         for a in &accounts {
             println!("    {:<10} {:<16} {} · {}", a.username, a.password, a.role.zh(), a.display_name);
         }
+        println!("  系统、安全、审计管理员首次登录时须用手机验证器设置两步验证 / the three administrators set up a second factor (an authenticator app) at their first sign-in");
         println!("  按 Ctrl+C 停止 / press Ctrl+C to stop");
         let _ = std::io::stdout().flush();
     })

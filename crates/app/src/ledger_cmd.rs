@@ -42,7 +42,7 @@ pub async fn import(
         store,
         bytes,
         hongzhu_web::imports::Mode { dry_run, partial, replace: replace_region },
-        "import",
+        &hongzhu_store::Actor::cli("import"),
         None,
     )
     .await?;
@@ -110,6 +110,23 @@ pub async fn export(store: &Store, region: Option<&str>, file: &Path, masked: bo
     let started = std::time::Instant::now();
     let data = store.load_registry(region).await?;
     let bytes = hongzhu_ledger::write::export(&data, masked)?;
+    // S9, S14: logged, with the file's hash, before the file is written (S11: no record, no file).
+    let digest = hongzhu_web::auth::token_hash_bytes(&bytes);
+    store
+        .audit(&hongzhu_store::AuditEntry {
+            actor: hongzhu_store::Actor::cli("export"),
+            event: "export",
+            object: format!("ledger region {}", if region.is_empty() { "all" } else { region }),
+            outcome: hongzhu_store::Outcome::Success,
+            detail: format!(
+                "{}; {}; {} bytes; sha256={digest}",
+                file.display(),
+                if masked { "ID and phone numbers masked" } else { "ID and phone numbers in full" },
+                bytes.len()
+            ),
+        })
+        .await
+        .context("审计日志无法写入，未导出 / the audit trail cannot be written: nothing exported")?;
     std::fs::write(file, &bytes).with_context(|| format!("无法写入 / cannot write {}", file.display()))?;
     println!(
         "已导出 / exported {} institutions, {} staff, {} members, {} organizations to {} in {:.1} s",

@@ -6,13 +6,14 @@ mod audit;
 mod bench;
 mod demo;
 mod ledger_cmd;
+mod ops;
 
 use std::io::Read;
 use std::net::SocketAddr;
 
 use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand};
-use hongzhu_store::{NewUser, Role, Store};
+use hongzhu_store::{Actor, AuditEntry, NewUser, Outcome, Role, Store};
 
 const ABOUT: &str = "红烛 · 教育系统党建工作平台 — Hongzhu, the Party-building platform of a county's schools";
 
@@ -123,6 +124,23 @@ enum Command {
         #[arg(long)]
         save: bool,
     },
+    /// 审计日志：校验防篡改链、到期清理 / the audit trail: verify its chain, purge past retention
+    AuditLog {
+        #[command(subcommand)]
+        command: AuditLogCommand,
+    },
+    /// 备份数据库（SQLite 在线备份；PostgreSQL 调用 pg_dump）/ back the database up (S22)
+    Backup {
+        /// 备份文件（不能已存在）/ the backup file to write (must not exist)
+        file: std::path::PathBuf,
+    },
+    /// 从备份恢复数据库（须先停止服务）/ restore the database from a backup (stop the server first)
+    Restore {
+        file: std::path::PathBuf,
+        /// 确认覆盖当前数据库 / confirm replacing the current database
+        #[arg(long)]
+        yes: bool,
+    },
     /// 性能测量 / measure speed and memory, printing figures
     Bench {
         #[command(subcommand)]
@@ -131,11 +149,31 @@ enum Command {
 }
 
 #[derive(Subcommand)]
+enum AuditLogCommand {
+    /// 校验每条记录的 HMAC 与链接 / check every row's HMAC and the chain between rows (S10)
+    Verify {
+        /// 上次校验记下的末条“编号:校验码”，用于发现末尾被截断 / the head "ID:MAC" noted at an earlier
+        /// verify: proves no row was cut off the end since
+        #[arg(long)]
+        expect_head: Option<String>,
+    },
+    /// 删除超过保留期的记录（保留锚点，链仍可校验）/ remove rows past retention, keeping the chain verifiable (S11)
+    Purge {
+        /// 保留天数（至少 190）/ days to keep (at least 190; default HONGZHU_AUDIT_RETENTION_DAYS or 365)
+        #[arg(long)]
+        days: Option<i64>,
+    },
+}
+
+#[derive(Subcommand)]
 enum UserCommand {
-    /// 创建县级管理员 / create a county administrator
+    /// 创建管理员账户 / create an administrator account
     CreateAdmin {
         #[arg(long)]
         username: String,
+        /// 角色 / role: county_admin (default), system_admin, security_admin, audit_admin (S7)
+        #[arg(long, default_value = "county_admin")]
+        role: String,
         /// 从标准输入读取密码 / read the password from standard input
         #[arg(long, required = true)]
         password_stdin: bool,
@@ -181,6 +219,8 @@ pub async fn serve(store: Store, listen: SocketAddr, secure_cookies: bool, on_re
         }
     });
     let mut state = hongzhu_web::AppState::new(store, secure_cookies);
+    // SECURITY settings from HONGZHU_… variables; a bad value stops the start with its name.
+    state.security = hongzhu_web::security::Settings::from_env().map_err(anyhow::Error::msg)?;
     // The check-in window either side of an activity's start (default 30 minutes).
     if let Ok(v) = std::env::var("HONGZHU_CHECKIN_WINDOW_MINUTES") {
         state.checkin_window = match v.trim().parse::<i64>() {
@@ -189,7 +229,7 @@ pub async fn serve(store: Store, listen: SocketAddr, secure_cookies: bool, on_re
         };
     }
     let app = hongzhu_web::router(state);
-    axum::serve(listener, app)
+    axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
         .with_graceful_shutdown(async {
             let _ = tokio::signal::ctrl_c().await;
         })
@@ -228,7 +268,13 @@ async fn run(cli: Cli) -> Result<()> {
             );
             Ok(())
         }
-        Command::User { command: UserCommand::CreateAdmin { username, password_stdin: _, region, display_name } } => {
+        Command::User { command: UserCommand::CreateAdmin { username, role, password_stdin: _, region, display_name } } => {
+            let role = match Role::from_code(&role) {
+                Some(r @ (Role::CountyAdmin | Role::SystemAdmin | Role::SecurityAdmin | Role::AuditAdmin)) => r,
+                _ => bail!(
+                    "角色“{role}”无效：可用 county_admin、system_admin、security_admin、audit_admin / role must be one of county_admin, system_admin, security_admin, audit_admin"
+                ),
+            };
             let mut password = String::new();
             std::io::stdin().read_to_string(&mut password).context("无法读取标准输入 / cannot read standard input")?;
             let password = password.trim_end_matches(['\n', '\r']);
@@ -244,21 +290,29 @@ async fn run(cli: Cli) -> Result<()> {
             if store.user_by_username(&username).await?.is_some() {
                 bail!("用户名 {username} 已存在 / user {username} exists");
             }
+            let entry = AuditEntry {
+                actor: Actor::cli("user create-admin"),
+                event: "user_create",
+                object: format!("user {username}"),
+                outcome: Outcome::Success,
+                detail: format!("role {}", role.code()),
+            };
             let user = store
-                .create_user(
+                .create_user_audited(
                     &NewUser {
                         username: username.clone(),
                         password_hash: hongzhu_web::auth::hash_password(password),
                         display_name: display_name.unwrap_or_else(|| username.clone()),
-                        role: Role::CountyAdmin,
+                        role,
                         region_code: region,
                         org_id: None,
                         person_id: None,
                     },
-                    "cli",
+                    &entry,
+                    false,
                 )
                 .await?;
-            println!("已创建管理员 {} / created administrator {}", user.username, user.username);
+            println!("已创建{} {} / created {} {}", role.zh(), user.username, role.en(), user.username);
             Ok(())
         }
         Command::Generate { institutions, seed, life_years } => demo::generate(&cli.database, institutions, seed, life_years).await,
@@ -272,6 +326,17 @@ async fn run(cli: Cli) -> Result<()> {
             let store = open(&cli.database).await?;
             ledger_cmd::export(&store, region.as_deref(), &file, masked).await
         }
+        Command::AuditLog { command: AuditLogCommand::Verify { expect_head } } => {
+            let store = open(&cli.database).await?;
+            ops::audit_verify(&store, expect_head.as_deref()).await
+        }
+        Command::AuditLog { command: AuditLogCommand::Purge { days } } => {
+            let store = open(&cli.database).await?;
+            let settings = hongzhu_web::security::Settings::from_env().map_err(anyhow::Error::msg)?;
+            ops::audit_purge(&store, days.unwrap_or(settings.audit_retention_days)).await
+        }
+        Command::Backup { file } => ops::backup(&cli.database, &file).await,
+        Command::Restore { file, yes } => ops::restore(&cli.database, &file, yes).await,
         Command::Audit { as_of, region, format, output, save } => {
             let store = open(&cli.database).await?;
             audit::command(&store, region, as_of, format, output, save).await

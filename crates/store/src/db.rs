@@ -30,6 +30,9 @@ pub(crate) enum Pool {
 pub struct Store {
     pub(crate) pool: Pool,
     url: String,
+    /// The keys kept outside the database (S10, S13); `None` only for a store opened without
+    /// them, which can read but not write the audit trail or sealed fields.
+    keys: Option<std::sync::Arc<crate::keys::Keys>>,
 }
 
 /// A URL fit for messages: the password, if any, replaced.
@@ -48,10 +51,24 @@ pub fn redact_url(url: &str) -> String {
 
 impl Store {
     /// Open (creating a SQLite file if needed) and migrate. `sqlite://…` or `postgres://…`.
+    /// The keys come from [`crate::keys::Keys::resolve`].
     pub async fn open(url: &str) -> Result<Store> {
-        let store = Self::connect(url).await?;
+        let mut store = Self::connect(url).await?;
+        store.keys = Some(std::sync::Arc::new(crate::keys::Keys::resolve(url)?));
         store.migrate().await?;
         Ok(store)
+    }
+
+    /// Open with the given keys (tests, and commands that were told where the keys are).
+    pub async fn open_with_keys(url: &str, keys: crate::keys::Keys) -> Result<Store> {
+        let mut store = Self::connect(url).await?;
+        store.keys = Some(std::sync::Arc::new(keys));
+        store.migrate().await?;
+        Ok(store)
+    }
+
+    pub(crate) fn keys(&self) -> Result<&crate::keys::Keys> {
+        self.keys.as_deref().ok_or_else(|| StoreError::Keys("this store was opened without its keys".into()))
     }
 
     /// Open without migrating.
@@ -86,7 +103,7 @@ impl Store {
                 reason: "unsupported database URL: use sqlite://FILE or postgres://USER@HOST/DB".into(),
             });
         };
-        let store = Store { pool, url: url.to_string() };
+        let store = Store { pool, url: url.to_string(), keys: None };
         store.check_pragmas().await?;
         Ok(store)
     }
@@ -96,6 +113,10 @@ impl Store {
             Pool::Sqlite(_) => Backend::Sqlite,
             Pool::Pg(_) => Backend::Postgres,
         }
+    }
+
+    pub(crate) fn url_raw(&self) -> &str {
+        &self.url
     }
 
     pub fn url_redacted(&self) -> String {

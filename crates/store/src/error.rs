@@ -23,6 +23,15 @@ pub enum StoreError {
     Refused(hongzhu_core::registry::FieldError),
     #[error("stored data is invalid: {0}")]
     Corrupt(String),
+    /// The keys kept outside the database are missing or unreadable (S10, S13).
+    #[error("keys: {0}")]
+    Keys(String),
+    /// S22: a backup or restore could not be made or checked.
+    #[error("backup: {0}")]
+    Backup(String),
+    /// S11: the audit trail could not be written, so the operation is not done.
+    #[error("the audit trail cannot be written: {0}")]
+    AuditUnavailable(String),
 }
 
 impl StoreError {

@@ -3,24 +3,30 @@
 #![forbid(unsafe_code)]
 
 mod accounts;
+pub mod backup;
 mod bulk;
 mod coverage;
 mod db;
 mod error;
+pub mod keys;
 mod life;
 mod merge;
 mod migrate;
 mod records;
+mod seal;
 mod snapshot;
+pub mod trail;
 
-pub use accounts::{NewUser, Role, SessionRow, User};
+pub use accounts::{NewUser, ROLES, Role, SessionRow, User, UserChange};
 pub use bulk::BulkProgress;
 pub use coverage::{NewTask, SnapshotRow, TaskRow, TaskStatus};
-pub use db::{Backend, Store};
+pub use db::{Backend, Store, redact_url as redact};
 pub use error::StoreError;
+pub use keys::Keys;
 pub use life::{ActivityFilter, ActivityRow, AttachmentRow, AttendanceRow, EvaluationRow, GuideRow, PresenceRow, Review, Turnout};
 pub use merge::{MergeCounts, Removals, SheetCounts};
 pub use migrate::{ColumnInfo, MIGRATIONS};
 pub use records::*;
+pub use trail::{Actor, AuditEntry, AuditFilter, AuditRow, Outcome, VerifyReport};
 
 pub type Result<T> = std::result::Result<T, StoreError>;

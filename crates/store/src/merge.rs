@@ -213,7 +213,7 @@ impl Store {
     /// read for validation, to tell created, updated and unchanged apart. With `dry_run` the
     /// transaction is rolled back and only the counts remain.
     pub async fn merge_dataset(&self, incoming: &Dataset, existing: &Dataset, actor: &str, dry_run: bool) -> Result<MergeCounts> {
-        Ok(self.merge_dataset_replacing(incoming, existing, actor, dry_run, None).await?.0)
+        Ok(self.merge_dataset_replacing(incoming, existing, actor, dry_run, None, None).await?.0)
     }
 
     /// As [`Store::merge_dataset`]; with `replace` (a region code), the region's records that the
@@ -226,6 +226,7 @@ impl Store {
         actor: &str,
         dry_run: bool,
         replace: Option<&str>,
+        audit: Option<&crate::trail::Actor>,
     ) -> Result<(MergeCounts, Removals)> {
         let mut counts: MergeCounts = BTreeMap::new();
         let mut h = History { actor, rows: Vec::new() };
@@ -528,6 +529,20 @@ impl Store {
             // Dropping the transaction rolls it back.
             drop(tx);
         } else {
+            // S9, S11: the import and its audit row commit together.
+            if let Some(a) = audit {
+                let summary: Vec<String> =
+                    counts.iter().map(|(k, c)| format!("{k} +{} ~{} ={} ✕{}", c.created, c.updated, c.unchanged, c.rejected)).collect();
+                let removed: usize = removals.values().map(|v| v.len()).sum();
+                let entry = crate::trail::AuditEntry {
+                    actor: a.clone(),
+                    event: "import",
+                    object: format!("ledger{}", replace.map(|r| format!(" replace {r}")).unwrap_or_default()),
+                    outcome: crate::trail::Outcome::Success,
+                    detail: format!("{}; removed {removed}", summary.join("; ")),
+                };
+                self.audit_in(&mut tx, &entry).await?;
+            }
             tx.commit().await?;
         }
         Ok((counts, removals))

@@ -13,6 +13,7 @@ pub const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
     (1, "registry", include_str!("../migrations/sqlite/0001_registry.sql"), include_str!("../migrations/postgres/0001_registry.sql")),
     (2, "coverage", include_str!("../migrations/sqlite/0002_coverage.sql"), include_str!("../migrations/postgres/0002_coverage.sql")),
     (3, "life", include_str!("../migrations/sqlite/0003_life.sql"), include_str!("../migrations/postgres/0003_life.sql")),
+    (4, "security", include_str!("../migrations/sqlite/0004_security.sql"), include_str!("../migrations/postgres/0004_security.sql")),
 ];
 
 const BOOKKEEPING_SQLITE: &str = "CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, name TEXT NOT NULL, checksum TEXT NOT NULL, applied_at TIMESTAMPTZ NOT NULL)";

@@ -1377,6 +1377,13 @@ impl Store {
         Ok(r)
     }
 
+    pub async fn org_code(&self, id: i64) -> Result<Option<String>> {
+        let mut tx = self.read().await?;
+        let r = tx.opt(Query::select().column("code").from("party_orgs").and_where(Expr::col("id").eq(id)), |r| r.text("code")).await?;
+        tx.commit().await?;
+        Ok(r)
+    }
+
     pub async fn org_id(&self, code: &str) -> Result<Option<i64>> {
         let mut tx = self.read().await?;
         let r = id_by(&mut tx, "party_orgs", "code", code).await?;

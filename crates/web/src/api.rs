@@ -16,14 +16,17 @@ use serde_json::{Value, json};
 use std::result::Result;
 
 use crate::AppState;
-use crate::auth::{self, ApiUser, CurrentUser};
+use crate::auth::{self, ApiUser, CurrentUser, PendingUser};
 use crate::error::{ApiError, AppError};
+use crate::security::{self, LoginRefusal, RequestCtx};
 
 type ApiResult = Result<Response, ApiError>;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/api/v1/session", axum::routing::post(login).delete(logout))
+        .route("/api/v1/session/second-factor", axum::routing::post(second_factor))
+        .route("/api/v1/session/reauth", axum::routing::post(reauth))
         .route("/api/v1/openapi.json", get(|| async { Json(crate::openapi::spec()) }))
         .route("/api/docs", get(crate::openapi::docs_page))
         .route("/api/v1/regions", get(regions))
@@ -45,28 +48,114 @@ struct Credentials {
 
 async fn login(
     State(state): State<AppState>,
+    ctx: RequestCtx,
     headers: HeaderMap,
     body: Result<Json<Credentials>, axum::extract::rejection::JsonRejection>,
 ) -> ApiResult {
     let Json(c) = body.map_err(|e| AppError::BadRequest(format!("请求体应为 JSON {{\"username\",\"password\"}}：{e}")))?;
-    let user = state.store.user_by_username(c.username.trim()).await?;
-    let Some(user) = user.filter(|u| !u.disabled && auth::verify_password(&c.password, &u.password_hash)) else {
-        return Err(ApiError(AppError::BadCredentials));
+    let user = match security::authenticate(&state, &ctx, &c.username, &c.password).await? {
+        Ok(u) => u,
+        Err(LoginRefusal::BadCredentials) => return Err(ApiError(AppError::BadCredentials)),
+        Err(r @ (LoginRefusal::Locked(_) | LoginRefusal::Throttled(_))) => {
+            let code = if matches!(r, LoginRefusal::Locked(_)) { "account_locked" } else { "too_many_attempts" };
+            let status = if matches!(r, LoginRefusal::Locked(_)) { StatusCode::FORBIDDEN } else { StatusCode::TOO_MANY_REQUESTS };
+            return Ok((status, Json(json!({"code": code, "message": r.message(false), "message_en": r.message(true)}))).into_response());
+        }
     };
     if let Some(old) = auth::cookie(&headers, auth::cookie_name(state.secure_cookies)) {
         state.store.delete_session(&auth::token_hash(old)).await?;
     }
-    let (token, csrf) = auth::start_session(&state.store, &user).await?;
-    Ok(([(header::SET_COOKIE, auth::session_cookie(&token, state.secure_cookies))], Json(json!({"csrf_token": csrf, "user": user})))
+    let stage = auth::stage_after_password(&user, &state.security);
+    let (token, csrf) = auth::start_session(&state, &user, stage).await?;
+    security::audit(
+        &state,
+        ctx.for_user(&user),
+        "login",
+        format!("user {}", user.username),
+        Outcome::Success,
+        format!("api; stage {stage}"),
+    )
+    .await?;
+    Ok((
+        [(header::SET_COOKIE, auth::session_cookie(&token, state.secure_cookies))],
+        Json(json!({"csrf_token": csrf, "user": user, "stage": stage})),
+    )
         .into_response())
+}
+
+#[derive(Deserialize)]
+struct CodeBody {
+    code: String,
+}
+
+/// S5: the second step of an API login, for accounts with a second factor.
+async fn second_factor(
+    State(state): State<AppState>,
+    PendingUser(u): PendingUser,
+    headers: HeaderMap,
+    body: Result<Json<CodeBody>, axum::extract::rejection::JsonRejection>,
+) -> ApiResult {
+    csrf(&u, &headers)?;
+    let Json(b) = body.map_err(|e| AppError::BadRequest(format!("请求体应为 JSON {{\"code\"}}：{e}")))?;
+    if u.stage != "second_factor" {
+        return Err(ApiError(AppError::BadRequest("此会话不需要两步验证码 / this session does not need a code".into())));
+    }
+    let ok = crate::account::check_second_factor(&state, &u.user, &b.code)?;
+    security::audit(
+        &state,
+        u.actor.clone(),
+        "second_factor",
+        format!("user {}", u.user.username),
+        if ok { Outcome::Success } else { Outcome::Failure },
+        "api",
+    )
+    .await?;
+    if !ok {
+        return Err(ApiError(AppError::BadCredentials));
+    }
+    let stage = auth::stage_after_second_factor(&u.user, &state.security);
+    state.store.update_session(&u.session_hash, Some(stage), None).await?;
+    Ok(Json(json!({"stage": stage})).into_response())
+}
+
+#[derive(Deserialize)]
+struct PasswordBody {
+    password: String,
+}
+
+/// S4: type the password again before a sensitive action (bulk export, unmasking, role changes).
+async fn reauth(
+    State(state): State<AppState>,
+    ApiUser(u): ApiUser,
+    headers: HeaderMap,
+    body: Result<Json<PasswordBody>, axum::extract::rejection::JsonRejection>,
+) -> ApiResult {
+    csrf(&u, &headers)?;
+    let Json(b) = body.map_err(|e| AppError::BadRequest(format!("请求体应为 JSON {{\"password\"}}：{e}")))?;
+    let ok = auth::verify_password(&b.password, &u.user.password_hash);
+    security::audit(
+        &state,
+        u.actor.clone(),
+        "reauth",
+        format!("user {}", u.user.username),
+        if ok { Outcome::Success } else { Outcome::Failure },
+        "api",
+    )
+    .await?;
+    if !ok {
+        return Err(ApiError(AppError::BadCredentials));
+    }
+    state.store.update_session(&u.session_hash, None, Some(chrono::Utc::now())).await?;
+    Ok(Json(json!({"reauthenticated": true, "valid_minutes": state.security.reauth_minutes})).into_response())
 }
 
 pub(crate) fn csrf(u: &CurrentUser, headers: &HeaderMap) -> Result<(), ApiError> {
     auth::check_csrf(u, headers.get("x-csrf-token").and_then(|v| v.to_str().ok())).map_err(ApiError)
 }
 
-async fn logout(State(state): State<AppState>, ApiUser(u): ApiUser, headers: HeaderMap) -> ApiResult {
+async fn logout(State(state): State<AppState>, PendingUser(u): PendingUser, headers: HeaderMap) -> ApiResult {
     csrf(&u, &headers)?;
+    security::audit(&state, u.actor.clone(), "logout", format!("user {}", u.user.username), Outcome::Success, "api").await?;
     state.store.delete_session(&u.session_hash).await?;
     Ok(([(header::SET_COOKIE, auth::clear_cookie(state.secure_cookies))], StatusCode::NO_CONTENT).into_response())
 }

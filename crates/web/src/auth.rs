@@ -6,12 +6,13 @@ use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, header};
 use chrono::{Duration, Utc};
-use hongzhu_store::{Role, Scope, SessionRow, Store, User};
+use hongzhu_store::{Actor, Role, Scope, SessionRow, Store, User};
 use sha2::{Digest, Sha256};
 
 use crate::AppState;
 use crate::error::{ApiError, AppError};
 use crate::i18n::{Locale, Tr};
+use crate::security::{self, RequestCtx, Settings};
 
 pub fn hash_password(password: &str) -> String {
     Argon2::default().hash_password(password.as_bytes()).expect("argon2 with default parameters hashes any password").to_string()
@@ -57,6 +58,11 @@ pub fn random_token() -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
+/// SHA-256 of some bytes, in hex (file hashes in the export log, S14).
+pub fn token_hash_bytes(bytes: &[u8]) -> String {
+    Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
+}
+
 pub fn token_hash(token: &str) -> String {
     Sha256::digest(token.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
 }
@@ -92,22 +98,57 @@ pub fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
     })
 }
 
-/// A new session for `user` (a new id every login: fixation-safe, S3).
-pub async fn start_session(store: &Store, user: &User) -> Result<(String, String), AppError> {
+/// A new session for `user` (a new id every login: fixation-safe, S3), at `stage`.
+pub async fn start_session(state: &AppState, user: &User, stage: &str) -> Result<(String, String), AppError> {
     let token = random_token();
     let csrf = random_token();
     let now = Utc::now();
-    store
+    state
+        .store
         .create_session(&SessionRow {
             id_hash: token_hash(&token),
             user_id: user.id,
             csrf_token: csrf.clone(),
             created_at: now,
             last_seen_at: now,
-            expires_at: now + Duration::hours(ABSOLUTE_HOURS),
+            expires_at: now + Duration::hours(state.security.absolute_hours),
+            stage: stage.to_string(),
+            // Typing the password to sign in counts as a re-authentication (S4).
+            reauth_at: Some(now),
         })
         .await?;
     Ok((token, csrf))
+}
+
+/// What a session still owes once the password was right (S1, S5).
+pub fn stage_after_password(user: &User, s: &Settings) -> &'static str {
+    if user.has_second_factor() { "second_factor" } else { stage_after_second_factor(user, s) }
+}
+
+/// What a session still owes once the second factor, if any, was right.
+pub fn stage_after_second_factor(user: &User, s: &Settings) -> &'static str {
+    if security::is_system_role(user.role) && s.second_factor_for_admins && !user.has_second_factor() {
+        "enrol_second_factor"
+    } else if password_expired(user, s) {
+        "password_change"
+    } else {
+        "full"
+    }
+}
+
+/// S1: the password is older than the policy allows (a temporary one always is).
+pub fn password_expired(user: &User, s: &Settings) -> bool {
+    s.password_max_age_days > 0 && user.password_set_at() + Duration::days(s.password_max_age_days) <= Utc::now()
+}
+
+/// The page that takes a session's owed step.
+pub fn stage_page(stage: &str) -> &'static str {
+    match stage {
+        "second_factor" => "/login/second-factor",
+        "enrol_second_factor" => "/account/second-factor",
+        "password_change" => "/account/password",
+        _ => "/",
+    }
 }
 
 /// The signed-in user of a request, with what they may see.
@@ -117,6 +158,11 @@ pub struct CurrentUser {
     pub csrf: String,
     pub session_hash: String,
     pub scope: Scope,
+    /// Who this is for the audit trail, with the request's id and source (S9).
+    pub actor: Actor,
+    /// "full", or the step the session still owes.
+    pub stage: String,
+    pub reauth_at: Option<chrono::DateTime<Utc>>,
 }
 
 impl CurrentUser {
@@ -129,6 +175,15 @@ impl CurrentUser {
     /// Secretaries and administrators edit the registry within their scope; members do not.
     pub fn can_edit(&self) -> bool {
         matches!(self.user.role, Role::CountyAdmin | Role::Secretary)
+    }
+
+    /// S4: refuse a sensitive action unless the password was typed again lately; `next` is
+    /// where the re-authentication page sends the user back.
+    pub fn require_reauth(&self, s: &Settings, next: &str) -> Result<(), AppError> {
+        match self.reauth_at {
+            Some(t) if t + Duration::minutes(s.reauth_minutes) > Utc::now() => Ok(()),
+            _ => Err(AppError::ReauthRequired(next.to_string())),
+        }
     }
 }
 
@@ -148,10 +203,12 @@ pub async fn resolve_scope(store: &Store, user: &User) -> Result<Scope, AppError
             Scope::Within { orgs, institutions }
         }
         Role::Member => Scope::Person(user.person_id.unwrap_or(-1)),
+        // S7: the three administrators see no business data at all.
+        Role::SystemAdmin | Role::SecurityAdmin | Role::AuditAdmin => Scope::Within { orgs: vec![], institutions: vec![] },
     })
 }
 
-async fn load(parts: &Parts, state: &AppState) -> Result<Option<CurrentUser>, AppError> {
+async fn load(parts: &Parts, state: &AppState, allow_pending: bool) -> Result<Option<CurrentUser>, AppError> {
     let Some(token) = cookie(&parts.headers, cookie_name(state.secure_cookies)) else {
         return Ok(None);
     };
@@ -161,7 +218,7 @@ async fn load(parts: &Parts, state: &AppState) -> Result<Option<CurrentUser>, Ap
     };
     let now = Utc::now();
     // S3: idle and absolute timeouts.
-    if session.expires_at <= now || session.last_seen_at + Duration::minutes(IDLE_MINUTES) <= now {
+    if session.expires_at <= now || session.last_seen_at + Duration::minutes(state.security.idle_minutes) <= now {
         state.store.delete_session(&hash).await?;
         return Ok(None);
     }
@@ -174,8 +231,50 @@ async fn load(parts: &Parts, state: &AppState) -> Result<Option<CurrentUser>, Ap
     if now - session.last_seen_at > Duration::seconds(60) {
         state.store.touch_session(&hash, now).await?;
     }
+    let ctx = parts.extensions.get::<RequestCtx>().cloned().unwrap_or_else(|| RequestCtx {
+        id: random_token()[..16].to_string(),
+        source: "unknown".into(),
+        actor: Default::default(),
+    });
+    let actor = ctx.for_user(&user);
+    if let Ok(mut slot) = ctx.actor.lock() {
+        *slot = Some(actor.clone());
+    }
+    if session.stage != "full" && !allow_pending {
+        return Err(AppError::StagePending(session.stage));
+    }
+    // S7: the administrators reach only their pages, business roles never reach those.
+    if !security::path_allowed(user.role, parts.uri.path()) {
+        return Err(AppError::Forbidden);
+    }
     let scope = resolve_scope(&state.store, &user).await?;
-    Ok(Some(CurrentUser { user, csrf: session.csrf_token, session_hash: hash, scope }))
+    Ok(Some(CurrentUser {
+        user,
+        csrf: session.csrf_token,
+        session_hash: hash,
+        scope,
+        actor,
+        stage: session.stage,
+        reauth_at: session.reauth_at,
+    }))
+}
+
+/// Pages a session may reach while it still owes a step (the second factor, enrolment, a new
+/// password): the user, whatever their stage.
+pub struct PendingUser(pub CurrentUser);
+
+impl FromRequestParts<AppState> for PendingUser {
+    type Rejection = axum::response::Response;
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        use axum::response::IntoResponse;
+        let api = parts.uri.path().starts_with("/api/");
+        let fail = |e: AppError| if api { ApiError(e).into_response() } else { e.into_response() };
+        match load(parts, state, true).await {
+            Ok(Some(u)) => Ok(PendingUser(u)),
+            Ok(None) => Err(fail(if api { AppError::Unauthorized } else { AppError::LoginRequired })),
+            Err(e) => Err(fail(e)),
+        }
+    }
 }
 
 /// Pages: a visitor without a session is sent to the login page.
@@ -184,7 +283,7 @@ pub struct PageUser(pub CurrentUser);
 impl FromRequestParts<AppState> for PageUser {
     type Rejection = AppError;
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        match load(parts, state).await? {
+        match load(parts, state, false).await? {
             Some(u) => Ok(PageUser(u)),
             None => Err(AppError::LoginRequired),
         }
@@ -197,7 +296,7 @@ pub struct ApiUser(pub CurrentUser);
 impl FromRequestParts<AppState> for ApiUser {
     type Rejection = ApiError;
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        match load(parts, state).await.map_err(ApiError)? {
+        match load(parts, state, false).await.map_err(ApiError)? {
             Some(u) => Ok(ApiUser(u)),
             None => Err(ApiError(AppError::Unauthorized)),
         }

@@ -101,7 +101,7 @@ pub async fn compute(state: &AppState, region: &str, as_of: NaiveDate) -> Result
 /// The region a user audits and, for a secretary, the institutions they may see.
 async fn user_region(state: &AppState, u: &CurrentUser) -> Result<(String, Option<HashSet<String>>), AppError> {
     match u.role() {
-        Role::Member => Err(AppError::Forbidden),
+        Role::Member | Role::SystemAdmin | Role::SecurityAdmin | Role::AuditAdmin => Err(AppError::Forbidden),
         Role::CountyAdmin => Ok((u.user.region_code.clone().unwrap_or_default(), None)),
         Role::Secretary => {
             let codes = state
@@ -511,6 +511,15 @@ struct PrintPage {
 async fn print(State(state): State<AppState>, Lang(t): Lang, PageUser(u): PageUser, Query(q): Query<CoverageQuery>) -> PageResult {
     let as_of = parse_as_of(&q.as_of)?;
     let (r, _) = report(&state, &u, t, as_of, &q.town, &q.check).await?;
+    crate::security::audit(
+        &state,
+        u.actor.clone(),
+        "print",
+        format!("coverage audit as of {as_of}"),
+        hongzhu_store::Outcome::Success,
+        format!("town={} check={}", q.town, q.check),
+    )
+    .await?;
     askama_render(PrintPage { r, printed_on: Utc::now().date_naive().to_string() })
 }
 
@@ -528,6 +537,15 @@ async fn export(State(state): State<AppState>, PageUser(u): PageUser, Query(q): 
     };
     let bytes = hongzhu_ledger::coverage::audit_workbook(&result, &Names::new(&c.data), &region_name)
         .map_err(|e| AppError::Internal(e.to_string()))?;
+    crate::security::audit(
+        &state,
+        u.actor.clone(),
+        "export",
+        format!("coverage audit workbook {region_name} as of {as_of}"),
+        hongzhu_store::Outcome::Success,
+        format!("{} findings; {} bytes; sha256={}", result.findings.len(), bytes.len(), crate::auth::token_hash_bytes(&bytes)),
+    )
+    .await?;
     let file = format!("coverage-{}-{}.xlsx", if region.is_empty() { "all" } else { &region }, as_of);
     Ok((
         [

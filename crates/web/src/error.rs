@@ -22,6 +22,12 @@ pub enum AppError {
     Conflict(&'static str),
     UnknownReference(&'static str, String),
     Internal(String),
+    /// S11: the audit trail could not record the operation, so it was not done.
+    AuditUnavailable,
+    /// S4: type the password again first; the page to return to.
+    ReauthRequired(String),
+    /// The session still owes a step ("second_factor", "enrol_second_factor", "password_change").
+    StagePending(String),
 }
 
 impl From<StoreError> for AppError {
@@ -32,6 +38,10 @@ impl From<StoreError> for AppError {
             StoreError::Conflict { field } => AppError::Conflict(field),
             StoreError::UnknownReference { field, value } => AppError::UnknownReference(field, value),
             StoreError::Refused(e) => AppError::Invalid(vec![e]),
+            StoreError::AuditUnavailable(reason) => {
+                tracing::error!(%reason, "audit trail unavailable");
+                AppError::AuditUnavailable
+            }
             other => {
                 tracing::error!(error = %other, "store error");
                 AppError::Internal(other.to_string())
@@ -51,6 +61,9 @@ impl AppError {
             AppError::PreconditionRequired => StatusCode::PRECONDITION_REQUIRED,
             AppError::Conflict(_) => StatusCode::CONFLICT,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            AppError::AuditUnavailable => StatusCode::SERVICE_UNAVAILABLE,
+            AppError::ReauthRequired(_) => StatusCode::FORBIDDEN,
+            AppError::StagePending(_) => StatusCode::UNAUTHORIZED,
         }
     }
 
@@ -78,6 +91,21 @@ impl AppError {
             AppError::Conflict(f) => ("duplicate", format!("{}已存在", field_zh(f)), Some(f)),
             AppError::UnknownReference(f, v) => ("unknown_reference", format!("{}“{}”不存在", field_zh(f), v), Some(f)),
             AppError::Internal(_) => ("internal", "服务器内部错误".into(), None),
+            AppError::AuditUnavailable => {
+                ("audit_unavailable", "审计日志暂时无法写入，操作未执行（SECURITY S11），请稍后重试或联系系统管理员".into(), None)
+            }
+            AppError::ReauthRequired(_) => {
+                ("reauth_required", "此操作需要重新验证身份：请先 POST /api/v1/session/reauth 提交密码（SECURITY S4）".into(), None)
+            }
+            AppError::StagePending(s) => (
+                "login_incomplete",
+                match s.as_str() {
+                    "second_factor" => "登录尚未完成：请先输入两步验证码（POST /api/v1/session/second-factor）".into(),
+                    "enrol_second_factor" => "管理员账户须先设置两步验证（在网页“账户安全”中设置）".into(),
+                    _ => "密码已过期或为临时密码：请先在网页“账户安全”中修改密码".into(),
+                },
+                None,
+            ),
         };
         json!({"code": code, "message": message, "field": field})
     }
@@ -107,12 +135,21 @@ impl IntoResponse for AppError {
     fn into_response(self) -> Response {
         match self {
             AppError::LoginRequired => Redirect::to("/login").into_response(),
+            AppError::StagePending(stage) => Redirect::to(crate::auth::stage_page(&stage)).into_response(),
+            AppError::ReauthRequired(next) => {
+                let next: String = url::form_urlencoded::byte_serialize(next.as_bytes()).collect();
+                Redirect::to(&format!("/account/reauth?next={next}")).into_response()
+            }
             other => {
                 let status = other.status();
                 let (title, text) = match status {
                     StatusCode::NOT_FOUND => (
                         "页面不存在 · Page not found",
                         "您访问的页面不存在，或您没有查看它的权限。<br>The page does not exist, or you may not see it.",
+                    ),
+                    StatusCode::SERVICE_UNAVAILABLE => (
+                        "暂时无法操作 · Not done",
+                        "审计日志暂时无法写入，为保证每项操作都有记录，本次操作没有执行。请稍后重试或联系系统管理员。<br>The audit trail cannot be written, so the operation was not done. Try again later or call the system administrator.",
                     ),
                     StatusCode::FORBIDDEN => (
                         "无权操作 · Not allowed",

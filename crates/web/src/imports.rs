@@ -63,7 +63,7 @@ pub async fn run_import(
     bytes: Vec<u8>,
     dry_run: bool,
     partial: bool,
-    actor: &str,
+    actor: &hongzhu_store::Actor,
     region: Option<&str>,
 ) -> Result<(Report, Vec<SheetData>), hongzhu_store::StoreError> {
     run_import_mode(store, bytes, Mode { dry_run, partial, replace: None }, actor, region).await
@@ -74,7 +74,7 @@ pub async fn run_import_mode(
     store: &Store,
     bytes: Vec<u8>,
     mode: Mode<'_>,
-    actor: &str,
+    actor: &hongzhu_store::Actor,
     region: Option<&str>,
 ) -> Result<(Report, Vec<SheetData>), hongzhu_store::StoreError> {
     let Mode { dry_run, partial, replace } = mode;
@@ -150,7 +150,7 @@ pub async fn run_import_mode(
     let written = if errors && (!partial || replace.is_some()) {
         false
     } else {
-        let (merged, gone) = store.merge_dataset_replacing(&v.data, &existing, actor, dry_run, replace).await?;
+        let (merged, gone) = store.merge_dataset_replacing(&v.data, &existing, &actor.username, dry_run, replace, Some(actor)).await?;
         for (sheet, m) in merged {
             let c = counts.entry(sheet).or_default();
             c.created = m.created;
@@ -290,8 +290,31 @@ async fn export_region(state: &AppState, u: &CurrentUser, region: &str, full: bo
 
 async fn export_page(State(state): State<AppState>, PageUser(u): PageUser, Query(q): Query<ExportQuery>) -> Result<Response, AppError> {
     admin(&u)?;
+    // S4: a bulk export of a region asks for the password again.
+    u.require_reauth(
+        &state.security,
+        &format!("/data/export.xlsx?region={}&full={}", crate::view::enc(&q.region), crate::view::enc(&q.full)),
+    )?;
     let (bytes, name) = export_region(&state, &u, &q.region, q.full == "1").await?;
+    audited_export(&state, &u, &q, &bytes, &name).await?;
     Ok(xlsx(bytes, &name))
+}
+
+/// S9, S14: every export is logged with its filter, fields and the file's hash, before the file
+/// is handed out (S11: no record, no file).
+async fn audited_export(state: &AppState, u: &CurrentUser, q: &ExportQuery, bytes: &[u8], name: &str) -> Result<(), AppError> {
+    use sha2::Digest;
+    let digest: String = sha2::Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect();
+    let fields = if q.full == "1" { "all sheets; ID and phone numbers in full" } else { "all sheets; ID and phone numbers masked" };
+    crate::security::audit(
+        state,
+        u.actor.clone(),
+        "export",
+        format!("ledger region {}", if q.region.is_empty() { u.user.region_code.clone().unwrap_or_default() } else { q.region.clone() }),
+        hongzhu_store::Outcome::Success,
+        format!("{name}; {fields}; {} bytes; sha256={digest}", bytes.len()),
+    )
+    .await
 }
 
 /// The file and options of an upload form.
@@ -342,7 +365,7 @@ async fn upload(State(state): State<AppState>, PageUser(u): PageUser, m: Multipa
     // The check (a dry run) runs in the background; the page follows it.
     let jobs = state.jobs.clone();
     let store = state.store.clone();
-    let actor = u.user.username.clone();
+    let actor = u.actor.clone();
     let region = u.user.region_code.clone();
     let tk = token.clone();
     tokio::spawn(async move {
@@ -480,7 +503,7 @@ async fn confirm(
     };
     let jobs = state.jobs.clone();
     let store = state.store.clone();
-    let actor = u.user.username.clone();
+    let actor = u.actor.clone();
     let region = u.user.region_code.clone();
     let tk = token.clone();
     tokio::spawn(async move {
@@ -530,13 +553,15 @@ async fn api_import(
     let (_, bytes, fields) = read_upload(m).await.map_err(ApiError)?;
     let dry_run = checked(fields.get("dry_run"));
     let partial = checked(fields.get("partial"));
-    let (report, _) = run_import(&state.store, bytes, dry_run, partial, &u.user.username, u.user.region_code.as_deref()).await?;
+    let (report, _) = run_import(&state.store, bytes, dry_run, partial, &u.actor, u.user.region_code.as_deref()).await?;
     let status = if report.ok || report.written { axum::http::StatusCode::OK } else { axum::http::StatusCode::UNPROCESSABLE_ENTITY };
     Ok((status, axum::Json(report.json())).into_response())
 }
 
 async fn api_export(State(state): State<AppState>, ApiUser(u): ApiUser, Query(q): Query<ExportQuery>) -> Result<Response, ApiError> {
     admin(&u).map_err(ApiError)?;
+    u.require_reauth(&state.security, "/api/v1/exports").map_err(ApiError)?;
     let (bytes, name) = export_region(&state, &u, &q.region, q.full == "1").await.map_err(ApiError)?;
+    audited_export(&state, &u, &q, &bytes, &name).await.map_err(ApiError)?;
     Ok(xlsx(bytes, &name))
 }

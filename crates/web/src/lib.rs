@@ -2,6 +2,8 @@
 //! security headers and the embedded assets. Every page and style is inside the binary.
 #![forbid(unsafe_code)]
 
+pub mod account;
+pub mod admin;
 pub mod api;
 pub mod auth;
 mod charts;
@@ -12,6 +14,8 @@ pub mod imports;
 pub mod life;
 pub mod openapi;
 pub mod pages;
+pub mod security;
+pub mod totp;
 mod view;
 
 use axum::Router;
@@ -35,6 +39,10 @@ pub struct AppState {
     /// Minutes either side of an activity's start when members may check in (a setting:
     /// `HONGZHU_CHECKIN_WINDOW_MINUTES`, default 30).
     pub checkin_window: i64,
+    /// SECURITY settings in effect.
+    pub security: security::Settings,
+    /// S2: failed logins per source address.
+    pub throttle: security::Throttle,
 }
 
 impl AppState {
@@ -45,6 +53,8 @@ impl AppState {
             audit_cache: Default::default(),
             jobs: Default::default(),
             checkin_window: hongzhu_core::life::CHECKIN_WINDOW_MINUTES,
+            security: security::Settings::default(),
+            throttle: Default::default(),
         }
     }
 }
@@ -113,17 +123,21 @@ async fn fallback(req: Request) -> Response {
 /// The whole application.
 pub fn router(state: AppState) -> Router {
     let secure = state.secure_cookies;
+    let ctx_state = state.clone();
     Router::new()
         .route("/assets/app.css", get(|h: axum::http::HeaderMap| async move { asset(CSS, "text/css; charset=utf-8", &h) }))
         .route("/assets/app.js", get(|h: axum::http::HeaderMap| async move { asset(JS, "text/javascript; charset=utf-8", &h) }))
         .route("/healthz", get(|| async { "ok" }))
         .merge(pages::routes())
+        .merge(account::routes())
+        .merge(admin::routes())
         .merge(coverage::routes())
         .merge(imports::routes())
         .merge(life::routes())
         .merge(api::routes())
         .fallback(fallback)
         .layer(middleware::from_fn(origin_check))
+        .layer(middleware::from_fn(move |req, next| security::request_context(ctx_state.clone(), req, next)))
         .layer(middleware::from_fn(move |req, next| security_headers(secure, req, next)))
         .with_state(state)
 }
@@ -135,6 +149,24 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("POST", "/login"),
     ("POST", "/logout"),
     ("GET", "/lang/{to}"),
+    ("GET", "/login/second-factor"),
+    ("POST", "/login/second-factor"),
+    ("GET", "/account"),
+    ("GET", "/account/password"),
+    ("POST", "/account/password"),
+    ("GET", "/account/second-factor"),
+    ("POST", "/account/second-factor"),
+    ("GET", "/account/reauth"),
+    ("POST", "/account/reauth"),
+    ("GET", "/admin/users"),
+    ("POST", "/admin/users"),
+    ("GET", "/admin/users/{id}"),
+    ("POST", "/admin/users/{id}"),
+    ("GET", "/admin/audit"),
+    ("GET", "/admin/audit/export.csv"),
+    ("POST", "/admin/audit/verify"),
+    ("GET", "/admin/system"),
+    ("POST", "/admin/system/backup"),
     ("GET", "/"),
     ("GET", "/institutions"),
     ("GET", "/institutions/new"),
@@ -226,6 +258,8 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/api/docs"),
     ("POST", "/api/v1/session"),
     ("DELETE", "/api/v1/session"),
+    ("POST", "/api/v1/session/second-factor"),
+    ("POST", "/api/v1/session/reauth"),
     ("GET", "/api/v1/openapi.json"),
     ("GET", "/api/v1/regions"),
     ("GET", "/api/v1/institutions"),

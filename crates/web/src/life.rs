@@ -122,7 +122,7 @@ fn can_review(u: &CurrentUser, a: &ActivityRow) -> bool {
     match u.role() {
         Role::CountyAdmin => true,
         Role::Secretary => can_write(u, a.org_id) && u.user.org_id != Some(a.org_id),
-        Role::Member => false,
+        Role::Member | Role::SystemAdmin | Role::SecurityAdmin | Role::AuditAdmin => false,
     }
 }
 
@@ -1641,7 +1641,18 @@ async fn kind_add(State(state): State<AppState>, Lang(t): Lang, PageUser(u): Pag
     }
     let region = u.user.region_code.clone().unwrap_or_default();
     match state.store.add_activity_kind(&region, &f.name, &u.user.username).await {
-        Ok(()) => Ok(Redirect::to("/life/guides#kinds").into_response()),
+        Ok(()) => {
+            crate::security::audit(
+                &state,
+                u.actor.clone(),
+                "config_change",
+                format!("activity kinds {region}"),
+                hongzhu_store::Outcome::Success,
+                format!("added “{}”", f.name.trim()),
+            )
+            .await?;
+            Ok(Redirect::to("/life/guides#kinds").into_response())
+        }
         Err(hongzhu_store::StoreError::Refused(e)) => {
             guides_render(&state, t, &u, GuideForm { kind_error: Some(e.message(t.lang()).to_string()), ..Default::default() }, vec![])
                 .await
@@ -1656,6 +1667,15 @@ async fn kind_remove(State(state): State<AppState>, PageUser(u): PageUser, Path(
         return Err(AppError::Forbidden);
     }
     state.store.remove_activity_kind(&u.user.region_code.clone().unwrap_or_default(), id, &u.user.username).await?;
+    crate::security::audit(
+        &state,
+        u.actor.clone(),
+        "config_change",
+        "activity kinds",
+        hongzhu_store::Outcome::Success,
+        format!("removed kind {id}"),
+    )
+    .await?;
     Ok(Redirect::to("/life/guides#kinds").into_response())
 }
 
@@ -1674,6 +1694,15 @@ async fn guide_publish(State(state): State<AppState>, Lang(t): Lang, PageUser(u)
     };
     let region = u.user.region_code.clone().unwrap_or_default();
     state.store.publish_guide(&region, month, &topic, &materials, &u.user.username).await?;
+    crate::security::audit(
+        &state,
+        u.actor.clone(),
+        "config_change",
+        format!("monthly theme {region} {month}"),
+        hongzhu_store::Outcome::Success,
+        topic.clone(),
+    )
+    .await?;
     Ok(Redirect::to("/life/guides").into_response())
 }
 
@@ -1958,12 +1987,30 @@ async fn book_entries(state: &AppState, u: &CurrentUser, t: Tr, org: &str, year:
 async fn book_page(State(state): State<AppState>, Lang(t): Lang, PageUser(u): PageUser, Query(q): Query<BookQuery>) -> PageResult {
     let year = year_of(&q.year)?;
     let (org_name, entries) = book_entries(&state, &u, t, &q.org, year).await?;
+    crate::security::audit(
+        &state,
+        u.actor.clone(),
+        "print",
+        format!("record book {} {year}", q.org),
+        hongzhu_store::Outcome::Success,
+        format!("{} entries", entries.len()),
+    )
+    .await?;
     render(BookPage { t, org_name, year, entries, org: q.org })
 }
 
 async fn book_xlsx(State(state): State<AppState>, Lang(t): Lang, PageUser(u): PageUser, Query(q): Query<BookQuery>) -> PageResult {
     let year = year_of(&q.year)?;
     let (org_name, entries) = book_entries(&state, &u, t, &q.org, year).await?;
+    crate::security::audit(
+        &state,
+        u.actor.clone(),
+        "export",
+        format!("record book {} {year}", q.org),
+        hongzhu_store::Outcome::Success,
+        format!("{} entries; xlsx", entries.len()),
+    )
+    .await?;
     let rows: Vec<hongzhu_ledger::BookRow> = entries
         .into_iter()
         .map(|e| hongzhu_ledger::BookRow {
@@ -2198,6 +2245,15 @@ async fn api_guide_publish(State(state): State<AppState>, ApiUser(u): ApiUser, h
     let g: life::GuideInput = crate::api::input(body)?;
     let (month, topic, materials) = g.parse().map_err(AppError::Invalid)?;
     state.store.publish_guide(&u.user.region_code.clone().unwrap_or_default(), month, &topic, &materials, &u.user.username).await?;
+    crate::security::audit(
+        &state,
+        u.actor.clone(),
+        "config_change",
+        format!("monthly theme {month}"),
+        hongzhu_store::Outcome::Success,
+        topic.clone(),
+    )
+    .await?;
     Ok((StatusCode::CREATED, axum::Json(serde_json::json!({"month": month, "topic": topic}))).into_response())
 }
 

@@ -57,9 +57,21 @@ pub fn spec() -> Value {
         "/api/v1/session".into(),
         json!({
             "post": {"tags": ["会话"], "summary": "登录：设置会话 Cookie，返回 csrf_token", "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "required": ["username", "password"], "properties": {"username": {"type": "string"}, "password": {"type": "string"}}}}}},
-                "responses": {"200": {"description": "{\"csrf_token\": \"…\"}"}, "401": error_response("用户名或密码不正确")}},
+                "responses": {"200": {"description": "{\"csrf_token\": \"…\"}"}, "401": error_response("用户名或密码不正确"), "403": error_response("账户已锁定（S2）"), "429": error_response("此地址登录失败过多（S2）")}},
             "delete": {"tags": ["会话"], "summary": "退出登录；需 X-CSRF-Token", "responses": {"204": {"description": "已退出"}}}
         }),
+    );
+    paths.insert(
+        "/api/v1/session/second-factor".into(),
+        json!({"post": {"tags": ["会话"], "summary": "两步验证（S5）：登录返回 stage 为 second_factor 时，提交验证器上的 6 位验证码；需 X-CSRF-Token",
+            "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "required": ["code"], "properties": {"code": {"type": "string"}}}}}},
+            "responses": {"200": {"description": "{\"stage\": \"full\"}"}, "401": error_response("验证码不正确")}}}),
+    );
+    paths.insert(
+        "/api/v1/session/reauth".into(),
+        json!({"post": {"tags": ["会话"], "summary": "重新验证身份（S4）：批量导出、查看完整信息、变更角色前再次提交密码；需 X-CSRF-Token",
+            "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "required": ["password"], "properties": {"password": {"type": "string"}}}}}},
+            "responses": {"200": {"description": "{\"reauthenticated\": true, \"valid_minutes\": 10}"}, "401": error_response("密码不正确")}}}),
     );
     paths.insert(
         "/api/v1/openapi.json".into(),

@@ -72,12 +72,12 @@ pub(crate) async fn chrome(state: &AppState, t: Tr, u: &CurrentUser, nav: &'stat
 #[template(path = "login.html")]
 struct LoginPage {
     t: Tr,
-    error: bool,
+    error: Option<String>,
     username: String,
 }
 
 async fn login_form(Lang(t): Lang) -> PageResult {
-    render(LoginPage { t, error: false, username: String::new() })
+    render(LoginPage { t, error: None, username: String::new() })
 }
 
 #[derive(Deserialize)]
@@ -86,27 +86,45 @@ struct LoginForm {
     password: String,
 }
 
-async fn login_submit(State(state): State<AppState>, Lang(t): Lang, headers: HeaderMap, Form(f): Form<LoginForm>) -> PageResult {
-    let user = state.store.user_by_username(f.username.trim()).await?;
-    let ok = match &user {
-        Some(u) if !u.disabled => auth::verify_password(&f.password, &u.password_hash),
-        _ => {
-            // Same work for unknown users, so timing does not tell which names exist.
-            let _ = auth::verify_password(&f.password, "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHRzYWx0$Jt6pVn1z8m0P0P0m0x0n0Q");
-            false
+async fn login_submit(
+    State(state): State<AppState>,
+    Lang(t): Lang,
+    ctx: crate::security::RequestCtx,
+    headers: HeaderMap,
+    Form(f): Form<LoginForm>,
+) -> PageResult {
+    let user = match crate::security::authenticate(&state, &ctx, &f.username, &f.password).await? {
+        Ok(u) => u,
+        Err(refusal) => {
+            let status = match refusal {
+                crate::security::LoginRefusal::Throttled(_) => axum::http::StatusCode::TOO_MANY_REQUESTS,
+                _ => axum::http::StatusCode::UNAUTHORIZED,
+            };
+            let mut res = render(LoginPage { t, error: Some(refusal.message(t.is_en())), username: f.username })?;
+            *res.status_mut() = status;
+            return Ok(res);
         }
-    };
-    let Some(user) = user.filter(|_| ok) else {
-        let mut res = render(LoginPage { t, error: true, username: f.username })?;
-        *res.status_mut() = axum::http::StatusCode::UNAUTHORIZED;
-        return Ok(res);
     };
     // S3: drop any session the browser came with; the new one gets a new id.
     if let Some(old) = auth::cookie(&headers, auth::cookie_name(state.secure_cookies)) {
         state.store.delete_session(&auth::token_hash(old)).await?;
     }
-    let (token, _) = auth::start_session(&state.store, &user).await?;
-    let to = if user.role == Role::Member { "/m" } else { "/" };
+    let stage = auth::stage_after_password(&user, &state.security);
+    let (token, _) = auth::start_session(&state, &user, stage).await?;
+    crate::security::audit(
+        &state,
+        ctx.for_user(&user),
+        "login",
+        format!("user {}", user.username),
+        Outcome::Success,
+        format!("stage {stage}"),
+    )
+    .await?;
+    let to = match stage {
+        "full" if user.role == Role::Member => "/m",
+        "full" => "/",
+        other => auth::stage_page(other),
+    };
     Ok(([(header::SET_COOKIE, auth::session_cookie(&token, state.secure_cookies))], Redirect::to(to)).into_response())
 }
 
@@ -116,8 +134,9 @@ struct CsrfForm {
     csrf: String,
 }
 
-async fn logout(State(state): State<AppState>, PageUser(u): PageUser, Form(f): Form<CsrfForm>) -> PageResult {
+async fn logout(State(state): State<AppState>, auth::PendingUser(u): auth::PendingUser, Form(f): Form<CsrfForm>) -> PageResult {
     auth::check_csrf(&u, Some(&f.csrf))?;
+    crate::security::audit(&state, u.actor.clone(), "logout", format!("user {}", u.user.username), Outcome::Success, "").await?;
     state.store.delete_session(&u.session_hash).await?;
     Ok(([(header::SET_COOKIE, auth::clear_cookie(state.secure_cookies))], Redirect::to("/login")).into_response())
 }
@@ -146,8 +165,12 @@ struct HomePage {
 }
 
 async fn home(State(state): State<AppState>, Lang(t): Lang, PageUser(u): PageUser) -> PageResult {
-    if u.role() == Role::Member {
-        return Ok(Redirect::to("/m").into_response());
+    match u.role() {
+        Role::Member => return Ok(Redirect::to("/m").into_response()),
+        Role::SecurityAdmin => return Ok(Redirect::to("/admin/users").into_response()),
+        Role::AuditAdmin => return Ok(Redirect::to("/admin/audit").into_response()),
+        Role::SystemAdmin => return Ok(Redirect::to("/admin/system").into_response()),
+        Role::CountyAdmin | Role::Secretary => {}
     }
     let totals = state.store.totals(&u.scope).await?;
     let todos = crate::life::home_todos(&state, &u).await?;
@@ -856,6 +879,8 @@ async fn staff_detail(State(state): State<AppState>, Lang(t): Lang, PageUser(u):
         .into_iter()
         .next();
     let history = state.store.history("staff", id).await?;
+    // S9: a person's record (ID and phone, masked) is a sensitive view.
+    crate::security::audit(&state, u.actor.clone(), "view_sensitive", format!("staff {id}"), Outcome::Success, "").await?;
     let c = chrome(&state, t, &u, "staff", s.person.name.clone())
         .await
         .crumb(t.t("menu_staff"), "/staff")
@@ -874,6 +899,7 @@ async fn member_detail(State(state): State<AppState>, Lang(t): Lang, PageUser(u)
         .await?
         .items;
     let history = state.store.history("members", id).await?;
+    crate::security::audit(&state, u.actor.clone(), "view_sensitive", format!("member {id}"), Outcome::Success, "").await?;
     let c = chrome(&state, t, &u, "members", m.person.name.clone())
         .await
         .crumb(t.t("menu_members"), "/members")

@@ -18,6 +18,8 @@ pub struct Chrome {
     pub csrf: String,
     pub crumbs: Vec<(String, String)>,
     pub is_member: bool,
+    /// The role code of a system, security or audit administrator (S7), else empty.
+    pub admin_role: &'static str,
     pub can_edit: bool,
     pub is_admin: bool,
     pub flash: Option<String>,
@@ -38,6 +40,7 @@ impl Chrome {
             csrf: u.csrf.clone(),
             crumbs: vec![(t.t("menu_home").to_string(), "/".to_string())],
             is_member: u.user.role == Role::Member,
+            admin_role: if crate::security::is_system_role(u.user.role) { u.user.role.code() } else { "" },
             can_edit: u.can_edit(),
             is_admin: u.is_admin(),
             flash: None,

@@ -1,0 +1,46 @@
+-- SECURITY S2, S3, S4, S5: lockout, password age, a session's second-factor stage and its last
+-- re-authentication; S9–S11: the audit trail.
+ALTER TABLE users ADD COLUMN failed_logins BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE users ADD COLUMN locked_until TIMESTAMPTZ;
+ALTER TABLE users ADD COLUMN password_changed_at TIMESTAMPTZ;
+-- The TOTP secret, sealed with the data key (never stored in the clear).
+ALTER TABLE users ADD COLUMN totp_sealed TEXT;
+ALTER TABLE sessions ADD COLUMN stage TEXT NOT NULL DEFAULT 'full';
+ALTER TABLE sessions ADD COLUMN reauth_at TIMESTAMPTZ;
+
+-- S10: append-only, each row chained to the one before by an HMAC under a key kept outside the
+-- database. Ids are given by the writer (consecutive), so a removed row leaves a gap.
+CREATE TABLE audit_log (
+    id BIGINT PRIMARY KEY,
+    at TIMESTAMPTZ NOT NULL,
+    user_id BIGINT,
+    username TEXT NOT NULL,
+    role TEXT NOT NULL,
+    source TEXT NOT NULL,
+    event TEXT NOT NULL,
+    object TEXT NOT NULL,
+    outcome TEXT NOT NULL,
+    request_id TEXT NOT NULL,
+    detail TEXT NOT NULL,
+    prev_mac TEXT NOT NULL,
+    mac TEXT NOT NULL
+);
+CREATE INDEX audit_log_at_idx ON audit_log (at);
+CREATE INDEX audit_log_username_idx ON audit_log (username);
+
+-- S11: the retention purge is the only way rows go, and only rows older than the cut-off it
+-- writes here inside its own transaction.
+CREATE TABLE audit_purge_gate (
+    cutoff TIMESTAMPTZ NOT NULL
+);
+
+CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log
+BEGIN
+    SELECT RAISE(ABORT, 'audit_log is append-only (SECURITY S10)');
+END;
+
+CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
+WHEN NOT EXISTS (SELECT 1 FROM audit_purge_gate WHERE OLD.at < cutoff)
+BEGIN
+    SELECT RAISE(ABORT, 'audit_log is append-only (SECURITY S10)');
+END;

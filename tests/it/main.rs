@@ -6,6 +6,7 @@ mod cli;
 mod coverage;
 mod ledger;
 mod life;
+mod matrix;
 mod pages;
 mod security;
 mod store;

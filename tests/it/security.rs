@@ -597,3 +597,138 @@ fn s18_no_sql_built_with_format() {
     }
     assert!(offenders.is_empty(), "SQL built from text:\n{}", offenders.join("\n"));
 }
+
+/// S23: the server is killed (SIGKILL) again and again while it writes records and imports
+/// workbooks; afterwards the database is intact, holds every write the server acknowledged, and
+/// no import is half there. At least 50 kills, bounded to about two minutes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn s23_crash_safety_under_sigkill() {
+    use reqwest::multipart::{Form, Part};
+    use std::collections::HashSet;
+    use std::time::{Duration, Instant};
+    let d = support::demo(Db::Sqlite).await;
+    let url = d._db.url.clone();
+    d.store
+        .create_user(
+            &hongzhu_store::NewUser {
+                username: "root".into(),
+                password_hash: hongzhu_web::auth::hash_password(PASSWORD),
+                display_name: "province".into(),
+                role: hongzhu_store::Role::CountyAdmin,
+                region_code: None,
+                org_id: None,
+                person_id: None,
+            },
+            "t",
+        )
+        .await
+        .unwrap();
+    d.store.close().await;
+    // Workbooks to import: each a county of its own (30 schools), so "half there" is countable.
+    let today = Utc::now().date_naive();
+    let books: Vec<(String, Vec<u8>, usize)> = (0..6u32)
+        .map(|i| {
+            let data = hongzhu_core::synth::synthetic_county(11, today, 40 + i, 30);
+            let county = data.regions.iter().find(|r| r.level == hongzhu_core::labels::RegionLevel::County).unwrap().code.to_string();
+            let n = data.institutions.len();
+            (county, hongzhu_ledger::write::export(&data, false).unwrap(), n)
+        })
+        .collect();
+    let started = Instant::now();
+    let mut acknowledged: Vec<String> = vec![];
+    let mut kills = 0;
+    let mut next_code = 0u32;
+    let mut rng = 0x2545F4914F6CDD1Du64;
+    let mut rand = move |n: u64| {
+        rng ^= rng << 13;
+        rng ^= rng >> 7;
+        rng ^= rng << 17;
+        rng % n
+    };
+    while kills < 50 && started.elapsed() < Duration::from_secs(150) {
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let base = format!("http://127.0.0.1:{port}");
+        let mut child = hongzhu()
+            .args(["--database", &url, "serve", "--listen", &format!("127.0.0.1:{port}")])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let c = support::client();
+        let mut up = false;
+        for _ in 0..200 {
+            if c.get(format!("{base}/healthz")).send().await.is_ok() {
+                up = true;
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+        assert!(up, "the server starts after kill {kills}");
+        let r = c.post(format!("{base}/api/v1/session")).json(&json!({"username": "root", "password": PASSWORD})).send().await.unwrap();
+        let csrf = r.json::<Value>().await.unwrap()["csrf_token"].as_str().unwrap().to_string();
+        // Writes and an import run until the kill, at a random moment.
+        let deadline = Instant::now() + Duration::from_millis(20 + rand(400));
+        let book = &books[(kills as usize) % books.len()];
+        let import = {
+            let c = c.clone();
+            let csrf = csrf.clone();
+            let base = base.clone();
+            let bytes = book.1.clone();
+            tokio::spawn(async move {
+                let form = Form::new().part("file", Part::bytes(bytes).file_name("county.xlsx"));
+                c.post(format!("{base}/api/v1/imports")).header("X-CSRF-Token", csrf).multipart(form).send().await
+            })
+        };
+        while Instant::now() < deadline {
+            next_code += 1;
+            let code = format!("CRASH{next_code:06}");
+            let body = json!({"code": code, "name": format!("崩溃测试学校{next_code}"), "kind": "primary", "ownership": "公办", "town": "370828103"});
+            let sent = tokio::time::timeout(
+                deadline.saturating_duration_since(Instant::now()),
+                c.post(format!("{base}/api/v1/institutions")).header("X-CSRF-Token", &csrf).json(&body).send(),
+            )
+            .await;
+            match sent {
+                Ok(Ok(r)) if r.status() == 201 => acknowledged.push(code),
+                _ => break,
+            }
+        }
+        // Every third round lets the import finish before the kill, so both outcomes occur.
+        if kills % 3 == 0 {
+            let done = tokio::time::timeout(Duration::from_secs(30), import).await;
+            assert!(matches!(done, Ok(Ok(Ok(ref r))) if r.status() == 200), "an import finishes when not killed: {done:?}");
+        }
+        child.kill().unwrap(); // SIGKILL
+        child.wait().unwrap();
+        kills += 1;
+    }
+    assert!(kills >= 50, "only {kills} kills in the time allowed");
+    let store = hongzhu_store::Store::open(&url).await.unwrap();
+    // Intact.
+    let check = support::raw_exec(&url, "PRAGMA integrity_check").await;
+    assert!(check.is_ok());
+    // Every acknowledged write is there.
+    let data = store.load_registry("").await.unwrap();
+    let have: HashSet<String> = data.institutions.iter().map(|i| i.code.to_string()).collect();
+    let missing: Vec<&String> = acknowledged.iter().filter(|c| !have.contains(*c)).collect();
+    assert!(missing.is_empty(), "{} of {} acknowledged writes lost: {missing:?}", missing.len(), acknowledged.len());
+    assert!(acknowledged.len() > 50, "writes happened: {}", acknowledged.len());
+    // Each county's import is all there or not at all, and the ones that answered are there.
+    let mut whole = 0;
+    for (county, _, n) in &books {
+        let prefix = hongzhu_store::region_prefix(county);
+        let got = data.institutions.iter().filter(|i| i.town.as_str().starts_with(&prefix)).count();
+        assert!(got == 0 || got == *n, "county {county}: {got} of {n} schools — a half import");
+        whole += usize::from(got == *n);
+    }
+    // The audit trail survived too.
+    let v = store.audit_verify().await.unwrap();
+    assert!(v.ok(), "{:?}", v.problems);
+    assert!(whole >= 1, "imports that finished are there");
+    eprintln!(
+        "S23: {kills} kills in {:.0} s, {} acknowledged writes all present, {whole} of {} imports whole, none half",
+        started.elapsed().as_secs_f64(),
+        acknowledged.len(),
+        books.len()
+    );
+}

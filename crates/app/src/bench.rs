@@ -34,6 +34,17 @@ pub enum BenchCommand {
         #[arg(long)]
         year: Option<i32>,
     },
+    /// 登录（argon2id）耗时与审计日志写入耗时（S1、S9）；默认用临时 SQLite，--database 为 PostgreSQL 时也测它 /
+    /// sign-in time with argon2id, and the audit trail's append time (a temporary SQLite file; also --database when it is
+    /// PostgreSQL)
+    Security {
+        /// 登录次数 / sign-ins to time
+        #[arg(long, default_value_t = 30)]
+        logins: usize,
+        /// 审计写入次数 / audit appends to time
+        #[arg(long, default_value_t = 2000)]
+        appends: usize,
+    },
 }
 
 pub async fn run(cmd: BenchCommand, database: &str) -> Result<()> {
@@ -42,7 +53,98 @@ pub async fn run(cmd: BenchCommand, database: &str) -> Result<()> {
         BenchCommand::Audit { sizes } => audit(&sizes, database).await,
         BenchCommand::Ledger { file } => ledger(&file, database).await,
         BenchCommand::Life { year } => life(year, database).await,
+        BenchCommand::Security { logins, appends } => security(logins, appends, database).await,
     }
+}
+
+fn summary(v: &mut [f64]) -> (f64, f64) {
+    v.sort_by(|a, b| a.total_cmp(b));
+    (percentile(v, 0.5), percentile(v, 0.95))
+}
+
+/// S1 and S9's figures: a sign-in over HTTP (argon2id verify, session, audit row) and one audit
+/// append (HMAC chain, own transaction with SQLite's synchronous=FULL).
+async fn security(logins: usize, appends: usize, database: &str) -> Result<()> {
+    use hongzhu_store::{Actor, AuditEntry, NewUser, Outcome, Role, Store};
+    println!("hongzhu bench security (2 cores)");
+    let dir = std::env::temp_dir().join(format!("hongzhu-bench-sec-{}", std::process::id()));
+    std::fs::create_dir_all(&dir)?;
+    let url = format!("sqlite://{}", dir.join("bench.db").display());
+    let store = Store::open(&url).await?;
+    let password = "Bench-Passw0rd";
+    let hash = hongzhu_web::auth::hash_password(password);
+    let mut argon = Vec::new();
+    for _ in 0..logins {
+        let t = Instant::now();
+        assert!(hongzhu_web::auth::verify_password(password, &hash));
+        argon.push(t.elapsed().as_secs_f64() * 1000.0);
+    }
+    let (m, p) = summary(&mut argon);
+    println!("  argon2id verify alone: median {m:.1} ms, p95 {p:.1} ms");
+    store
+        .create_user(
+            &NewUser {
+                username: "bench".into(),
+                password_hash: hash,
+                display_name: "bench".into(),
+                role: Role::CountyAdmin,
+                region_code: None,
+                org_id: None,
+                person_id: None,
+            },
+            "bench",
+        )
+        .await?;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let addr = listener.local_addr()?.to_string();
+    let app = hongzhu_web::router(hongzhu_web::AppState::new(store.clone(), false));
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, app.into_make_service_with_connect_info::<std::net::SocketAddr>()).await;
+    });
+    let mut login = Vec::new();
+    for _ in 0..logins {
+        let t = Instant::now();
+        let (status, _, _) = http(&addr, "POST", "/login", None, Some(&format!("username=bench&password={password}"))).await?;
+        login.push(t.elapsed().as_secs_f64() * 1000.0);
+        if status != 303 {
+            bail!("sign-in answered {status}");
+        }
+    }
+    let (m, p) = summary(&mut login);
+    println!("  sign-in over HTTP (POST /login: argon2id, new session, audit row): median {m:.1} ms, p95 {p:.1} ms   (target < 300 ms)");
+    let entry = AuditEntry {
+        actor: Actor {
+            user_id: Some(1),
+            username: "bench".into(),
+            role: "county_admin".into(),
+            source: "127.0.0.1".into(),
+            request_id: "bench".into(),
+        },
+        event: "view_sensitive",
+        object: "member 1".into(),
+        outcome: Outcome::Success,
+        detail: String::new(),
+    };
+    let mut stores = vec![("SQLite (temporary file, synchronous=FULL)".to_string(), store.clone())];
+    if database.starts_with("postgres") {
+        stores.push((Store::open(database).await?.url_redacted(), Store::open(database).await?));
+    }
+    for (name, s) in stores {
+        let mut times = Vec::with_capacity(appends);
+        for _ in 0..appends {
+            let t = Instant::now();
+            s.audit(&entry).await?;
+            times.push(t.elapsed().as_secs_f64() * 1000.0);
+        }
+        let (m, p) = summary(&mut times);
+        println!("  audit append on {name}: median {m:.3} ms, p95 {p:.3} ms over {appends}   (target: adds < 1 ms median to a request)");
+        let t = Instant::now();
+        let v = s.audit_verify().await?;
+        println!("    verify {} rows: {:.2} s, {}", v.rows, t.elapsed().as_secs_f64(), if v.ok() { "intact" } else { "PROBLEMS" });
+    }
+    store.close().await;
+    let _ = std::fs::remove_dir_all(&dir);
+    Ok(())
 }
 
 /// The county-of-counties compliance report: facts from the database, the check of every

@@ -449,8 +449,21 @@ impl AuditQuery {
         })
     }
 
+    /// The filters in use, for the trail's own record of the query.
     fn describe(&self) -> String {
-        format!("from={} to={} user={} event={} outcome={} q={}", self.from, self.to, self.user, self.event, self.outcome, self.q)
+        let parts: Vec<String> = [
+            ("from", &self.from),
+            ("to", &self.to),
+            ("user", &self.user),
+            ("event", &self.event),
+            ("outcome", &self.outcome),
+            ("q", &self.q),
+        ]
+        .iter()
+        .filter(|(_, v)| !v.trim().is_empty())
+        .map(|(k, v)| format!("{k}={}", v.trim()))
+        .collect();
+        if parts.is_empty() { "all rows".into() } else { parts.join(" ") }
     }
 
     fn link(&self) -> String {

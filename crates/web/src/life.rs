@@ -904,10 +904,14 @@ struct CheckinPage {
 
 async fn checkin_render(state: &AppState, t: Tr, u: &CurrentUser, id: i64, message: Option<(bool, String)>) -> PageResult {
     let pid = u.user.person_id.ok_or(AppError::Forbidden)?;
-    // Anyone signed in may open the page from the QR code; only the roster may check in.
+    // Those on the roster open the page from the QR code (invited cadres of other schools
+    // included), and those whose scope holds the activity; to anyone else it does not exist (S6).
     let a = state.store.activity(&Scope::All, id).await?.ok_or(AppError::NotFound)?;
     let roster = state.store.attendance(id).await?;
     let mine = roster.into_iter().find(|r| r.person_id == pid);
+    if mine.is_none() && state.store.activity(&u.scope, id).await?.is_none() {
+        return Err(AppError::NotFound);
+    }
     let w = Duration::minutes(state.checkin_window);
     let now = Utc::now();
     let status = if message.as_ref().is_some_and(|m| !m.0) { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };

@@ -382,8 +382,16 @@ mod web {
         assert_eq!(&tpl.bytes().await.unwrap()[..2], b"PK");
 
         // The county's own export, full numbers: checks clean, imports as unchanged.
-        let full =
-            c.get(format!("{}/data/export.xlsx?region=370828&full=1", app.base)).send().await.unwrap().bytes().await.unwrap().to_vec();
+        let request = support::approved_full_export(&app).await;
+        let full = c
+            .get(format!("{}/data/export.xlsx?region=370828&full=1&request={request}", app.base))
+            .send()
+            .await
+            .unwrap()
+            .bytes()
+            .await
+            .unwrap()
+            .to_vec();
         let masked = c.get(format!("{}/data/export.xlsx?region=370828", app.base)).send().await.unwrap().bytes().await.unwrap().to_vec();
         let sheets = hongzhu_ledger::read::read(masked, &Default::default()).unwrap();
         let text: String = sheets.iter().flat_map(|s| s.rows.iter().flat_map(|r| r.cells.iter().cloned())).collect::<Vec<_>>().join(" ");
@@ -424,7 +432,8 @@ mod web {
     async fn the_api_imports_and_exports() {
         let app = support::app(Db::Sqlite).await;
         let (c, csrf) = support::api_login(&app, "county").await;
-        let x = c.get(format!("{}/api/v1/exports?region=370828&full=1", app.base)).send().await.unwrap();
+        let request = support::approved_full_export(&app).await;
+        let x = c.get(format!("{}/api/v1/exports?region=370828&full=1&request={request}", app.base)).send().await.unwrap();
         assert_eq!(x.status(), 200);
         let bytes = x.bytes().await.unwrap().to_vec();
         let form = || Form::new().text("dry_run", "true").part("file", Part::bytes(bytes.clone()).file_name("c.xlsx"));

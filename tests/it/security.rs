@@ -732,3 +732,92 @@ async fn s23_crash_safety_under_sigkill() {
         books.len()
     );
 }
+
+/// S14: an unmasked export needs a second person's approval, is taken once by the one who asked,
+/// and every step is in the audit trail; masked exports go without.
+async fn s14_approval(db: Db) {
+    let app = support::app(db).await;
+    let (a, csrf) = support::api_login(&app, "county").await;
+    let r = a.get(format!("{}/api/v1/exports?region=370828&full=1", app.base)).send().await.unwrap();
+    assert_eq!(r.status(), 403);
+    assert_eq!(r.json::<Value>().await.unwrap()["code"], "approval_required");
+    assert_eq!(a.get(format!("{}/api/v1/exports?region=370828", app.base)).send().await.unwrap().status(), 200, "masked: no approval");
+    // A request without a purpose is refused with what to write.
+    let r = a
+        .post(format!("{}/api/v1/export-requests", app.base))
+        .header("x-csrf-token", &csrf)
+        .json(&json!({"region": "370828"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 422);
+    assert!(r.json::<Value>().await.unwrap()["message"].as_str().unwrap().contains("用途"));
+    let r = a
+        .post(format!("{}/api/v1/export-requests", app.base))
+        .header("x-csrf-token", &csrf)
+        .json(&json!({"region": "370828", "reason": "核对党员名册"}))
+        .send()
+        .await
+        .unwrap();
+    let id = r.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
+    // Not yet approved; and not by oneself.
+    let r = a.get(format!("{}/api/v1/exports?region=370828&full=1&request={id}", app.base)).send().await.unwrap();
+    assert_eq!(r.status(), 422);
+    assert!(r.json::<Value>().await.unwrap()["message"].as_str().unwrap().contains("尚待审批"));
+    let r = a
+        .post(format!("{}/api/v1/export-requests/{id}", app.base))
+        .header("x-csrf-token", &csrf)
+        .json(&json!({"action": "approve"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 422);
+    assert!(r.json::<Value>().await.unwrap()["message"].as_str().unwrap().contains("不能审批自己的申请"));
+    // A secretary cannot decide it; the second county administrator can.
+    let (sec, csrf_s) = support::api_login(&app, "yizhong").await;
+    let r = sec
+        .post(format!("{}/api/v1/export-requests/{id}", app.base))
+        .header("x-csrf-token", &csrf_s)
+        .json(&json!({"action": "approve"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403);
+    let (b, csrf_b) = support::api_login(&app, "county2").await;
+    let r = b
+        .post(format!("{}/api/v1/export-requests/{id}", app.base))
+        .header("x-csrf-token", &csrf_b)
+        .json(&json!({"action": "approve"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    // Only the requester takes it, once.
+    let r = b.get(format!("{}/api/v1/exports?region=370828&full=1&request={id}", app.base)).send().await.unwrap();
+    assert_eq!(r.status(), 404, "not the approver");
+    let r = a.get(format!("{}/api/v1/exports?region=370828&full=1&request={id}", app.base)).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    let bytes = r.bytes().await.unwrap().to_vec();
+    let sheets = hongzhu_ledger::read::read(bytes, &Default::default()).unwrap();
+    let text: String = sheets.iter().flat_map(|s| s.rows.iter().flat_map(|r| r.cells.iter().cloned())).collect::<Vec<_>>().join(" ");
+    assert!(!support::digit_runs(&text, 18).is_empty(), "the approved file has full numbers");
+    let r = a.get(format!("{}/api/v1/exports?region=370828&full=1&request={id}", app.base)).send().await.unwrap();
+    assert_eq!(r.status(), 422);
+    assert!(r.json::<Value>().await.unwrap()["message"].as_str().unwrap().contains("已使用过"));
+    // The trail: asked, approved, exported under the request.
+    assert_eq!(events(&app, "export_request").await.len(), 1);
+    let decided = events(&app, "export_decision").await;
+    assert_eq!(decided.len(), 1);
+    assert_eq!(decided[0].username, "county2");
+    assert!(
+        events(&app, "export")
+            .await
+            .iter()
+            .any(|e| e.username == "county" && e.detail.contains(&format!("approved request {id}")) && e.detail.contains("in full"))
+    );
+    // The page shows the request with its state.
+    let c = support::page_login(&app, "county").await;
+    let page = c.get(format!("{}/data", app.base)).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains("核对党员名册") && page.contains("已下载"));
+}
+on_both!(s14_two_person_approval, s14_approval);

@@ -202,7 +202,9 @@ pub async fn app_with(db: Db, settings: hongzhu_web::security::Settings) -> App 
         )
         .await
         .unwrap();
-    for (username, role) in [("sysadmin", Role::SystemAdmin), ("secadmin", Role::SecurityAdmin), ("auditor", Role::AuditAdmin)] {
+    for (username, role) in
+        [("sysadmin", Role::SystemAdmin), ("secadmin", Role::SecurityAdmin), ("auditor", Role::AuditAdmin), ("county2", Role::CountyAdmin)]
+    {
         store
             .create_user(
                 &NewUser {
@@ -210,7 +212,7 @@ pub async fn app_with(db: Db, settings: hongzhu_web::security::Settings) -> App 
                     password_hash: hongzhu_web::auth::hash_password(PASSWORD),
                     display_name: username.into(),
                     role,
-                    region_code: None,
+                    region_code: (role == Role::CountyAdmin).then(|| "370828".to_string()),
                     org_id: None,
                     person_id: None,
                 },
@@ -331,4 +333,29 @@ pub async fn raw_exec(url: &str, sql: &str) -> Result<u64, sqlx::Error> {
         pool.close().await;
         r
     }
+}
+
+/// S14: `county` asks for an unmasked export of the demo county and `county2` approves it;
+/// returns the request's id, to pass as `request=` with `full=1`.
+pub async fn approved_full_export(app: &App) -> i64 {
+    let (a, csrf_a) = api_login(app, "county").await;
+    let r = a
+        .post(format!("{}/api/v1/export-requests", app.base))
+        .header("x-csrf-token", &csrf_a)
+        .json(&serde_json::json!({"region": "370828", "reason": "重新导入前线下修正台账"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    let id = r.json::<serde_json::Value>().await.unwrap()["id"].as_i64().unwrap();
+    let (b, csrf_b) = api_login(app, "county2").await;
+    let r = b
+        .post(format!("{}/api/v1/export-requests/{id}", app.base))
+        .header("x-csrf-token", &csrf_b)
+        .json(&serde_json::json!({"action": "approve"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    id
 }

@@ -116,6 +116,25 @@ async fn demo_accounts(store: &Store) -> Result<Vec<Account>> {
     out.push(Account { username: "dangyuan".into(), password: pw, role: Role::Member, display_name: teacher.person.name.clone() });
     // S7 三权分立: the system, security and audit administrators, each its own account. They set
     // up a second factor at their first sign-in (S5).
+    // A second county-level account: unmasked exports need another administrator's approval (S14).
+    let pw = hongzhu_web::auth::generate_password();
+    store
+        .create_user(
+            &NewUser {
+                username: "fushuji".into(),
+                password_hash: hongzhu_web::auth::hash_password(&pw),
+                display_name: "县教育工委副书记".into(),
+                role: Role::CountyAdmin,
+                region_code: Some("370828".into()),
+                org_id: None,
+                person_id: None,
+            },
+            "demo",
+        )
+        .await?;
+    out.push(Account {
+        username: "fushuji".into(), password: pw, role: Role::CountyAdmin, display_name: "县教育工委副书记".into()
+    });
     for (username, role, name) in [
         ("sysadmin", Role::SystemAdmin, "信息中心系统管理员"),
         ("secadmin", Role::SecurityAdmin, "安全保密管理员"),

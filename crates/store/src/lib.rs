@@ -3,6 +3,7 @@
 #![forbid(unsafe_code)]
 
 mod accounts;
+pub mod approvals;
 pub mod backup;
 mod bulk;
 mod coverage;
@@ -18,6 +19,7 @@ mod snapshot;
 pub mod trail;
 
 pub use accounts::{NewUser, ROLES, Role, SessionRow, User, UserChange};
+pub use approvals::ExportRequest;
 pub use bulk::BulkProgress;
 pub use coverage::{NewTask, SnapshotRow, TaskRow, TaskStatus};
 pub use db::{Backend, Store, redact_url as redact};

@@ -31,6 +31,8 @@ pub const EVENTS: &[(&str, &str, &str)] = &[
     ("unmask", "查看完整信息", "Unmasked"),
     ("import", "数据导入", "Import"),
     ("export", "数据导出", "Export"),
+    ("export_request", "申请不脱敏导出", "Unmasked export requested"),
+    ("export_decision", "审批不脱敏导出", "Unmasked export decided"),
     ("print", "打印", "Print"),
     ("backup", "备份", "Backup"),
     ("restore", "恢复", "Restore"),

@@ -26,6 +26,8 @@ pub enum AppError {
     AuditUnavailable,
     /// S4: type the password again first; the page to return to.
     ReauthRequired(String),
+    /// S14: an unmasked export needs an approved request.
+    ApprovalRequired,
     /// The session still owes a step ("second_factor", "enrol_second_factor", "password_change").
     StagePending(String),
 }
@@ -63,6 +65,7 @@ impl AppError {
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
             AppError::AuditUnavailable => StatusCode::SERVICE_UNAVAILABLE,
             AppError::ReauthRequired(_) => StatusCode::FORBIDDEN,
+            AppError::ApprovalRequired => StatusCode::FORBIDDEN,
             AppError::StagePending(_) => StatusCode::UNAUTHORIZED,
         }
     }
@@ -97,6 +100,11 @@ impl AppError {
             AppError::ReauthRequired(_) => {
                 ("reauth_required", "此操作需要重新验证身份：请先 POST /api/v1/session/reauth 提交密码（SECURITY S4）".into(), None)
             }
+            AppError::ApprovalRequired => (
+                "approval_required",
+                "不脱敏导出须经另一位管理员审批：先 POST /api/v1/export-requests 申请，批准后带 request=编号 导出（SECURITY S14）".into(),
+                None,
+            ),
             AppError::StagePending(s) => (
                 "login_incomplete",
                 match s.as_str() {
@@ -142,23 +150,29 @@ impl IntoResponse for AppError {
             }
             other => {
                 let status = other.status();
-                let (title, text) = match status {
-                    StatusCode::NOT_FOUND => (
-                        "页面不存在 · Page not found",
-                        "您访问的页面不存在，或您没有查看它的权限。<br>The page does not exist, or you may not see it.",
+                let (title, text) = match (&other, status) {
+                    (AppError::ApprovalRequired, _) => (
+                        "需要审批 · Approval needed",
+                        "导出完整身份证号和手机号须经另一位管理员审批。请在“数据导入导出”页面提交申请，批准后从申请记录中下载。<br>An export with full ID and phone numbers needs another administrator's approval: ask on the data page, then download from your request.",
                     ),
-                    StatusCode::SERVICE_UNAVAILABLE => (
-                        "暂时无法操作 · Not done",
-                        "审计日志暂时无法写入，为保证每项操作都有记录，本次操作没有执行。请稍后重试或联系系统管理员。<br>The audit trail cannot be written, so the operation was not done. Try again later or call the system administrator.",
-                    ),
-                    StatusCode::FORBIDDEN => (
-                        "无权操作 · Not allowed",
-                        "您的角色不能进行此操作，或表单已过期，请刷新页面后重试。<br>Your role may not do this, or the form expired: reload and try again.",
-                    ),
-                    _ => (
-                        "出错了 · Something went wrong",
-                        "服务器处理请求时出错，请稍后重试。<br>The server could not handle the request; try again later.",
-                    ),
+                    _ => match status {
+                        StatusCode::NOT_FOUND => (
+                            "页面不存在 · Page not found",
+                            "您访问的页面不存在，或您没有查看它的权限。<br>The page does not exist, or you may not see it.",
+                        ),
+                        StatusCode::SERVICE_UNAVAILABLE => (
+                            "暂时无法操作 · Not done",
+                            "审计日志暂时无法写入，为保证每项操作都有记录，本次操作没有执行。请稍后重试或联系系统管理员。<br>The audit trail cannot be written, so the operation was not done. Try again later or call the system administrator.",
+                        ),
+                        StatusCode::FORBIDDEN => (
+                            "无权操作 · Not allowed",
+                            "您的角色不能进行此操作，或表单已过期，请刷新页面后重试。<br>Your role may not do this, or the form expired: reload and try again.",
+                        ),
+                        _ => (
+                            "出错了 · Something went wrong",
+                            "服务器处理请求时出错，请稍后重试。<br>The server could not handle the request; try again later.",
+                        ),
+                    },
                 };
                 let body = format!(
                     "<!doctype html><html lang=\"zh-CN\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>{title}</title><link rel=\"stylesheet\" href=\"/assets/app.css\"></head><body class=\"plain\"><main class=\"error-page\"><div class=\"error-code\">{}</div><h1>{title}</h1><p>{text}</p><p><a class=\"btn btn-primary\" href=\"/\">返回首页 · Home</a></p></main></body></html>",

@@ -197,6 +197,10 @@ pub fn routes() -> Router<AppState> {
         .route("/data/import/{token}/errors.xlsx", get(errors_workbook))
         .route("/api/v1/imports", post(api_import))
         .route("/api/v1/exports", get(api_export))
+        .route("/data/export-requests", post(request_full_export))
+        .route("/data/export-requests/{id}", post(decide_full_export))
+        .route("/api/v1/export-requests", get(api_export_requests).post(api_request_full_export))
+        .route("/api/v1/export-requests/{id}", post(api_decide_full_export))
         // S19: uploads up to the workbook limit (50 MB) plus the form around it.
         .layer(DefaultBodyLimit::max(51 * 1024 * 1024))
 }
@@ -221,6 +225,9 @@ fn xlsx(bytes: Vec<u8>, name: &str) -> Response {
 struct DataPage {
     c: Chrome,
     regions: Vec<Opt>,
+    /// S14: requests for unmasked exports in the user's region: their own and others' to decide.
+    requests: Vec<hongzhu_store::ExportRequest>,
+    me: i64,
 }
 
 async fn data_page(State(state): State<AppState>, Lang(t): Lang, PageUser(u): PageUser) -> Result<Response, AppError> {
@@ -243,7 +250,8 @@ async fn data_page(State(state): State<AppState>, Lang(t): Lang, PageUser(u): Pa
         .collect();
     let title = t.t("menu_data");
     let c = Chrome::new(t, &u, "data", title).crumb(title, "/data");
-    Ok(Html(DataPage { c, regions }.render().map_err(|e| AppError::Internal(e.to_string()))?).into_response())
+    let requests = state.store.export_requests(&own_prefix(&u), 30).await?;
+    Ok(Html(DataPage { c, regions, requests, me: u.user.id }.render().map_err(|e| AppError::Internal(e.to_string()))?).into_response())
 }
 
 async fn template(PageUser(u): PageUser) -> Result<Response, AppError> {
@@ -257,6 +265,29 @@ async fn template(PageUser(u): PageUser) -> Result<Response, AppError> {
 struct ExportQuery {
     region: String,
     full: String,
+    /// S14: the approved request an unmasked export is taken under.
+    request: Option<i64>,
+}
+
+/// The region prefix of what a county user looks after ("" for everything).
+fn own_prefix(u: &CurrentUser) -> String {
+    u.user.region_code.as_deref().map(hongzhu_store::region_prefix).unwrap_or_default()
+}
+
+/// The region an export is of: the one asked for, or the user's own.
+fn export_region_code(u: &CurrentUser, asked: &str) -> String {
+    if asked.is_empty() { u.user.region_code.clone().unwrap_or_default() } else { asked.to_string() }
+}
+
+/// S14: an unmasked export goes only under an approved request of the user's, once.
+async fn take_approval(state: &AppState, u: &CurrentUser, q: &ExportQuery) -> Result<Option<i64>, AppError> {
+    if q.full != "1" {
+        return Ok(None);
+    }
+    let Some(id) = q.request else { return Err(AppError::ApprovalRequired) };
+    let region = export_region_code(u, &q.region);
+    state.store.take_export(id, u.user.id, "ledger_full", &region).await?;
+    Ok(Some(id))
 }
 
 async fn export_region(state: &AppState, u: &CurrentUser, region: &str, full: bool) -> Result<(Vec<u8>, String), AppError> {
@@ -293,16 +324,156 @@ async fn export_page(State(state): State<AppState>, PageUser(u): PageUser, Query
     // S4: a bulk export of a region asks for the password again.
     u.require_reauth(
         &state.security,
-        &format!("/data/export.xlsx?region={}&full={}", crate::view::enc(&q.region), crate::view::enc(&q.full)),
+        &format!(
+            "/data/export.xlsx?region={}&full={}{}",
+            crate::view::enc(&q.region),
+            crate::view::enc(&q.full),
+            q.request.map(|r| format!("&request={r}")).unwrap_or_default()
+        ),
     )?;
+    let approval = take_approval(&state, &u, &q).await?;
     let (bytes, name) = export_region(&state, &u, &q.region, q.full == "1").await?;
-    audited_export(&state, &u, &q, &bytes, &name).await?;
+    audited_export(&state, &u, &q, approval, &bytes, &name).await?;
     Ok(xlsx(bytes, &name))
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct RequestForm {
+    #[serde(rename = "_csrf")]
+    csrf: String,
+    region: String,
+    reason: String,
+    action: String,
+    note: String,
+}
+
+/// S14: ask for an unmasked export; another administrator decides.
+async fn request_full_export(
+    State(state): State<AppState>,
+    PageUser(u): PageUser,
+    axum::extract::Form(f): axum::extract::Form<RequestForm>,
+) -> Result<Response, AppError> {
+    admin(&u)?;
+    auth::check_csrf(&u, Some(&f.csrf))?;
+    let region = export_region_code(&u, &f.region);
+    if !region.starts_with(&own_prefix(&u)) {
+        return Err(AppError::NotFound);
+    }
+    state.store.request_export("ledger_full", &region, &f.reason, &entry(&u, "export_request")).await?;
+    Ok(Redirect::to("/data#full").into_response())
+}
+
+fn entry(u: &CurrentUser, event: &'static str) -> hongzhu_store::AuditEntry {
+    hongzhu_store::AuditEntry {
+        actor: u.actor.clone(),
+        event,
+        object: String::new(),
+        outcome: hongzhu_store::Outcome::Success,
+        detail: String::new(),
+    }
+}
+
+async fn decide(
+    state: &AppState,
+    u: &CurrentUser,
+    id: i64,
+    action: &str,
+    note: &str,
+    back: &str,
+) -> Result<hongzhu_store::ExportRequest, AppError> {
+    admin(u)?;
+    let r = state.store.export_request(id).await?.ok_or(AppError::NotFound)?;
+    if !r.region.starts_with(&own_prefix(u)) {
+        return Err(AppError::NotFound);
+    }
+    let approve = match action {
+        "approve" => true,
+        "refuse" => false,
+        _ => return Err(AppError::BadRequest("action 应为 approve 或 refuse / action must be approve or refuse".into())),
+    };
+    // Approving an unmasked export is itself sensitive (S4).
+    if approve {
+        u.require_reauth(&state.security, back)?;
+    }
+    Ok(state.store.decide_export(id, approve, note, &entry(u, "export_decision")).await?)
+}
+
+async fn decide_full_export(
+    State(state): State<AppState>,
+    PageUser(u): PageUser,
+    Path(id): Path<i64>,
+    axum::extract::Form(f): axum::extract::Form<RequestForm>,
+) -> Result<Response, AppError> {
+    auth::check_csrf(&u, Some(&f.csrf))?;
+    decide(&state, &u, id, &f.action, &f.note, "/data#full").await?;
+    Ok(Redirect::to("/data#full").into_response())
+}
+
+async fn api_export_requests(State(state): State<AppState>, ApiUser(u): ApiUser) -> Result<Response, ApiError> {
+    admin(&u).map_err(ApiError)?;
+    let items = state.store.export_requests(&own_prefix(&u), 100).await?;
+    Ok(axum::Json(serde_json::json!({"items": items})).into_response())
+}
+
+#[derive(Deserialize)]
+struct RequestBody {
+    #[serde(default)]
+    region: String,
+    #[serde(default)]
+    reason: String,
+}
+
+async fn api_request_full_export(
+    State(state): State<AppState>,
+    ApiUser(u): ApiUser,
+    headers: axum::http::HeaderMap,
+    body: Result<axum::Json<RequestBody>, axum::extract::rejection::JsonRejection>,
+) -> Result<Response, ApiError> {
+    auth::check_csrf(&u, headers.get("x-csrf-token").and_then(|v| v.to_str().ok())).map_err(ApiError)?;
+    admin(&u).map_err(ApiError)?;
+    let axum::Json(b) = body.map_err(|e| ApiError(AppError::BadRequest(format!("请求体应为 JSON {{\"region\", \"reason\"}}：{e}"))))?;
+    let region = export_region_code(&u, &b.region);
+    if !region.starts_with(&own_prefix(&u)) {
+        return Err(ApiError(AppError::NotFound));
+    }
+    let id = state.store.request_export("ledger_full", &region, &b.reason, &entry(&u, "export_request")).await?;
+    let r = state.store.export_request(id).await?.ok_or(AppError::NotFound)?;
+    Ok((axum::http::StatusCode::CREATED, axum::Json(r)).into_response())
+}
+
+#[derive(Deserialize)]
+struct DecisionBody {
+    #[serde(default)]
+    action: String,
+    #[serde(default)]
+    note: String,
+}
+
+async fn api_decide_full_export(
+    State(state): State<AppState>,
+    ApiUser(u): ApiUser,
+    Path(id): Path<i64>,
+    headers: axum::http::HeaderMap,
+    body: Result<axum::Json<DecisionBody>, axum::extract::rejection::JsonRejection>,
+) -> Result<Response, ApiError> {
+    auth::check_csrf(&u, headers.get("x-csrf-token").and_then(|v| v.to_str().ok())).map_err(ApiError)?;
+    let axum::Json(b) =
+        body.map_err(|e| ApiError(AppError::BadRequest(format!("请求体应为 JSON {{\"action\": \"approve\"|\"refuse\"}}：{e}"))))?;
+    let r = decide(&state, &u, id, &b.action, &b.note, "/api/v1/export-requests").await.map_err(ApiError)?;
+    Ok(axum::Json(r).into_response())
 }
 
 /// S9, S14: every export is logged with its filter, fields and the file's hash, before the file
 /// is handed out (S11: no record, no file).
-async fn audited_export(state: &AppState, u: &CurrentUser, q: &ExportQuery, bytes: &[u8], name: &str) -> Result<(), AppError> {
+async fn audited_export(
+    state: &AppState,
+    u: &CurrentUser,
+    q: &ExportQuery,
+    approval: Option<i64>,
+    bytes: &[u8],
+    name: &str,
+) -> Result<(), AppError> {
     use sha2::Digest;
     let digest: String = sha2::Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect();
     let fields = if q.full == "1" { "all sheets; ID and phone numbers in full" } else { "all sheets; ID and phone numbers masked" };
@@ -312,7 +483,11 @@ async fn audited_export(state: &AppState, u: &CurrentUser, q: &ExportQuery, byte
         "export",
         format!("ledger region {}", if q.region.is_empty() { u.user.region_code.clone().unwrap_or_default() } else { q.region.clone() }),
         hongzhu_store::Outcome::Success,
-        format!("{name}; {fields}; {} bytes; sha256={digest}", bytes.len()),
+        format!(
+            "{name}; {fields}{}; {} bytes; sha256={digest}",
+            approval.map(|a| format!("; approved request {a}")).unwrap_or_default(),
+            bytes.len()
+        ),
     )
     .await
 }
@@ -561,7 +736,8 @@ async fn api_import(
 async fn api_export(State(state): State<AppState>, ApiUser(u): ApiUser, Query(q): Query<ExportQuery>) -> Result<Response, ApiError> {
     admin(&u).map_err(ApiError)?;
     u.require_reauth(&state.security, "/api/v1/exports").map_err(ApiError)?;
+    let approval = take_approval(&state, &u, &q).await.map_err(ApiError)?;
     let (bytes, name) = export_region(&state, &u, &q.region, q.full == "1").await.map_err(ApiError)?;
-    audited_export(&state, &u, &q, &bytes, &name).await.map_err(ApiError)?;
+    audited_export(&state, &u, &q, approval, &bytes, &name).await.map_err(ApiError)?;
     Ok(xlsx(bytes, &name))
 }

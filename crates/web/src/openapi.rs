@@ -126,9 +126,25 @@ pub fn spec() -> Value {
             "responses": {"200": {"description": "导入（或试导入）的报告"}, "422": error_response("有错误，未写入")}}}),
     );
     paths.insert(
+        "/api/v1/export-requests".into(),
+        json!({
+            "get": {"tags": ["台账"], "summary": "不脱敏导出的申请（本区划）：编号、区划、用途、申请人、状态 pending/approved/refused/used（S14）", "responses": {"200": {"description": "{items}"}}},
+            "post": {"tags": ["台账"], "summary": "申请不脱敏导出；须由另一位管理员审批；需 X-CSRF-Token",
+                "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "required": ["reason"], "properties": {"region": {"type": "string"}, "reason": {"type": "string", "description": "用途，4–200 字"}}}}}},
+                "responses": {"201": {"description": "申请"}, "422": error_response("未写明用途")}}
+        }),
+    );
+    paths.insert(
+        "/api/v1/export-requests/{id}".into(),
+        json!({"post": {"tags": ["台账"], "summary": "审批不脱敏导出申请（不能审批自己的）；批准须近期重新验证身份；需 X-CSRF-Token",
+            "parameters": [{"name": "id", "in": "path", "required": true, "schema": {"type": "integer"}}],
+            "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "required": ["action"], "properties": {"action": {"type": "string", "enum": ["approve", "refuse"]}, "note": {"type": "string"}}}}}},
+            "responses": {"200": {"description": "申请"}, "422": error_response("自己的申请或已处理")}}}),
+    );
+    paths.insert(
         "/api/v1/exports".into(),
-        json!({"get": {"tags": ["台账"], "summary": "导出区划的台账工作簿（默认脱敏；full=1 为完整号码）",
-            "parameters": [{"name": "region", "in": "query", "schema": {"type": "string"}}, {"name": "full", "in": "query", "schema": {"type": "string", "enum": ["1"]}}],
+        json!({"get": {"tags": ["台账"], "summary": "导出区划的台账工作簿（默认脱敏；full=1 为完整号码，须带已批准申请的 request=编号，S14）",
+            "parameters": [{"name": "region", "in": "query", "schema": {"type": "string"}}, {"name": "full", "in": "query", "schema": {"type": "string", "enum": ["1"]}}, {"name": "request", "in": "query", "schema": {"type": "integer"}}],
             "responses": {"200": {"description": "xlsx"}}}}),
     );
     paths.insert("/api/v1/members/{id}".into(), item_ops("党员", "id", "编号", "Member", "MemberInput"));

@@ -44,3 +44,22 @@ WHEN NOT EXISTS (SELECT 1 FROM audit_purge_gate WHERE OLD.at < cutoff)
 BEGIN
     SELECT RAISE(ABORT, 'audit_log is append-only (SECURITY S10)');
 END;
+
+-- S14: an unmasked export (and, later, anything about children) needs a second person's approval.
+CREATE TABLE export_requests (
+    id INTEGER PRIMARY KEY,
+    kind TEXT NOT NULL,
+    region TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    requested_by BIGINT NOT NULL REFERENCES users (id),
+    requester TEXT NOT NULL,
+    status TEXT NOT NULL,
+    approver_id BIGINT REFERENCES users (id),
+    approver TEXT,
+    decision_note TEXT,
+    created_at TIMESTAMPTZ NOT NULL,
+    decided_at TIMESTAMPTZ,
+    expires_at TIMESTAMPTZ,
+    used_at TIMESTAMPTZ
+);
+CREATE INDEX export_requests_status_idx ON export_requests (status, created_at);

@@ -821,3 +821,106 @@ async fn s14_approval(db: Db) {
     assert!(page.contains("核对党员名册") && page.contains("已下载"));
 }
 on_both!(s14_two_person_approval, s14_approval);
+
+/// The bad input: a forged CSRF token, a replayed session cookie, another scope's id, an
+/// oversized body and malformed JSON each get their refusal (403/401/404/413/400), nothing is
+/// written, and the refusal of the forged token is in the audit trail.
+async fn bad_input(db: Db) {
+    let app = support::app(db).await;
+    let store = &app.demo.store;
+    let (c, csrf) = support::api_login(&app, "yizhong").await;
+    let before = store.data_version().await.unwrap();
+    let url = format!("{}/api/v1/institutions/3708280001", app.base);
+    let current: Value = c.get(&url).send().await.unwrap().json().await.unwrap();
+    let version = current["version"].as_i64().unwrap().to_string();
+    let forged = c
+        .put(&url)
+        .header("x-csrf-token", "0".repeat(64))
+        .header("if-match", format!("\"{version}\""))
+        .json(&json!({"name": "改名"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(forged.status(), 403);
+    assert_eq!(forged.json::<Value>().await.unwrap()["code"], "csrf");
+    let other = c
+        .put(format!("{}/api/v1/institutions/3708280002", app.base))
+        .header("x-csrf-token", &csrf)
+        .header("if-match", "\"1\"")
+        .json(&json!({"name": "改名"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(other.status(), 404, "another scope's id");
+    // Oversized: the server answers 413 before reading it all, so the body is written on a raw
+    // connection while the answer is read (a client that waits to finish writing sees a reset).
+    let status = {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let host = app.base.trim_start_matches("http://").to_string();
+        let plain = reqwest::Client::new();
+        let login = plain
+            .post(format!("{}/api/v1/session", app.base))
+            .json(&json!({"username": "yizhong", "password": PASSWORD}))
+            .send()
+            .await
+            .unwrap();
+        let cookie = login.headers()["set-cookie"].to_str().unwrap().split(';').next().unwrap().to_string();
+        let token = login.json::<Value>().await.unwrap()["csrf_token"].as_str().unwrap().to_string();
+        let stream = tokio::net::TcpStream::connect(&host).await.unwrap();
+        let (mut rd, mut wr) = stream.into_split();
+        let body = format!("{{\"name\": \"{}\"}}", "x".repeat(3 * 1024 * 1024));
+        let head = format!(
+            "PUT /api/v1/institutions/3708280001 HTTP/1.1\r\nHost: {host}\r\nCookie: {cookie}\r\nX-CSRF-Token: {token}\r\nIf-Match: \"{version}\"\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+            body.len()
+        );
+        let writer = tokio::spawn(async move {
+            let _ = wr.write_all(head.as_bytes()).await;
+            let _ = wr.write_all(body.as_bytes()).await;
+        });
+        let mut buf = vec![0u8; 64];
+        let n = rd.read(&mut buf).await.unwrap();
+        writer.abort();
+        String::from_utf8_lossy(&buf[..n]).split(' ').nth(1).unwrap_or("").to_string()
+    };
+    assert_eq!(status, "413", "oversized body");
+    let r = c
+        .put(&url)
+        .header("x-csrf-token", &csrf)
+        .header("if-match", format!("\"{version}\""))
+        .header("content-type", "application/json")
+        .body("{\"name\": ")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400, "malformed JSON");
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(body["code"], "malformed");
+    assert!(body["message"].as_str().unwrap().contains("请求体应为 JSON"));
+    // A session cookie replayed after logout.
+    let cookie_client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let login = cookie_client
+        .post(format!("{}/api/v1/session", app.base))
+        .json(&json!({"username": "yizhong", "password": PASSWORD}))
+        .send()
+        .await
+        .unwrap();
+    let cookie = login.headers()["set-cookie"].to_str().unwrap().split(';').next().unwrap().to_string();
+    let token = login.json::<Value>().await.unwrap()["csrf_token"].as_str().unwrap().to_string();
+    let out = cookie_client
+        .delete(format!("{}/api/v1/session", app.base))
+        .header("cookie", &cookie)
+        .header("x-csrf-token", &token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(out.status(), 204);
+    let replay = cookie_client.get(&url).header("cookie", &cookie).send().await.unwrap();
+    assert_eq!(replay.status(), 401, "a replayed cookie after logout");
+    assert_eq!(store.data_version().await.unwrap(), before, "nothing was written");
+    let denied = events(&app, "access_denied").await;
+    assert!(
+        denied.iter().any(|e| e.username == "yizhong" && e.object == "PUT /api/v1/institutions/3708280001"),
+        "the forged token is audited"
+    );
+}
+on_both!(bad_input_is_refused, bad_input);

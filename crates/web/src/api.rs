@@ -52,7 +52,7 @@ async fn login(
     headers: HeaderMap,
     body: Result<Json<Credentials>, axum::extract::rejection::JsonRejection>,
 ) -> ApiResult {
-    let Json(c) = body.map_err(|e| AppError::BadRequest(format!("请求体应为 JSON {{\"username\",\"password\"}}：{e}")))?;
+    let Json(c) = body.map_err(|e| crate::error::json_rejection(e, "{\"username\", \"password\"}"))?;
     let user = match security::authenticate(&state, &ctx, &c.username, &c.password).await? {
         Ok(u) => u,
         Err(LoginRefusal::BadCredentials) => return Err(ApiError(AppError::BadCredentials)),
@@ -96,7 +96,7 @@ async fn second_factor(
     body: Result<Json<CodeBody>, axum::extract::rejection::JsonRejection>,
 ) -> ApiResult {
     csrf(&u, &headers)?;
-    let Json(b) = body.map_err(|e| AppError::BadRequest(format!("请求体应为 JSON {{\"code\"}}：{e}")))?;
+    let Json(b) = body.map_err(|e| crate::error::json_rejection(e, "{\"code\"}"))?;
     if u.stage != "second_factor" {
         return Err(ApiError(AppError::BadRequest("此会话不需要两步验证码 / this session does not need a code".into())));
     }
@@ -131,7 +131,7 @@ async fn reauth(
     body: Result<Json<PasswordBody>, axum::extract::rejection::JsonRejection>,
 ) -> ApiResult {
     csrf(&u, &headers)?;
-    let Json(b) = body.map_err(|e| AppError::BadRequest(format!("请求体应为 JSON {{\"password\"}}：{e}")))?;
+    let Json(b) = body.map_err(|e| crate::error::json_rejection(e, "{\"password\"}"))?;
     let ok = auth::verify_password(&b.password, &u.user.password_hash);
     security::audit(
         &state,
@@ -163,7 +163,7 @@ async fn logout(State(state): State<AppState>, PendingUser(u): PendingUser, head
 /// A JSON body of text fields: numbers and booleans are accepted and read as text, so
 /// `"students": 300` and `"students": "300"` mean the same.
 pub(crate) fn input<T: DeserializeOwned>(body: Result<Json<Value>, axum::extract::rejection::JsonRejection>) -> Result<T, ApiError> {
-    let Json(v) = body.map_err(|e| AppError::BadRequest(format!("请求体不是有效的 JSON：{e}")))?;
+    let Json(v) = body.map_err(|e| crate::error::json_rejection(e, "对象"))?;
     let Value::Object(map) = v else {
         return Err(AppError::BadRequest("请求体应为 JSON 对象".into()).into());
     };

@@ -26,6 +26,10 @@ pub enum AppError {
     AuditUnavailable,
     /// S4: type the password again first; the page to return to.
     ReauthRequired(String),
+    /// A request body that is not what the endpoint reads (malformed JSON): 400.
+    Malformed(String),
+    /// A request body over the limit: 413.
+    TooLarge,
     /// S14: an unmasked export needs an approved request.
     ApprovalRequired,
     /// The session still owes a step ("second_factor", "enrol_second_factor", "password_change").
@@ -66,6 +70,8 @@ impl AppError {
             AppError::AuditUnavailable => StatusCode::SERVICE_UNAVAILABLE,
             AppError::ReauthRequired(_) => StatusCode::FORBIDDEN,
             AppError::ApprovalRequired => StatusCode::FORBIDDEN,
+            AppError::Malformed(_) => StatusCode::BAD_REQUEST,
+            AppError::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::StagePending(_) => StatusCode::UNAUTHORIZED,
         }
     }
@@ -100,6 +106,8 @@ impl AppError {
             AppError::ReauthRequired(_) => {
                 ("reauth_required", "此操作需要重新验证身份：请先 POST /api/v1/session/reauth 提交密码（SECURITY S4）".into(), None)
             }
+            AppError::Malformed(m) => ("malformed", m.clone(), None),
+            AppError::TooLarge => ("too_large", "请求体过大（JSON 不超过 2 MB；上传文件另有上限）".into(), None),
             AppError::ApprovalRequired => (
                 "approval_required",
                 "不脱敏导出须经另一位管理员审批：先 POST /api/v1/export-requests 申请，批准后带 request=编号 导出（SECURITY S14）".into(),
@@ -120,6 +128,16 @@ impl AppError {
 
     pub fn api(self) -> ApiError {
         ApiError(self)
+    }
+}
+
+/// A JSON body that could not be read: too large (413) or not the JSON expected (400), saying
+/// what is expected.
+pub fn json_rejection(e: axum::extract::rejection::JsonRejection, expected: &str) -> AppError {
+    if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        AppError::TooLarge
+    } else {
+        AppError::Malformed(format!("请求体应为 JSON {expected}：{}", e.body_text()))
     }
 }
 

@@ -432,7 +432,7 @@ async fn api_request_full_export(
 ) -> Result<Response, ApiError> {
     auth::check_csrf(&u, headers.get("x-csrf-token").and_then(|v| v.to_str().ok())).map_err(ApiError)?;
     admin(&u).map_err(ApiError)?;
-    let axum::Json(b) = body.map_err(|e| ApiError(AppError::BadRequest(format!("请求体应为 JSON {{\"region\", \"reason\"}}：{e}"))))?;
+    let axum::Json(b) = body.map_err(|e| ApiError(crate::error::json_rejection(e, "{\"region\", \"reason\"}")))?;
     let region = export_region_code(&u, &b.region);
     if !region.starts_with(&own_prefix(&u)) {
         return Err(ApiError(AppError::NotFound));
@@ -458,8 +458,7 @@ async fn api_decide_full_export(
     body: Result<axum::Json<DecisionBody>, axum::extract::rejection::JsonRejection>,
 ) -> Result<Response, ApiError> {
     auth::check_csrf(&u, headers.get("x-csrf-token").and_then(|v| v.to_str().ok())).map_err(ApiError)?;
-    let axum::Json(b) =
-        body.map_err(|e| ApiError(AppError::BadRequest(format!("请求体应为 JSON {{\"action\": \"approve\"|\"refuse\"}}：{e}"))))?;
+    let axum::Json(b) = body.map_err(|e| ApiError(crate::error::json_rejection(e, "{\"action\": \"approve\"|\"refuse\"}")))?;
     let r = decide(&state, &u, id, &b.action, &b.note, "/api/v1/export-requests").await.map_err(ApiError)?;
     Ok(axum::Json(r).into_response())
 }

@@ -2157,7 +2157,7 @@ async fn api_review(
     body: JsonBody,
 ) -> ApiResult {
     crate::api::csrf(&u, &headers)?;
-    let axum::Json(v) = body.map_err(|e| AppError::BadRequest(format!("请求体不是有效的 JSON：{e}")))?;
+    let axum::Json(v) = body.map_err(|e| crate::error::json_rejection(e, "对象"))?;
     let b: ApiReview = serde_json::from_value(v).map_err(|e| AppError::BadRequest(format!("请求体字段有误：{e}")))?;
     let step = step_of(&b.step)?;
     Ok(api_json(&do_review(&state, &u, id, b.version, step, &b.reason).await?))
@@ -2185,7 +2185,7 @@ async fn api_checkin(
     body: JsonBody,
 ) -> ApiResult {
     crate::api::csrf(&u, &headers)?;
-    let axum::Json(v) = body.map_err(|e| AppError::BadRequest(format!("请求体不是有效的 JSON：{e}")))?;
+    let axum::Json(v) = body.map_err(|e| crate::error::json_rejection(e, "对象"))?;
     let b: ApiCheckin = serde_json::from_value(v).map_err(|e| AppError::BadRequest(format!("请求体字段有误：{e}")))?;
     let pid = u.user.person_id.ok_or(AppError::Forbidden)?;
     let s = state.store.check_in(id, pid, b.leave_reason.as_deref(), Utc::now(), state.checkin_window).await?;
@@ -2287,7 +2287,7 @@ struct ApiGrades {
 
 async fn api_evaluations_save(State(state): State<AppState>, ApiUser(u): ApiUser, headers: HeaderMap, body: JsonBody) -> ApiResult {
     crate::api::csrf(&u, &headers)?;
-    let axum::Json(v) = body.map_err(|e| AppError::BadRequest(format!("请求体不是有效的 JSON：{e}")))?;
+    let axum::Json(v) = body.map_err(|e| crate::error::json_rejection(e, "对象"))?;
     let b: ApiGrades = serde_json::from_value(v).map_err(|e| AppError::BadRequest(format!("请求体字段有误：{e}")))?;
     let o = state.store.org(&u.scope, &b.org).await?.ok_or(AppError::NotFound)?;
     if !can_write(&u, o.meta.id) {

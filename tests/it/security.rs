@@ -924,3 +924,90 @@ async fn bad_input(db: Db) {
     );
 }
 on_both!(bad_input_is_refused, bad_input);
+
+/// Every run of digits in some bytes that is `n` long (or `n - 1` and an X, for IDs).
+fn number_runs(bytes: &[u8], n: usize) -> Vec<String> {
+    let mut out = vec![];
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i].is_ascii_digit() {
+            let start = i;
+            while i < bytes.len() && bytes[i].is_ascii_digit() {
+                i += 1;
+            }
+            let mut end = i;
+            if end - start == n - 1 && i < bytes.len() && (bytes[i] == b'X' || bytes[i] == b'x') {
+                end += 1;
+            }
+            if end - start == n {
+                out.push(String::from_utf8_lossy(&bytes[start..end]).to_string());
+            }
+        } else {
+            i += 1;
+        }
+    }
+    out
+}
+
+/// S13: ID and phone numbers are sealed at rest: neither the SQLite file nor its WAL holds an
+/// 18-digit ID or any of the county's phone numbers; a person is still found by ID number (the
+/// blind index); and `hongzhu keys rotate` seals everything again under a new data key.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn s13_sealed_at_rest_and_key_rotation() {
+    let app = support::app(Db::Sqlite).await;
+    let store = &app.demo.store;
+    let data = store.load_registry("").await.unwrap();
+    let phones: std::collections::HashSet<String> = data.persons.iter().filter_map(|p| p.phone.as_ref().map(|x| x.to_string())).collect();
+    assert!(phones.len() > 1000, "the demo has phones to find: {}", phones.len());
+    // A write through the API lands in the WAL.
+    let (c, csrf) = support::api_login(&app, "county").await;
+    let r = c
+        .post(format!("{}/api/v1/staff", app.base))
+        .header("x-csrf-token", &csrf)
+        .json(&json!({"id_number": "370828199203154419", "name": "封存测试", "gender": "男", "phone": "13912345678", "institution": "3708280001", "post": "教师", "political_status": "群众"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201, "{}", r.text().await.unwrap());
+    let file = hongzhu_store::keys::sqlite_file(&app.demo._db.url).unwrap();
+    let mut wal = file.clone().into_os_string();
+    wal.push("-wal");
+    let mut bytes = std::fs::read(&file).unwrap();
+    bytes.extend(std::fs::read(std::path::PathBuf::from(wal)).unwrap_or_default());
+    let ids = number_runs(&bytes, 18);
+    assert!(ids.is_empty(), "18-digit numbers in the database files: {:?}", &ids[..ids.len().min(5)]);
+    let found_phones: Vec<String> = number_runs(&bytes, 11).into_iter().filter(|p| phones.contains(p) || p == "13912345678").collect();
+    assert!(found_phones.is_empty(), "phone numbers in the database files: {:?}", &found_phones[..found_phones.len().min(5)]);
+    // Found by ID number all the same.
+    let hit: Value = c.get(format!("{}/api/v1/staff?q=370828199203154419", app.base)).send().await.unwrap().json().await.unwrap();
+    assert_eq!(hit["total"], 1);
+    assert_eq!(hit["items"][0]["name"], "封存测试");
+    // Rotation: every value sealed again, still readable, not with the old key.
+    let url = app.demo._db.url.clone();
+    let key_file = hongzhu_store::Keys::file_for(&url).unwrap();
+    let old = hongzhu_store::Keys::load_or_create(&key_file).unwrap();
+    let before = store.load_registry("").await.unwrap();
+    let (ok, out) = run(&["--database", &url, "keys", "rotate"]);
+    assert!(ok, "{out}");
+    let new = hongzhu_store::Keys::load_or_create(&key_file).unwrap();
+    assert_ne!(new.data, old.data);
+    assert!(new.data_previous.is_none(), "the old key left the file");
+    assert_eq!(new.index, old.index, "the blind index stays");
+    let reopened = hongzhu_store::Store::open_with_keys(&url, new.clone()).await.unwrap();
+    let after = reopened.load_registry("").await.unwrap();
+    assert_eq!(after.persons.len(), before.persons.len());
+    let ids_before: Vec<String> = before.persons.iter().map(|p| p.id_number.as_str().to_string()).collect();
+    let ids_after: Vec<String> = after.persons.iter().map(|p| p.id_number.as_str().to_string()).collect();
+    assert_eq!(ids_before, ids_after, "every number reads back the same");
+    let only_old = hongzhu_store::Keys { data_previous: None, ..old.clone() };
+    let with_old = hongzhu_store::Store::open_with_keys(&url, only_old).await.unwrap();
+    assert!(with_old.load_registry("").await.is_err(), "the old key no longer opens anything");
+    assert!(
+        reopened
+            .audit_rows(&AuditFilter { event: Some("key_rotation".into()), page: 1, page_size: 5, ..Default::default() })
+            .await
+            .unwrap()
+            .total
+            == 1
+    );
+}

@@ -129,6 +129,11 @@ enum Command {
         #[command(subcommand)]
         command: AuditLogCommand,
     },
+    /// 密钥管理 / the keys kept outside the database (S13)
+    Keys {
+        #[command(subcommand)]
+        command: KeysCommand,
+    },
     /// 备份数据库（SQLite 在线备份；PostgreSQL 调用 pg_dump）/ back the database up (S22)
     Backup {
         /// 备份文件（不能已存在）/ the backup file to write (must not exist)
@@ -146,6 +151,13 @@ enum Command {
         #[command(subcommand)]
         command: bench::BenchCommand,
     },
+}
+
+#[derive(Subcommand)]
+enum KeysCommand {
+    /// 更换数据密钥并重新加密身份证号、手机号和两步验证密钥（须先停止服务；可中断后重跑）/ replace the data key and re-seal
+    /// every sealed value with it (stop the server first; safe to run again after an interruption)
+    Rotate,
 }
 
 #[derive(Subcommand)]
@@ -336,6 +348,7 @@ async fn run(cli: Cli) -> Result<()> {
             ops::audit_purge(&store, days.unwrap_or(settings.audit_retention_days)).await
         }
         Command::Backup { file } => ops::backup(&cli.database, &file).await,
+        Command::Keys { command: KeysCommand::Rotate } => ops::rotate_keys(&cli.database).await,
         Command::Restore { file, yes } => ops::restore(&cli.database, &file, yes).await,
         Command::Audit { as_of, region, format, output, save } => {
             let store = open(&cli.database).await?;

@@ -160,3 +160,37 @@ pub async fn restore(url: &str, file: &Path, yes: bool) -> Result<()> {
     }
     Ok(())
 }
+
+/// S13: a new data key. The key file first holds the new key and the one before it (so every
+/// value opens whichever key sealed it), then every value is sealed again with the new key, then
+/// the old key leaves the file. An interrupted rotation resumes when run again.
+pub async fn rotate_keys(url: &str) -> Result<()> {
+    let Some(path) = hongzhu_store::Keys::file_for(url) else {
+        bail!(
+            "密钥来自环境变量：请手工更换 HONGZHU_DATA_KEY，或改用 HONGZHU_KEY_FILE / the keys come from the environment: use a key file to rotate"
+        );
+    };
+    let mut keys = hongzhu_store::Keys::load_or_create(&path)?;
+    let resumed = keys.data_previous.is_some();
+    if !resumed {
+        let fresh = hongzhu_store::Keys::generate("rotation");
+        keys.data_previous = Some(keys.data);
+        keys.data = fresh.data;
+        keys.write_file(&path)?;
+    }
+    let store = Store::open_with_keys(url, keys.clone()).await.context("无法打开数据库 / cannot open the database")?;
+    let n = store.reseal_all().await?;
+    keys.data_previous = None;
+    keys.write_file(&path)?;
+    record(
+        &store,
+        "keys rotate",
+        "key_rotation",
+        path.display().to_string(),
+        Outcome::Success,
+        format!("{n} values sealed again{}", if resumed { " (resumed)" } else { "" }),
+    )
+    .await?;
+    println!("数据密钥已更换，{n} 项重新加密 / the data key is new; {n} values sealed again ({})", path.display());
+    Ok(())
+}

@@ -172,17 +172,19 @@ impl Store {
         let mut rows = Vec::with_capacity(d.persons.len());
         for p in &d.persons {
             person_ids.insert(p.id_number.as_str(), id);
+            // S13: sealed ID and phone numbers, and the blind index.
             rows.push(vec![
                 id.into(),
-                p.id_number.as_str().into(),
+                tx.seal(p.id_number.as_str())?.into(),
+                tx.blind(p.id_number.as_str())?.into(),
                 p.name.clone().into(),
                 p.gender.code().into(),
                 p.id_number.birth_date().into(),
-                p.phone.as_ref().map(|x| x.to_string()).into(),
+                p.phone.as_ref().map(|x| tx.seal(&x.to_string())).transpose()?.into(),
             ]);
             id += 1;
         }
-        insert_rows(&mut tx, "persons", &["id", "id_number", "name", "gender", "birth_date", "phone"], rows, progress).await?;
+        insert_rows(&mut tx, "persons", &["id", "id_number", "id_hash", "name", "gender", "birth_date", "phone"], rows, progress).await?;
         let person = |id: &hongzhu_core::IdNumber| person_ids.get(id.as_str()).copied().ok_or_else(|| unknown("id_number", &id.masked()));
 
         // Staff.

@@ -56,6 +56,7 @@ impl Store {
         let mut store = Self::connect(url).await?;
         store.keys = Some(std::sync::Arc::new(crate::keys::Keys::resolve(url)?));
         store.migrate().await?;
+        store.seal_plain_people().await?;
         Ok(store)
     }
 
@@ -64,6 +65,7 @@ impl Store {
         let mut store = Self::connect(url).await?;
         store.keys = Some(std::sync::Arc::new(keys));
         store.migrate().await?;
+        store.seal_plain_people().await?;
         Ok(store)
     }
 
@@ -145,16 +147,16 @@ impl Store {
     /// A read transaction.
     pub(crate) async fn read(&self) -> Result<Tx> {
         Ok(match &self.pool {
-            Pool::Sqlite(p) => Tx::Sqlite(p.begin().await?),
-            Pool::Pg(p) => Tx::Pg(p.begin().await?),
+            Pool::Sqlite(p) => Tx { inner: TxInner::Sqlite(p.begin().await?), keys: self.keys.clone() },
+            Pool::Pg(p) => Tx { inner: TxInner::Pg(p.begin().await?), keys: self.keys.clone() },
         })
     }
 
     /// A write transaction: `BEGIN IMMEDIATE` on SQLite (S21) so writers queue instead of failing.
     pub(crate) async fn write(&self) -> Result<Tx> {
         Ok(match &self.pool {
-            Pool::Sqlite(p) => Tx::Sqlite(p.begin_with("BEGIN IMMEDIATE").await?),
-            Pool::Pg(p) => Tx::Pg(p.begin().await?),
+            Pool::Sqlite(p) => Tx { inner: TxInner::Sqlite(p.begin_with("BEGIN IMMEDIATE").await?), keys: self.keys.clone() },
+            Pool::Pg(p) => Tx { inner: TxInner::Pg(p.begin().await?), keys: self.keys.clone() },
         })
     }
 
@@ -174,7 +176,13 @@ fn cacheable(sql: &str) -> bool {
 }
 
 /// One transaction on either backend.
-pub(crate) enum Tx {
+pub(crate) struct Tx {
+    inner: TxInner,
+    /// For reading sealed columns (S13) in decoders.
+    keys: Option<std::sync::Arc<crate::keys::Keys>>,
+}
+
+pub(crate) enum TxInner {
     Sqlite(Transaction<'static, Sqlite>),
     Pg(Transaction<'static, Postgres>),
 }
@@ -183,33 +191,48 @@ pub(crate) type Decode<T> = fn(&dyn Row) -> Result<T>;
 
 impl Tx {
     pub(crate) async fn commit(self) -> Result<()> {
-        match self {
-            Tx::Sqlite(t) => t.commit().await?,
-            Tx::Pg(t) => t.commit().await?,
+        match self.inner {
+            TxInner::Sqlite(t) => t.commit().await?,
+            TxInner::Pg(t) => t.commit().await?,
         }
         Ok(())
     }
 
+    fn keys(&self) -> Result<&crate::keys::Keys> {
+        self.keys.as_deref().ok_or_else(|| StoreError::Keys("this store was opened without its keys".into()))
+    }
+
+    /// A value sealed with the data key (S13).
+    pub(crate) fn seal(&self, plain: &str) -> Result<String> {
+        Ok(crate::seal::seal_with(&self.keys()?.data, plain.as_bytes()))
+    }
+
+    /// The blind index of an ID number (S13).
+    pub(crate) fn blind(&self, id_number: &str) -> Result<String> {
+        Ok(crate::seal::blind_with(&self.keys()?.index, id_number))
+    }
+
     pub(crate) fn backend(&self) -> Backend {
-        match self {
-            Tx::Sqlite(_) => Backend::Sqlite,
-            Tx::Pg(_) => Backend::Postgres,
+        match self.inner {
+            TxInner::Sqlite(_) => Backend::Sqlite,
+            TxInner::Pg(_) => Backend::Postgres,
         }
     }
 
     pub(crate) async fn all<T, S: SqlxBinder>(&mut self, stmt: &S, decode: Decode<T>) -> Result<Vec<T>> {
-        match self {
-            Tx::Sqlite(t) => {
+        let keys = self.keys.clone();
+        match &mut self.inner {
+            TxInner::Sqlite(t) => {
                 let (sql, values) = stmt.build_sqlx(SqliteQueryBuilder);
                 let keep = cacheable(&sql);
                 let rows = sqlx::query_with(AssertSqlSafe(sql), values).persistent(keep).fetch_all(&mut **t).await?;
-                rows.iter().map(|r| decode(r)).collect()
+                rows.iter().map(|r| decode(&Keyed { row: r, keys: keys.as_deref() })).collect()
             }
-            Tx::Pg(t) => {
+            TxInner::Pg(t) => {
                 let (sql, values) = stmt.build_sqlx(PostgresQueryBuilder);
                 let keep = cacheable(&sql);
                 let rows = sqlx::query_with(AssertSqlSafe(sql), values).persistent(keep).fetch_all(&mut **t).await?;
-                rows.iter().map(|r| decode(r)).collect()
+                rows.iter().map(|r| decode(&Keyed { row: r, keys: keys.as_deref() })).collect()
             }
         }
     }
@@ -224,13 +247,13 @@ impl Tx {
 
     /// Run a write; unique violations become [`StoreError::Conflict`].
     pub(crate) async fn exec<S: SqlxBinder>(&mut self, stmt: &S) -> Result<u64> {
-        let r = match self {
-            Tx::Sqlite(t) => {
+        let r = match &mut self.inner {
+            TxInner::Sqlite(t) => {
                 let (sql, values) = stmt.build_sqlx(SqliteQueryBuilder);
                 let keep = cacheable(&sql);
                 sqlx::query_with(AssertSqlSafe(sql), values).persistent(keep).execute(&mut **t).await.map(|r| r.rows_affected())
             }
-            Tx::Pg(t) => {
+            TxInner::Pg(t) => {
                 let (sql, values) = stmt.build_sqlx(PostgresQueryBuilder);
                 let keep = cacheable(&sql);
                 sqlx::query_with(AssertSqlSafe(sql), values).persistent(keep).execute(&mut **t).await.map(|r| r.rows_affected())
@@ -241,13 +264,13 @@ impl Tx {
 
     /// Run a write with `RETURNING id`.
     pub(crate) async fn insert_id<S: SqlxBinder>(&mut self, stmt: &S) -> Result<i64> {
-        let r = match self {
-            Tx::Sqlite(t) => {
+        let r = match &mut self.inner {
+            TxInner::Sqlite(t) => {
                 let (sql, values) = stmt.build_sqlx(SqliteQueryBuilder);
                 let keep = cacheable(&sql);
                 sqlx::query_with(AssertSqlSafe(sql), values).persistent(keep).fetch_one(&mut **t).await.and_then(|r| r.try_get::<i64, _>(0))
             }
-            Tx::Pg(t) => {
+            TxInner::Pg(t) => {
                 let (sql, values) = stmt.build_sqlx(PostgresQueryBuilder);
                 let keep = cacheable(&sql);
                 sqlx::query_with(AssertSqlSafe(sql), values).persistent(keep).fetch_one(&mut **t).await.and_then(|r| r.try_get::<i64, _>(0))
@@ -258,11 +281,11 @@ impl Tx {
 
     /// Run fixed SQL text (migrations only: no values, nothing from users).
     pub(crate) async fn raw(&mut self, sql: &'static str) -> Result<()> {
-        match self {
-            Tx::Sqlite(t) => {
+        match &mut self.inner {
+            TxInner::Sqlite(t) => {
                 sqlx::raw_sql(sql).execute(&mut **t).await?;
             }
-            Tx::Pg(t) => {
+            TxInner::Pg(t) => {
                 sqlx::raw_sql(sql).execute(&mut **t).await?;
             }
         }
@@ -283,6 +306,70 @@ pub(crate) trait Row {
     fn time(&self, c: &str) -> Result<DateTime<Utc>>;
     fn time_opt(&self, c: &str) -> Result<Option<DateTime<Utc>>>;
     fn bytes(&self, c: &str) -> Result<Vec<u8>>;
+    /// A sealed column's text, opened with the data key (S13).
+    fn sealed(&self, c: &str) -> Result<String> {
+        let _ = c;
+        Err(StoreError::Keys("sealed columns are read through a transaction that holds the keys".into()))
+    }
+    fn sealed_opt(&self, c: &str) -> Result<Option<String>> {
+        let _ = c;
+        Err(StoreError::Keys("sealed columns are read through a transaction that holds the keys".into()))
+    }
+}
+
+/// A row with the keys at hand, as decoders see it.
+struct Keyed<'a, R: Row> {
+    row: &'a R,
+    keys: Option<&'a crate::keys::Keys>,
+}
+
+impl<R: Row> Row for Keyed<'_, R> {
+    fn text(&self, c: &str) -> Result<String> {
+        self.row.text(c)
+    }
+    fn text_opt(&self, c: &str) -> Result<Option<String>> {
+        self.row.text_opt(c)
+    }
+    fn int(&self, c: &str) -> Result<i64> {
+        self.row.int(c)
+    }
+    fn int_opt(&self, c: &str) -> Result<Option<i64>> {
+        self.row.int_opt(c)
+    }
+    fn float_opt(&self, c: &str) -> Result<Option<f64>> {
+        self.row.float_opt(c)
+    }
+    fn boolean(&self, c: &str) -> Result<bool> {
+        self.row.boolean(c)
+    }
+    fn date(&self, c: &str) -> Result<NaiveDate> {
+        self.row.date(c)
+    }
+    fn date_opt(&self, c: &str) -> Result<Option<NaiveDate>> {
+        self.row.date_opt(c)
+    }
+    fn time(&self, c: &str) -> Result<DateTime<Utc>> {
+        self.row.time(c)
+    }
+    fn time_opt(&self, c: &str) -> Result<Option<DateTime<Utc>>> {
+        self.row.time_opt(c)
+    }
+    fn bytes(&self, c: &str) -> Result<Vec<u8>> {
+        self.row.bytes(c)
+    }
+    fn sealed(&self, c: &str) -> Result<String> {
+        let keys = self.keys.ok_or_else(|| StoreError::Keys("this store was opened without its keys".into()))?;
+        crate::seal::open_text(keys, &self.row.text(c)?)
+    }
+    fn sealed_opt(&self, c: &str) -> Result<Option<String>> {
+        match self.row.text_opt(c)? {
+            None => Ok(None),
+            Some(v) => {
+                let keys = self.keys.ok_or_else(|| StoreError::Keys("this store was opened without its keys".into()))?;
+                crate::seal::open_text(keys, &v).map(Some)
+            }
+        }
+    }
 }
 
 macro_rules! impl_row {

@@ -1,6 +1,8 @@
 //! The keys kept outside the database (SECURITY S10, S13): one for the audit trail's HMAC chain,
-//! one for sealing sensitive fields. Where they come from, first match wins:
-//! 1. `HONGZHU_AUDIT_KEY` and `HONGZHU_DATA_KEY` (64 hex digits each);
+//! one for sealing sensitive fields (and, during a rotation, the one before it), one for the blind
+//! index that finds a person by ID number without storing it. Where they come from, first match
+//! wins:
+//! 1. `HONGZHU_AUDIT_KEY`, `HONGZHU_DATA_KEY` and `HONGZHU_INDEX_KEY` (64 hex digits each);
 //! 2. the key file named by `HONGZHU_KEY_FILE` (created, mode 0600, when missing);
 //! 3. for a SQLite file, `<database file>.keys` beside it (created when missing).
 //!
@@ -14,6 +16,9 @@ use crate::{Result, StoreError};
 pub struct Keys {
     pub audit: [u8; 32],
     pub data: [u8; 32],
+    /// The data key before a rotation still under way: sealed values open with either.
+    pub data_previous: Option<[u8; 32]>,
+    pub index: [u8; 32],
     /// Where they were read from, for messages (never the keys themselves).
     pub origin: String,
 }
@@ -53,7 +58,7 @@ fn random32() -> [u8; 32] {
 impl Keys {
     /// Fresh random keys (tests, and new key files).
     pub fn generate(origin: &str) -> Keys {
-        Keys { audit: random32(), data: random32(), origin: origin.to_string() }
+        Keys { audit: random32(), data: random32(), data_previous: None, index: random32(), origin: origin.to_string() }
     }
 
     /// The keys for the database at `url`, by the order in the module comment.
@@ -62,7 +67,10 @@ impl Keys {
         if let (Some(a), Some(d)) = (env("HONGZHU_AUDIT_KEY"), env("HONGZHU_DATA_KEY")) {
             let audit = parse_hex32(&a).ok_or_else(|| key_error("HONGZHU_AUDIT_KEY must be 64 hex digits"))?;
             let data = parse_hex32(&d).ok_or_else(|| key_error("HONGZHU_DATA_KEY must be 64 hex digits"))?;
-            return Ok(Keys { audit, data, origin: "environment".into() });
+            let index = env("HONGZHU_INDEX_KEY")
+                .and_then(|i| parse_hex32(&i))
+                .ok_or_else(|| key_error("with HONGZHU_AUDIT_KEY and HONGZHU_DATA_KEY, set HONGZHU_INDEX_KEY too (64 hex digits)"))?;
+            return Ok(Keys { audit, data, data_previous: None, index, origin: "environment".into() });
         }
         if let Some(f) = env("HONGZHU_KEY_FILE") {
             return Keys::load_or_create(Path::new(&f));
@@ -82,6 +90,20 @@ impl Keys {
         ))
     }
 
+    /// The key file the database at `url` uses, when its keys come from a file.
+    pub fn file_for(url: &str) -> Option<PathBuf> {
+        let env = |n: &str| std::env::var(n).ok().filter(|v| !v.trim().is_empty());
+        if env("HONGZHU_AUDIT_KEY").is_some() && env("HONGZHU_DATA_KEY").is_some() {
+            return None;
+        }
+        if let Some(f) = env("HONGZHU_KEY_FILE") {
+            return Some(PathBuf::from(f));
+        }
+        let mut p = sqlite_file(url)?.into_os_string();
+        p.push(".keys");
+        Some(PathBuf::from(p))
+    }
+
     /// Read a key file, or write a new one (mode 0600) when there is none.
     pub fn load_or_create(path: &Path) -> Result<Keys> {
         match std::fs::read_to_string(path) {
@@ -98,28 +120,37 @@ impl Keys {
     pub fn parse(text: &str, origin: &str) -> Result<Keys> {
         let mut audit = None;
         let mut data = None;
+        let mut data_previous = None;
+        let mut index = None;
         for line in text.lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with('#')) {
             let (k, v) = line.split_once('=').ok_or_else(|| key_error(format!("{origin}: a line is not `name = hex`")))?;
             let slot = match k.trim() {
                 "audit" => &mut audit,
                 "data" => &mut data,
-                other => return Err(key_error(format!("{origin}: unknown key `{other}` (accepted: audit, data)"))),
+                "data_previous" => &mut data_previous,
+                "index" => &mut index,
+                other => return Err(key_error(format!("{origin}: unknown key `{other}` (accepted: audit, data, data_previous, index)"))),
             };
             *slot = Some(parse_hex32(v).ok_or_else(|| key_error(format!("{origin}: `{}` must be 64 hex digits", k.trim())))?);
         }
-        match (audit, data) {
-            (Some(audit), Some(data)) => Ok(Keys { audit, data, origin: origin.to_string() }),
-            _ => Err(key_error(format!("{origin}: needs both `audit = …` and `data = …`"))),
+        match (audit, data, index) {
+            (Some(audit), Some(data), Some(index)) => Ok(Keys { audit, data, data_previous, index, origin: origin.to_string() }),
+            _ => Err(key_error(format!("{origin}: needs `audit = …`, `data = …` and `index = …` (64 hex digits each)"))),
         }
     }
 
     /// The file's text.
     pub fn render(&self) -> String {
-        format!(
-            "# Hongzhu keys (SECURITY S10, S13). Keep apart from the database and its backups.\naudit = {}\ndata = {}\n",
+        let mut text = format!(
+            "# Hongzhu keys (SECURITY S10, S13). Keep apart from the database and its backups.\naudit = {}\ndata = {}\nindex = {}\n",
             hex(&self.audit),
-            hex(&self.data)
-        )
+            hex(&self.data),
+            hex(&self.index)
+        );
+        if let Some(p) = &self.data_previous {
+            text.push_str(&format!("# the data key before the rotation under way (hongzhu keys rotate)\ndata_previous = {}\n", hex(p)));
+        }
+        text
     }
 
     /// Write atomically: a temporary file with mode 0600, synced, then renamed.
@@ -163,7 +194,7 @@ mod tests {
         assert_eq!(back.audit, k.audit);
         assert_eq!(back.data, k.data);
         assert!(Keys::parse("audit = 12\n", "f").unwrap_err().to_string().contains("64 hex"));
-        assert!(Keys::parse(&format!("audit = {}\n", hex(&k.audit)), "f").unwrap_err().to_string().contains("both"));
+        assert!(Keys::parse(&format!("audit = {}\n", hex(&k.audit)), "f").unwrap_err().to_string().contains("index"));
         assert!(Keys::parse("colour = red", "f").unwrap_err().to_string().contains("unknown key"));
     }
 

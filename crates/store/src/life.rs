@@ -1559,7 +1559,7 @@ impl Store {
                         .join_as(sea_query::JoinType::InnerJoin, "persons", "p", Expr::col(("p", "id")).equals(("m", "person_id")))
                         .and_where(Expr::col(("m", "deleted_at")).is_null())
                         .and_where(Expr::col(("m", "org_id")).is_in(chunk.to_vec())),
-                    |r| Ok((r.text("id_number")?, r.int("id")?)),
+                    |r| Ok((r.sealed("id_number")?, r.int("id")?)),
                 )
                 .await?;
             members.extend(rows);

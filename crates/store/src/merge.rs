@@ -32,8 +32,24 @@ type Ids = HashMap<String, (i64, i64)>;
 fn by_code(r: &dyn Row) -> Result<(String, i64, i64)> {
     Ok((r.text("code")?, r.int("id")?, r.int("version")?))
 }
-fn by_id_number(r: &dyn Row) -> Result<(String, i64, i64)> {
-    Ok((r.text("id_number")?, r.int("id")?, r.int("version")?))
+fn by_id_hash(r: &dyn Row) -> Result<(String, i64, i64)> {
+    Ok((r.text("id_hash")?, r.int("id")?, r.int("version")?))
+}
+
+/// The stored persons, keyed by plain ID number for the people named in `people`: the database
+/// knows them only by their blind index (S13).
+async fn person_ids<'a>(tx: &mut Tx, people: impl Iterator<Item = &'a hongzhu_core::IdNumber>) -> Result<Ids> {
+    let by_hash = ids(tx, "persons", &["id_hash"], by_id_hash).await?;
+    let mut out = Ids::with_capacity(by_hash.len());
+    for id in people {
+        if out.contains_key(id.as_str()) {
+            continue;
+        }
+        if let Some(x) = by_hash.get(&tx.blind(id.as_str())?) {
+            out.insert(id.as_str().to_string(), *x);
+        }
+    }
+    Ok(out)
 }
 fn by_person(r: &dyn Row) -> Result<(String, i64, i64)> {
     Ok((r.int("person_id")?.to_string(), r.int("id")?, r.int("version")?))
@@ -52,7 +68,11 @@ async fn ids(tx: &mut Tx, table: &'static str, key: &[&'static str], decode: cra
 }
 
 fn require(ids: &Ids, field: &'static str, key: &str) -> Result<i64> {
-    ids.get(key).map(|x| x.0).ok_or_else(|| StoreError::UnknownReference { field, value: key.to_string() })
+    ids.get(key).map(|x| x.0).ok_or_else(|| StoreError::UnknownReference {
+        field,
+        // S12: an ID number in a message is masked.
+        value: if field == "id_number" { hongzhu_core::mask::mask_id(key) } else { key.to_string() },
+    })
 }
 
 async fn update(tx: &mut Tx, table: &'static str, id: i64, version: i64, values: Vec<(&'static str, Value)>) -> Result<()> {
@@ -317,18 +337,30 @@ impl Store {
 
         cr.flush(&mut tx).await?;
         // People: what the file gives updates the person; a blank phone keeps the one stored.
-        let mut person_ids = ids(&mut tx, "persons", &["id_number"], by_id_number).await?;
+        let mut person_ids = person_ids(
+            &mut tx,
+            incoming
+                .persons
+                .iter()
+                .map(|p| &p.id_number)
+                .chain(incoming.staff.iter().map(|s| &s.id_number))
+                .chain(incoming.members.iter().map(|m| &m.id_number))
+                .chain(incoming.instructors.iter().map(|n| &n.id_number)),
+        )
+        .await?;
         let old_people: HashMap<&str, &Person> = existing.persons.iter().map(|p| (p.id_number.as_str(), p)).collect();
         for p in &incoming.persons {
             let prev = old_people.get(p.id_number.as_str()).copied();
             let phone = p.phone.as_ref().or(prev.and_then(|o| o.phone.as_ref()));
             let merged = Person { phone: phone.cloned(), ..p.clone() };
+            // S13: sealed numbers and the blind index.
             let values = vec![
-                ("id_number", p.id_number.as_str().into()),
+                ("id_number", tx.seal(p.id_number.as_str())?.into()),
+                ("id_hash", tx.blind(p.id_number.as_str())?.into()),
                 ("name", p.name.clone().into()),
                 ("gender", p.gender.code().into()),
                 ("birth_date", p.id_number.birth_date().into()),
-                ("phone", phone.map(|x| x.to_string()).into()),
+                ("phone", phone.map(|x| tx.seal(&x.to_string())).transpose()?.into()),
             ];
             let found = person_ids.get(p.id_number.as_str()).copied();
             let mut scratch = MergeCounts::new();
@@ -575,7 +607,16 @@ async fn remove_missing(tx: &mut Tx, h: &mut History<'_>, incoming: &Dataset, ex
     let in_region = |town: &str| town.starts_with(&prefix);
     let region_inst: HashSet<&str> = existing.institutions.iter().filter(|i| in_region(i.town.as_str())).map(|i| i.code.as_str()).collect();
     let mut out = Removals::new();
-    let person_ids = ids(tx, "persons", &["id_number"], by_id_number).await?;
+    let person_ids = person_ids(
+        tx,
+        existing
+            .staff
+            .iter()
+            .map(|s| &s.id_number)
+            .chain(existing.members.iter().map(|m| &m.id_number))
+            .chain(existing.instructors.iter().map(|n| &n.id_number)),
+    )
+    .await?;
     let inst_ids = ids(tx, "institutions", &["code"], by_code).await?;
     let org_ids = ids(tx, "party_orgs", &["code"], by_code).await?;
 

@@ -362,10 +362,10 @@ fn person_view(r: &dyn Row) -> Result<PersonView> {
     Ok(PersonView {
         person_id: r.int("person_id")?,
         name: r.text("person_name")?,
-        id_number: IdNumber::parse_on(&r.text("id_number")?, NaiveDate::MAX).map_err(corrupt)?,
+        id_number: IdNumber::parse_on(&r.sealed("id_number")?, NaiveDate::MAX).map_err(corrupt)?,
         gender: parse_label(&r.text("gender")?)?,
         birth_date: r.date("birth_date")?,
-        phone: r.text_opt("phone")?.map(|p| Phone::parse(&p)).transpose().map_err(corrupt)?,
+        phone: r.sealed_opt("phone")?.map(|p| Phone::parse(&p)).transpose().map_err(corrupt)?,
     })
 }
 
@@ -1040,15 +1040,16 @@ impl Store {
 
     // ------------------------------------------------------------ staff
 
-    fn people_query(s: &mut SelectStatement, f: &PeopleFilter) {
+    fn people_query(&self, s: &mut SelectStatement, f: &PeopleFilter) -> Result<()> {
         if let Some(q) = f.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
-            // An ID number is matched exactly (never by pattern): S12 keeps partial numbers out of
-            // searches that could enumerate them.
+            // An ID number is matched exactly, through its blind index (S13); never by pattern:
+            // S12 keeps partial numbers out of searches that could enumerate them.
             match IdNumber::parse(q) {
-                Ok(id) => s.and_where(Expr::col(("pp", "id_number")).eq(id.as_str())),
+                Ok(id) => s.and_where(Expr::col(("pp", "id_hash")).eq(self.blind(id.as_str())?)),
                 Err(_) => s.and_where(Expr::col(("pp", "name")).like(like(q))),
             };
         }
+        Ok(())
     }
 
     pub async fn staff(&self, scope: &Scope, f: &PeopleFilter) -> Result<Page<StaffRow>> {
@@ -1057,7 +1058,7 @@ impl Store {
         if let Scope::Person(pid) = scope {
             s.and_where(Expr::col(("s", "person_id")).eq(*pid));
         }
-        Self::people_query(&mut s, f);
+        self.people_query(&mut s, f)?;
         if let Some(i) = f.institution.as_deref().filter(|i| !i.is_empty()) {
             s.and_where(Expr::col(("i", "code")).eq(i));
         }
@@ -1098,17 +1099,17 @@ impl Store {
                 Query::select()
                     .columns(["id", "version", "name", "phone"])
                     .from("persons")
-                    .and_where(Expr::col("id_number").eq(p.id_number.as_str()))
+                    .and_where(Expr::col("id_hash").eq(tx.blind(p.id_number.as_str())?))
                     .and_where(Expr::col("deleted_at").is_null()),
-                |r| Ok((r.int("id")?, r.int("version")?, r.text("name")?, r.text_opt("phone")?)),
+                |r| Ok((r.int("id")?, r.int("version")?, r.text("name")?, r.sealed_opt("phone")?)),
             )
             .await?;
         let phone = p.phone.as_ref().map(|x| x.to_string());
         match existing {
             Some((id, version, name, old_phone)) => {
                 if name != p.name || old_phone != phone {
-                    update_record(tx, "persons", id, version, vec![("name", p.name.clone().into()), ("phone", phone.clone().into())])
-                        .await?;
+                    let sealed = phone.as_deref().map(|ph| tx.seal(ph)).transpose()?;
+                    update_record(tx, "persons", id, version, vec![("name", p.name.clone().into()), ("phone", sealed.into())]).await?;
                     let mask = |ph: &Option<String>| ph.as_deref().map(hongzhu_core::mask::mask_phone);
                     log_change(
                         tx,
@@ -1128,11 +1129,12 @@ impl Store {
                     tx,
                     "persons",
                     vec![
-                        ("id_number", p.id_number.as_str().into()),
+                        ("id_number", tx.seal(p.id_number.as_str())?.into()),
+                        ("id_hash", tx.blind(p.id_number.as_str())?.into()),
                         ("name", p.name.clone().into()),
                         ("gender", p.gender.code().into()),
                         ("birth_date", p.id_number.birth_date().into()),
-                        ("phone", phone.into()),
+                        ("phone", phone.as_deref().map(|ph| tx.seal(ph)).transpose()?.into()),
                     ],
                 )
                 .await?;
@@ -1212,7 +1214,7 @@ impl Store {
         if let Scope::Person(pid) = scope {
             s.and_where(Expr::col(("m", "person_id")).eq(*pid));
         }
-        Self::people_query(&mut s, f);
+        self.people_query(&mut s, f)?;
         if let Some(o) = f.org.as_deref().filter(|o| !o.is_empty()) {
             s.and_where(Expr::col(("o", "code")).eq(o));
         }
@@ -1250,7 +1252,10 @@ impl Store {
     }
 
     async fn member_values(tx: &mut Tx, m: &Member) -> Result<Vec<(&'static str, Value)>> {
-        let person = require_id(tx, "persons", "id_number", "id_number", m.id_number.as_str()).await?;
+        let blind = tx.blind(m.id_number.as_str())?;
+        let person = id_by(tx, "persons", "id_hash", &blind)
+            .await?
+            .ok_or_else(|| StoreError::UnknownReference { field: "id_number", value: m.id_number.masked() })?;
         let org = require_id(tx, "party_orgs", "code", "org", m.org.as_str()).await?;
         let work = match &m.work_institution {
             Some(c) => Some(require_id(tx, "institutions", "code", "work_institution", c.as_str()).await?),
@@ -1372,7 +1377,8 @@ impl Store {
     /// A person's id by ID number.
     pub async fn person_id(&self, id_number: &IdNumber) -> Result<Option<i64>> {
         let mut tx = self.read().await?;
-        let r = id_by(&mut tx, "persons", "id_number", id_number.as_str()).await?;
+        let blind = tx.blind(id_number.as_str())?;
+        let r = id_by(&mut tx, "persons", "id_hash", &blind).await?;
         tx.commit().await?;
         Ok(r)
     }

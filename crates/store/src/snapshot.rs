@@ -35,7 +35,7 @@ fn person_of(r: &dyn crate::db::Row, id_number: &IdNumber) -> Result<Person> {
         id_number: id_number.clone(),
         name: r.text("name")?,
         gender: label(&r.text("gender")?)?,
-        phone: r.text_opt("phone")?.map(|p| Phone::parse(&p)).transpose().map_err(corrupt)?,
+        phone: r.sealed_opt("phone")?.map(|p| Phone::parse(&p)).transpose().map_err(corrupt)?,
     })
 }
 
@@ -123,7 +123,7 @@ impl Store {
                     .and_where(Expr::col(("i", "town_code")).like(town_like.clone()))
                     .order_by(("s", "id"), Order::Asc),
                 |r| {
-                    let id_number = id(&r.text("id_number")?)?;
+                    let id_number = id(&r.sealed("id_number")?)?;
                     let person = person_of(r, &id_number)?;
                     let staff = Staff {
                         id_number,
@@ -214,7 +214,7 @@ impl Store {
                     .and_where(Expr::col(("o", "region_code")).like(county_like.clone()))
                     .order_by(("m", "id"), Order::Asc),
                 |r| {
-                    let id_number = id(&r.text("id_number")?)?;
+                    let id_number = id(&r.sealed("id_number")?)?;
                     let person = person_of(r, &id_number)?;
                     let member = Member {
                         id_number,
@@ -249,7 +249,7 @@ impl Store {
                     .and_where(Expr::col(("i", "town_code")).like(town_like))
                     .order_by(("n", "id"), Order::Asc),
                 |r| {
-                    let id_number = id(&r.text("id_number")?)?;
+                    let id_number = id(&r.sealed("id_number")?)?;
                     let person = person_of(r, &id_number)?;
                     let n = Instructor {
                         id_number,

@@ -37,6 +37,7 @@ pub const EVENTS: &[(&str, &str, &str)] = &[
     ("backup", "备份", "Backup"),
     ("restore", "恢复", "Restore"),
     ("config_change", "配置变更", "Configuration changed"),
+    ("key_rotation", "数据密钥轮换", "Data key rotated"),
     ("audit_query", "审计查询", "Audit trail queried"),
     ("audit_export", "审计导出", "Audit trail exported"),
     ("audit_verify", "审计校验", "Audit trail verified"),

@@ -63,3 +63,9 @@ CREATE TABLE export_requests (
     used_at TIMESTAMPTZ
 );
 CREATE INDEX export_requests_status_idx ON export_requests (status, created_at);
+
+-- S13: ID and phone numbers are stored sealed (AES-256-GCM under the data key, outside the
+-- database); a person is found by ID number through a keyed hash, the blind index.
+DROP INDEX persons_id_number_key;
+ALTER TABLE persons ADD COLUMN id_hash TEXT;
+CREATE UNIQUE INDEX persons_id_hash_key ON persons (id_hash) WHERE deleted_at IS NULL;

@@ -33,7 +33,7 @@ pub async fn run_audit(
     {
         bail!("{as_of} 之前没有数据：最早的记录日期是 {first} / there is no data before {first}");
     }
-    let data = store.load_registry(&region).await?;
+    let data = store.load_registry_for_audit(&region).await?;
     if data.institutions.is_empty() {
         bail!("区划 {region} 中没有学校 / no institutions in region {region}");
     }

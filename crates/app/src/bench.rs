@@ -286,7 +286,7 @@ async fn audit(sizes: &[u32], database: &str) -> Result<()> {
     let totals = store.totals(&hongzhu_store::Scope::All).await?;
     if totals.institutions > 0 {
         let t = Instant::now();
-        let data = store.load_registry("").await?;
+        let data = store.load_registry_for_audit("").await?;
         let loaded = t.elapsed().as_secs_f64();
         let r = audit(&data, today, "", &AuditSettings::default());
         let total = t.elapsed().as_secs_f64();

@@ -88,7 +88,7 @@ pub async fn compute(state: &AppState, region: &str, as_of: NaiveDate) -> Result
     {
         return Ok(c.clone());
     }
-    let mut data = state.store.load_registry(region).await?;
+    let mut data = state.store.load_registry_for_audit(region).await?;
     let result = audit(&data, as_of, region, &AuditSettings::default());
     // The pages need names, organizations, coverage and members, not the staff: keep the cache small.
     data.staff = Vec::new();

@@ -1011,3 +1011,78 @@ async fn s13_sealed_at_rest_and_key_rotation() {
             == 1
     );
 }
+
+/// S15: a deleted record stays with its history until its retention ends; then `purge` removes
+/// it, its history and what hangs on it (attendance), and the person nothing refers to any more;
+/// a dry run removes nothing; records deleted lately stay.
+async fn s15_retention(db: Db) {
+    let app = support::app(db).await;
+    support::load_life(&app).await;
+    let store = &app.demo.store;
+    let url = app.demo._db.url.clone();
+    let members = store
+        .members(
+            &hongzhu_store::Scope::All,
+            &hongzhu_store::PeopleFilter { org: Some("JX-EZ-ZZ".into()), page: 1, page_size: 50, ..Default::default() },
+        )
+        .await
+        .unwrap()
+        .items;
+    let old = &members[0];
+    let recent = &members[1];
+    let (mid, pid) = (old.meta.id, old.person.person_id);
+    let count = |sql: String| {
+        let url = url.clone();
+        async move {
+            if url.starts_with("sqlite") {
+                let pool = sqlx::SqlitePool::connect(&url).await.unwrap();
+                let n: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(sql)).fetch_one(&pool).await.unwrap();
+                pool.close().await;
+                n
+            } else {
+                let pool = sqlx::PgPool::connect(&url).await.unwrap();
+                let n: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(sql)).fetch_one(&pool).await.unwrap();
+                pool.close().await;
+                n
+            }
+        }
+    };
+    assert!(count(format!("SELECT count(*) FROM attendance WHERE member_id = {mid}")).await > 0, "the member has attendance");
+    // Deleted six years ago (the person's staff post too), and another member deleted last week.
+    support::raw_exec(&url, &format!("UPDATE members SET deleted_at = '2020-01-01 00:00:00+00:00' WHERE id = {mid}")).await.unwrap();
+    support::raw_exec(&url, &format!("UPDATE staff SET deleted_at = '2020-01-01 00:00:00+00:00' WHERE person_id = {pid}")).await.unwrap();
+    let recent_at = (Utc::now() - chrono::Duration::days(7)).format("%Y-%m-%d %H:%M:%S+00:00");
+    support::raw_exec(&url, &format!("UPDATE members SET deleted_at = '{recent_at}' WHERE id = {}", recent.meta.id)).await.unwrap();
+    support::raw_exec(
+        &url,
+        &format!("INSERT INTO change_log (table_name, record_id, action, actor, at, before_json, after_json) VALUES ('members', {mid}, 'delete', 't', '2020-01-01 00:00:00+00:00', NULL, NULL)"),
+    )
+    .await
+    .unwrap();
+    let now = Utc::now();
+    let cutoff = now - chrono::Duration::days(1825);
+    let op = Actor::cli("test");
+    let dry = store.purge_expired(cutoff, now - chrono::Duration::days(365), true, &op).await.unwrap();
+    assert_eq!(dry.get("members"), Some(&1));
+    assert!(dry.get("attendance").copied().unwrap_or(0) > 0);
+    assert_eq!(dry.get("persons"), Some(&1), "the person goes with their last record");
+    assert_eq!(count(format!("SELECT count(*) FROM members WHERE id = {mid}")).await, 1, "a dry run removes nothing");
+    let done = store.purge_expired(cutoff, now - chrono::Duration::days(365), false, &op).await.unwrap();
+    assert_eq!(done, dry, "the run removes what the dry run counted");
+    assert_eq!(count(format!("SELECT count(*) FROM members WHERE id = {mid}")).await, 0);
+    assert_eq!(count(format!("SELECT count(*) FROM attendance WHERE member_id = {mid}")).await, 0);
+    assert_eq!(
+        count(format!("SELECT count(*) FROM change_log WHERE table_name = 'members' AND record_id = {mid}")).await,
+        0,
+        "and its history"
+    );
+    assert_eq!(count(format!("SELECT count(*) FROM persons WHERE id = {pid}")).await, 0);
+    assert_eq!(count(format!("SELECT count(*) FROM members WHERE id = {}", recent.meta.id)).await, 1, "deleted last week: kept");
+    let e =
+        store.audit_rows(&AuditFilter { event: Some("purge".into()), page: 1, page_size: 5, ..Default::default() }).await.unwrap().items;
+    assert_eq!(e.len(), 1);
+    assert!(e[0].detail.contains("members 1"), "{}", e[0].detail);
+    // Nothing left to do the second time.
+    assert!(store.purge_expired(cutoff, now - chrono::Duration::days(365), false, &op).await.unwrap().is_empty());
+}
+on_both!(s15_retention_and_purge, s15_retention);

@@ -129,6 +129,12 @@ enum Command {
         #[command(subcommand)]
         command: AuditLogCommand,
     },
+    /// 清理超过保留期的已删除记录及其历史（S15）/ remove deleted records past their retention, with their history
+    Purge {
+        /// 只统计不删除 / count, remove nothing
+        #[arg(long)]
+        dry_run: bool,
+    },
     /// 密钥管理 / the keys kept outside the database (S13)
     Keys {
         #[command(subcommand)]
@@ -349,6 +355,11 @@ async fn run(cli: Cli) -> Result<()> {
         }
         Command::Backup { file } => ops::backup(&cli.database, &file).await,
         Command::Keys { command: KeysCommand::Rotate } => ops::rotate_keys(&cli.database).await,
+        Command::Purge { dry_run } => {
+            let store = open(&cli.database).await?;
+            let settings = hongzhu_web::security::Settings::from_env().map_err(anyhow::Error::msg)?;
+            ops::purge(&store, &settings, dry_run).await
+        }
         Command::Restore { file, yes } => ops::restore(&cli.database, &file, yes).await,
         Command::Audit { as_of, region, format, output, save } => {
             let store = open(&cli.database).await?;

@@ -194,3 +194,27 @@ pub async fn rotate_keys(url: &str) -> Result<()> {
     println!("数据密钥已更换，{n} 项重新加密 / the data key is new; {n} values sealed again ({})", path.display());
     Ok(())
 }
+
+/// S15: what is past its retention goes, with its history.
+pub async fn purge(store: &Store, s: &hongzhu_web::security::Settings, dry_run: bool) -> Result<()> {
+    let now = chrono::Utc::now();
+    let out = store
+        .purge_expired(
+            now - chrono::Duration::days(s.deleted_retention_days),
+            now - chrono::Duration::days(s.request_retention_days),
+            dry_run,
+            &Actor::cli("purge"),
+        )
+        .await?;
+    let verb = if dry_run { "将删除 / would remove" } else { "已删除 / removed" };
+    if out.is_empty() {
+        println!(
+            "没有超过保留期的数据 / nothing is past its retention (deleted records: {} days; export requests: {} days)",
+            s.deleted_retention_days, s.request_retention_days
+        );
+    }
+    for (table, n) in &out {
+        println!("  {verb} {table}: {n}");
+    }
+    Ok(())
+}

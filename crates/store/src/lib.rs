@@ -14,6 +14,7 @@ mod life;
 mod merge;
 mod migrate;
 mod records;
+pub mod retention;
 mod seal;
 mod snapshot;
 pub mod trail;

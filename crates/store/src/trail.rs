@@ -42,6 +42,7 @@ pub const EVENTS: &[(&str, &str, &str)] = &[
     ("audit_export", "审计导出", "Audit trail exported"),
     ("audit_verify", "审计校验", "Audit trail verified"),
     ("audit_purge", "审计日志到期清理", "Audit trail retention purge"),
+    ("purge", "到期数据清理", "Records past retention purged"),
 ];
 
 pub fn event_label(code: &str, en: bool) -> &str {

@@ -38,6 +38,10 @@ pub struct Settings {
     pub second_factor_for_admins: bool,
     /// S11: days the audit trail is kept (at least 190).
     pub audit_retention_days: i64,
+    /// S15: days a deleted record (and its history) is kept before `hongzhu purge` removes it.
+    pub deleted_retention_days: i64,
+    /// S15: days a decided export request is kept.
+    pub request_retention_days: i64,
     /// Take the client address from the last `X-Forwarded-For` hop (only behind a reverse proxy).
     pub trust_proxy: bool,
 }
@@ -55,6 +59,8 @@ impl Default for Settings {
             reauth_minutes: 10,
             second_factor_for_admins: true,
             audit_retention_days: 365,
+            deleted_retention_days: 1825,
+            request_retention_days: 365,
             trust_proxy: false,
         }
     }
@@ -96,6 +102,8 @@ impl Settings {
         int("HONGZHU_PASSWORD_MAX_AGE_DAYS", 0, 3650, &mut s.password_max_age_days)?;
         int("HONGZHU_REAUTH_MINUTES", 1, 120, &mut s.reauth_minutes)?;
         int("HONGZHU_AUDIT_RETENTION_DAYS", MIN_AUDIT_RETENTION_DAYS, 36500, &mut s.audit_retention_days)?;
+        int("HONGZHU_DELETED_RETENTION_DAYS", 30, 36500, &mut s.deleted_retention_days)?;
+        int("HONGZHU_REQUEST_RETENTION_DAYS", 30, 36500, &mut s.request_retention_days)?;
         let flag = |name: &str, into: &mut bool| -> Result<(), String> {
             if let Some(v) = get(name).filter(|v| !v.trim().is_empty()) {
                 *into = match v.trim() {
@@ -124,6 +132,8 @@ impl Settings {
             ("HONGZHU_REAUTH_MINUTES", self.reauth_minutes.to_string(), "S4"),
             ("HONGZHU_SECOND_FACTOR_FOR_ADMINS", self.second_factor_for_admins.to_string(), "S5"),
             ("HONGZHU_AUDIT_RETENTION_DAYS", self.audit_retention_days.to_string(), "S11"),
+            ("HONGZHU_DELETED_RETENTION_DAYS", self.deleted_retention_days.to_string(), "S15"),
+            ("HONGZHU_REQUEST_RETENTION_DAYS", self.request_retention_days.to_string(), "S15"),
             ("HONGZHU_TRUST_PROXY", self.trust_proxy.to_string(), "S9"),
         ]
     }

@@ -296,7 +296,8 @@ async fn run(cli: Cli) -> Result<()> {
             let mut password = String::new();
             std::io::stdin().read_to_string(&mut password).context("无法读取标准输入 / cannot read standard input")?;
             let password = password.trim_end_matches(['\n', '\r']);
-            if let Some(problem) = hongzhu_web::auth::password_problem(password) {
+            let policy = hongzhu_web::security::Settings::from_env().map_err(anyhow::Error::msg)?;
+            if let Some(problem) = policy.password_problem(password) {
                 bail!("{problem}");
             }
             let store = open(&cli.database).await?;

@@ -253,7 +253,7 @@ async fn password_submit(
             "新密码不能与当前密码相同。".into()
         })
     } else {
-        auth::password_problem(&f.new).map(|p| p.to_string())
+        state.security.password_problem(&f.new)
     };
     if let Some(e) = problem {
         let mut p = StepPage::new(t, "password", &u);

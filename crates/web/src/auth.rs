@@ -25,18 +25,25 @@ pub fn verify_password(password: &str, hash: &str) -> bool {
     }
 }
 
-/// A password policy check (S1): ≥8 characters from at least 3 of: lower, upper, digits, symbols.
-pub fn password_problem(password: &str) -> Option<&'static str> {
-    let classes = [
+/// A password policy check (S1) with the default policy: ≥8 characters from at least 3 of:
+/// lower, upper, digits, symbols.
+pub fn password_problem(password: &str) -> Option<String> {
+    password_problem_with(password, 8, 3)
+}
+
+/// The policy as set (`HONGZHU_PASSWORD_MIN_LENGTH`, `HONGZHU_PASSWORD_CLASSES`).
+pub fn password_problem_with(password: &str, min_len: usize, classes: usize) -> Option<String> {
+    let have = [
         password.chars().any(|c| c.is_ascii_lowercase()),
         password.chars().any(|c| c.is_ascii_uppercase()),
         password.chars().any(|c| c.is_ascii_digit()),
         password.chars().any(|c| !c.is_ascii_alphanumeric()),
     ];
-    if password.chars().count() < 8 || classes.iter().filter(|c| **c).count() < 3 {
-        Some(
-            "密码至少8位，并包含小写字母、大写字母、数字、符号中的至少三类 / at least 8 characters from 3 of: lower case, upper case, digits, symbols",
-        )
+    if password.chars().count() < min_len || have.iter().filter(|c| **c).count() < classes {
+        Some(format!(
+            "密码至少{min_len}位，并包含小写字母、大写字母、数字、符号中的至少{}类 / at least {min_len} characters from {classes} of: lower case, upper case, digits, symbols",
+            ["", "一", "两", "三", "四"][classes.min(4)]
+        ))
     } else {
         None
     }
@@ -348,6 +355,9 @@ mod tests {
         assert!(password_problem("lower1234").is_some());
         assert!(password_problem("Lower1234").is_none());
         assert!(password_problem(&generate_password()).is_none());
+        assert!(password_problem_with("Lower1234", 12, 3).unwrap().contains("至少12位"));
+        assert!(password_problem_with("Lower1234", 8, 4).is_some());
+        assert!(password_problem_with("Lower-1234", 8, 4).is_none());
     }
 
     #[test]

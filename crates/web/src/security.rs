@@ -32,6 +32,10 @@ pub struct Settings {
     pub absolute_hours: i64,
     /// S1: days before a password must be changed (0: never).
     pub password_max_age_days: i64,
+    /// S1: the password policy: at least this many characters, from this many of the four
+    /// classes (lower case, upper case, digits, symbols).
+    pub password_min_length: i64,
+    pub password_classes: i64,
     /// S4: how long a re-authentication counts.
     pub reauth_minutes: i64,
     /// S5: the system, security and audit administrators must use a second factor.
@@ -56,6 +60,8 @@ impl Default for Settings {
             idle_minutes: auth::IDLE_MINUTES,
             absolute_hours: auth::ABSOLUTE_HOURS,
             password_max_age_days: 90,
+            password_min_length: 8,
+            password_classes: 3,
             reauth_minutes: 10,
             second_factor_for_admins: true,
             audit_retention_days: 365,
@@ -70,6 +76,11 @@ impl Default for Settings {
 pub const MIN_AUDIT_RETENTION_DAYS: i64 = 190;
 
 impl Settings {
+    /// S1: what is wrong with a new password under this policy.
+    pub fn password_problem(&self, password: &str) -> Option<String> {
+        crate::auth::password_problem_with(password, self.password_min_length as usize, self.password_classes as usize)
+    }
+
     /// Defaults overridden by `HONGZHU_…` variables; a bad value is an error naming the variable
     /// and what it accepts.
     pub fn from_env() -> Result<Settings, String> {
@@ -100,6 +111,8 @@ impl Settings {
         int("HONGZHU_IDLE_MINUTES", 5, 240, &mut s.idle_minutes)?;
         int("HONGZHU_ABSOLUTE_HOURS", 1, 72, &mut s.absolute_hours)?;
         int("HONGZHU_PASSWORD_MAX_AGE_DAYS", 0, 3650, &mut s.password_max_age_days)?;
+        int("HONGZHU_PASSWORD_MIN_LENGTH", 8, 64, &mut s.password_min_length)?;
+        int("HONGZHU_PASSWORD_CLASSES", 2, 4, &mut s.password_classes)?;
         int("HONGZHU_REAUTH_MINUTES", 1, 120, &mut s.reauth_minutes)?;
         int("HONGZHU_AUDIT_RETENTION_DAYS", MIN_AUDIT_RETENTION_DAYS, 36500, &mut s.audit_retention_days)?;
         int("HONGZHU_DELETED_RETENTION_DAYS", 30, 36500, &mut s.deleted_retention_days)?;
@@ -129,6 +142,8 @@ impl Settings {
             ("HONGZHU_IDLE_MINUTES", self.idle_minutes.to_string(), "S3"),
             ("HONGZHU_ABSOLUTE_HOURS", self.absolute_hours.to_string(), "S3"),
             ("HONGZHU_PASSWORD_MAX_AGE_DAYS", self.password_max_age_days.to_string(), "S1"),
+            ("HONGZHU_PASSWORD_MIN_LENGTH", self.password_min_length.to_string(), "S1"),
+            ("HONGZHU_PASSWORD_CLASSES", self.password_classes.to_string(), "S1"),
             ("HONGZHU_REAUTH_MINUTES", self.reauth_minutes.to_string(), "S4"),
             ("HONGZHU_SECOND_FACTOR_FOR_ADMINS", self.second_factor_for_admins.to_string(), "S5"),
             ("HONGZHU_AUDIT_RETENTION_DAYS", self.audit_retention_days.to_string(), "S11"),

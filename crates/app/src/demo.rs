@@ -50,113 +50,59 @@ pub async fn make_demo(db_file: &Path, seed: u64) -> Result<(Store, Vec<Account>
     Ok((store, accounts))
 }
 
-/// Three accounts, one per role, with fresh random passwords (SECURITY S1: nothing shipped).
-async fn demo_accounts(store: &Store) -> Result<Vec<Account>> {
-    let mut out = Vec::new();
-    let admin_pw = hongzhu_web::auth::generate_password();
+/// One demo account with a fresh random password (SECURITY S1: nothing shipped).
+async fn add_account(
+    store: &Store,
+    out: &mut Vec<Account>,
+    username: &str,
+    role: Role,
+    name: &str,
+    org_id: Option<i64>,
+    person_id: Option<i64>,
+) -> Result<()> {
+    let password = hongzhu_web::auth::generate_password();
+    let region_code = (!hongzhu_web::security::is_system_role(role)).then(|| "370828".to_string());
     store
         .create_user(
             &NewUser {
-                username: "county".into(),
-                password_hash: hongzhu_web::auth::hash_password(&admin_pw),
-                display_name: "县教育工委组织办".into(),
-                role: Role::CountyAdmin,
-                region_code: Some("370828".into()),
-                org_id: None,
-                person_id: None,
+                username: username.into(),
+                password_hash: hongzhu_web::auth::hash_password(&password),
+                display_name: name.into(),
+                role,
+                region_code,
+                org_id,
+                person_id,
             },
             "demo",
         )
         .await?;
-    out.push(Account {
-        username: "county".into(), password: admin_pw, role: Role::CountyAdmin, display_name: "县教育工委组织办".into()
-    });
+    out.push(Account { username: username.into(), password, role, display_name: name.into() });
+    Ok(())
+}
 
+/// The demo's accounts, one or more per role.
+async fn demo_accounts(store: &Store) -> Result<Vec<Account>> {
+    let mut out = Vec::new();
+    add_account(store, &mut out, "county", Role::CountyAdmin, "县教育工委组织办", None, None).await?;
+    // A second county-level account: unmasked exports need another administrator's approval (S14).
+    add_account(store, &mut out, "fushuji", Role::CountyAdmin, "县教育工委副书记", None, None).await?;
     // The secretary of 金乡县第一中学's Party committee.
     let org_id = store.org_id("JX-YZ-DW").await?.context("demo organization JX-YZ-DW")?;
     let members =
         store.members(&Scope::All, &PeopleFilter { org: Some("JX-YZ-DW".into()), page: 1, page_size: 50, ..Default::default() }).await?;
     let secretary = members.items.iter().find(|m| m.party_post == Some(PartyPost::Secretary)).context("demo secretary")?;
-    let pw = hongzhu_web::auth::generate_password();
-    store
-        .create_user(
-            &NewUser {
-                username: "yizhong".into(),
-                password_hash: hongzhu_web::auth::hash_password(&pw),
-                display_name: secretary.person.name.clone(),
-                role: Role::Secretary,
-                region_code: Some("370828".into()),
-                org_id: Some(org_id),
-                person_id: Some(secretary.person.person_id),
-            },
-            "demo",
-        )
+    add_account(store, &mut out, "yizhong", Role::Secretary, &secretary.person.name, Some(org_id), Some(secretary.person.person_id))
         .await?;
-    out.push(Account { username: "yizhong".into(), password: pw, role: Role::Secretary, display_name: secretary.person.name.clone() });
-
     // A member teacher of the same school.
     let branch =
         store.members(&Scope::All, &PeopleFilter { org: Some("JX-YZ-ZB1".into()), page: 1, page_size: 20, ..Default::default() }).await?;
     let teacher = branch.items.iter().find(|m| m.party_post.is_none()).context("demo member")?;
-    let pw = hongzhu_web::auth::generate_password();
-    store
-        .create_user(
-            &NewUser {
-                username: "dangyuan".into(),
-                password_hash: hongzhu_web::auth::hash_password(&pw),
-                display_name: teacher.person.name.clone(),
-                role: Role::Member,
-                region_code: Some("370828".into()),
-                org_id: None,
-                person_id: Some(teacher.person.person_id),
-            },
-            "demo",
-        )
-        .await?;
-    out.push(Account { username: "dangyuan".into(), password: pw, role: Role::Member, display_name: teacher.person.name.clone() });
+    add_account(store, &mut out, "dangyuan", Role::Member, &teacher.person.name, None, Some(teacher.person.person_id)).await?;
     // S7 三权分立: the system, security and audit administrators, each its own account. They set
     // up a second factor at their first sign-in (S5).
-    // A second county-level account: unmasked exports need another administrator's approval (S14).
-    let pw = hongzhu_web::auth::generate_password();
-    store
-        .create_user(
-            &NewUser {
-                username: "fushuji".into(),
-                password_hash: hongzhu_web::auth::hash_password(&pw),
-                display_name: "县教育工委副书记".into(),
-                role: Role::CountyAdmin,
-                region_code: Some("370828".into()),
-                org_id: None,
-                person_id: None,
-            },
-            "demo",
-        )
-        .await?;
-    out.push(Account {
-        username: "fushuji".into(), password: pw, role: Role::CountyAdmin, display_name: "县教育工委副书记".into()
-    });
-    for (username, role, name) in [
-        ("sysadmin", Role::SystemAdmin, "信息中心系统管理员"),
-        ("secadmin", Role::SecurityAdmin, "安全保密管理员"),
-        ("auditor", Role::AuditAdmin, "安全审计员"),
-    ] {
-        let pw = hongzhu_web::auth::generate_password();
-        store
-            .create_user(
-                &NewUser {
-                    username: username.into(),
-                    password_hash: hongzhu_web::auth::hash_password(&pw),
-                    display_name: name.into(),
-                    role,
-                    region_code: None,
-                    org_id: None,
-                    person_id: None,
-                },
-                "demo",
-            )
-            .await?;
-        out.push(Account { username: username.into(), password: pw, role, display_name: name.into() });
-    }
+    add_account(store, &mut out, "sysadmin", Role::SystemAdmin, "信息中心系统管理员", None, None).await?;
+    add_account(store, &mut out, "secadmin", Role::SecurityAdmin, "安全保密管理员", None, None).await?;
+    add_account(store, &mut out, "auditor", Role::AuditAdmin, "安全审计员", None, None).await?;
     Ok(out)
 }
 

@@ -5,7 +5,7 @@ use askama::Template;
 use axum::Router;
 use axum::extract::{Form, Query, State};
 use axum::http::header;
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Redirect};
 use axum::routing::get;
 use chrono::Utc;
 use hongzhu_store::{AuditFilter, AuditRow, Outcome, User, UserChange};
@@ -19,12 +19,7 @@ use crate::pages::chrome;
 use crate::security;
 use crate::view::Chrome;
 
-type PageResult = Result<Response, AppError>;
-
-fn render<T: Template>(t: T) -> PageResult {
-    let body = t.render().map_err(|e| AppError::Internal(e.to_string()))?;
-    Ok(axum::response::Html(body).into_response())
-}
+use crate::pages::{PageResult, render};
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -33,6 +28,18 @@ pub fn routes() -> Router<AppState> {
         .route("/account/password", get(password_form).post(password_submit))
         .route("/account/second-factor", get(enrol_form).post(enrol_submit))
         .route("/account/reauth", get(reauth_form).post(reauth_submit))
+}
+
+/// S4: the password typed again; audited either way, and when right the session counts as
+/// re-authenticated from now. Pages and the API share it.
+pub(crate) async fn reauthenticate(state: &AppState, u: &auth::CurrentUser, password: &str, via: &str) -> Result<bool, AppError> {
+    let ok = auth::verify_password(password, &u.user.password_hash);
+    let outcome = if ok { Outcome::Success } else { Outcome::Failure };
+    security::audit(state, u.actor.clone(), "reauth", format!("user {}", u.user.username), outcome, via).await?;
+    if ok {
+        state.store.update_session(&u.session_hash, None, Some(Utc::now())).await?;
+    }
+    Ok(ok)
 }
 
 /// S5: check a typed code against the user's sealed secret.
@@ -190,7 +197,8 @@ async fn overview(State(state): State<AppState>, headers: axum::http::HeaderMap,
         })
         .await?
         .items;
-    let c = chrome(&state, t, &u, "account", if t.is_en() { "Account security" } else { "账户安全" }).await;
+    let title = if t.is_en() { "Account security" } else { "账户安全" };
+    let c = chrome(&state, t, &u, "account", title).await.crumb(title, "/account");
     render(OverviewPage {
         password_age_days: (Utc::now() - u.user.password_set_at()).num_days(),
         max_age_days: state.security.password_max_age_days,
@@ -430,17 +438,7 @@ async fn reauth_submit(
 ) -> PageResult {
     auth::check_csrf(&u, Some(&f.csrf))?;
     let t = lang(&headers);
-    let ok = auth::verify_password(&f.password, &u.user.password_hash);
-    security::audit(
-        &state,
-        u.actor.clone(),
-        "reauth",
-        format!("user {}", u.user.username),
-        if ok { Outcome::Success } else { Outcome::Failure },
-        "",
-    )
-    .await?;
-    if !ok {
+    if !reauthenticate(&state, &u, &f.password, "page").await? {
         let mut p = StepPage::new(t, "reauth", &u);
         p.next = safe_next(&f.next);
         p.error = Some(if t.is_en() { "The password is wrong.".into() } else { "密码不正确。".into() });
@@ -448,7 +446,6 @@ async fn reauth_submit(
         *res.status_mut() = axum::http::StatusCode::UNAUTHORIZED;
         return Ok(res);
     }
-    state.store.update_session(&u.session_hash, None, Some(Utc::now())).await?;
     Ok(([(header::CACHE_CONTROL, "no-store")], Redirect::to(&safe_next(&f.next))).into_response())
 }
 

@@ -5,7 +5,7 @@ use askama::Template;
 use axum::Router;
 use axum::extract::{Form, Path, Query, State};
 use axum::http::header;
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Redirect};
 use axum::routing::{get, post};
 use chrono::{DateTime, NaiveDate, Utc};
 use hongzhu_store::trail::EVENTS;
@@ -19,12 +19,7 @@ use crate::pages::chrome;
 use crate::security;
 use crate::view::{Chrome, Pager};
 
-type PageResult = Result<Response, AppError>;
-
-fn render<T: Template>(t: T) -> PageResult {
-    let body = t.render().map_err(|e| AppError::Internal(e.to_string()))?;
-    Ok(axum::response::Html(body).into_response())
-}
+use crate::pages::{PageResult, render};
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -98,7 +93,8 @@ async fn users_page(
     errors: Vec<String>,
     issued: Option<(String, String)>,
 ) -> PageResult {
-    let c = chrome(state, t, u, "admin_users", if t.is_en() { "Accounts and roles" } else { "账户与角色" }).await;
+    let title = if t.is_en() { "Accounts and roles" } else { "账户与角色" };
+    let c = chrome(state, t, u, "admin_users", title).await.crumb(title, "/admin/users");
     let users = state.store.users().await?;
     let mut res = render(UsersPage { c, users, roles: role_options(t.is_en()), form, errors: errors.clone(), issued, now: Utc::now() })?;
     if !errors.is_empty() {
@@ -519,7 +515,8 @@ async fn audit_page(
             ("q", q.q.clone()),
         ],
     );
-    let c = chrome(state, t, u, "admin_audit", if t.is_en() { "Audit trail" } else { "审计日志" }).await;
+    let title = if t.is_en() { "Audit trail" } else { "审计日志" };
+    let c = chrome(state, t, u, "admin_audit", title).await.crumb(title, "/admin/audit");
     let events = EVENTS.iter().map(|e| (e.0, if t.is_en() { e.2 } else { e.1 })).collect();
     render(AuditPage { c, q, rows: page.items, pager, events, verify, retention_days: state.security.audit_retention_days, link })
 }
@@ -631,7 +628,8 @@ struct SystemPage {
 }
 
 async fn system_page(state: &AppState, t: crate::i18n::Tr, u: &CurrentUser, message: Option<String>) -> PageResult {
-    let c = chrome(state, t, u, "admin_system", if t.is_en() { "System" } else { "系统管理" }).await;
+    let title = if t.is_en() { "System" } else { "系统管理" };
+    let c = chrome(state, t, u, "admin_system", title).await.crumb(title, "/admin/system");
     let backups = state
         .store
         .backup_dir()

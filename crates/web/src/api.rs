@@ -132,20 +132,9 @@ async fn reauth(
 ) -> ApiResult {
     csrf(&u, &headers)?;
     let Json(b) = body.map_err(|e| crate::error::json_rejection(e, "{\"password\"}"))?;
-    let ok = auth::verify_password(&b.password, &u.user.password_hash);
-    security::audit(
-        &state,
-        u.actor.clone(),
-        "reauth",
-        format!("user {}", u.user.username),
-        if ok { Outcome::Success } else { Outcome::Failure },
-        "api",
-    )
-    .await?;
-    if !ok {
+    if !crate::account::reauthenticate(&state, &u, &b.password, "api").await? {
         return Err(ApiError(AppError::BadCredentials));
     }
-    state.store.update_session(&u.session_hash, None, Some(chrono::Utc::now())).await?;
     Ok(Json(json!({"reauthenticated": true, "valid_minutes": state.security.reauth_minutes})).into_response())
 }
 

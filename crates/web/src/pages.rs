@@ -19,9 +19,9 @@ use crate::error::AppError;
 use crate::i18n::Tr;
 use crate::view::*;
 
-type PageResult = Result<Response, AppError>;
+pub(crate) type PageResult = Result<Response, AppError>;
 
-fn render<T: Template>(t: T) -> PageResult {
+pub(crate) fn render<T: Template>(t: T) -> PageResult {
     let body = t.render().map_err(|e| AppError::Internal(e.to_string()))?;
     Ok(Html(body).into_response())
 }

@@ -1086,3 +1086,71 @@ async fn s15_retention(db: Db) {
     assert!(store.purge_expired(cutoff, now - chrono::Duration::days(365), false, &op).await.unwrap().is_empty());
 }
 on_both!(s15_retention_and_purge, s15_retention);
+
+/// S8: ID and phone numbers are labelled sensitive and shown masked; showing them in full needs
+/// its own permission, granted by the security administrator, a recent re-authentication (S4),
+/// and is audited (S9).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn s08_unmasking_needs_its_own_permission() {
+    let app = support::app(Db::Sqlite).await;
+    let store = &app.demo.store;
+    let member = store
+        .members(
+            &hongzhu_store::Scope::All,
+            &hongzhu_store::PeopleFilter { org: Some("JX-YZ-ZB1".into()), page: 1, page_size: 1, ..Default::default() },
+        )
+        .await
+        .unwrap()
+        .items
+        .remove(0);
+    let full = member.person.id_number.as_str().to_string();
+    let c = support::page_login(&app, "county").await;
+    let page = c.get(format!("{}/members/{}", app.base, member.meta.id)).send().await.unwrap().text().await.unwrap();
+    assert!(
+        page.contains("敏感") && !page.contains(&full) && !page.contains("显示完整号码"),
+        "masked, labelled, no button without the permission"
+    );
+    let r = c
+        .post(format!("{}/members/{}/unmask", app.base, member.meta.id))
+        .form(&[("_csrf", support::csrf_in(&page).as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403, "no permission");
+    // The security administrator grants it (after typing the password again).
+    let (sec, _) = support::admin_login(&app, "secadmin").await;
+    let id = store.user_by_username("county").await.unwrap().unwrap().id;
+    let admin_page = sec.get(format!("{}/admin/users/{id}", app.base)).send().await.unwrap().text().await.unwrap();
+    let r = sec
+        .post(format!("{}/admin/users/{id}", app.base))
+        .form(&[("_csrf", support::csrf_in(&admin_page).as_str()), ("action", "grant_unmask")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    assert!(store.user_by_username("county").await.unwrap().unwrap().can_unmask);
+    let page = c.get(format!("{}/members/{}", app.base, member.meta.id)).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains("显示完整号码"));
+    let r = c
+        .post(format!("{}/members/{}/unmask", app.base, member.meta.id))
+        .form(&[("_csrf", support::csrf_in(&page).as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert!(r.text().await.unwrap().contains(&full), "the number in full");
+    // Later, it asks for the password again.
+    support::raw_exec(&app.demo._db.url, "UPDATE sessions SET reauth_at = NULL").await.unwrap();
+    let r = c
+        .post(format!("{}/members/{}/unmask", app.base, member.meta.id))
+        .form(&[("_csrf", support::csrf_in(&page).as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    assert!(r.headers()["location"].to_str().unwrap().starts_with("/account/reauth"));
+    let unmasks = events(&app, "unmask").await;
+    assert_eq!(unmasks.len(), 1);
+    assert_eq!(unmasks[0].object, format!("member {}", member.meta.id));
+    assert!(events(&app, "user_change").await.iter().any(|e| e.detail.contains("in full")));
+}

@@ -92,6 +92,8 @@ pub struct User {
     /// S5: the sealed TOTP secret, when a second factor is set up.
     #[serde(skip)]
     pub totp_sealed: Option<String>,
+    /// S8: may show ID and phone numbers in full (granted by the security administrator).
+    pub can_unmask: bool,
 }
 
 impl User {
@@ -130,7 +132,7 @@ pub struct SessionRow {
     pub reauth_at: Option<DateTime<Utc>>,
 }
 
-const USER_COLS: [&str; 15] = [
+const USER_COLS: [&str; 16] = [
     "id",
     "username",
     "password_hash",
@@ -146,6 +148,7 @@ const USER_COLS: [&str; 15] = [
     "password_changed_at",
     "created_at",
     "totp_sealed",
+    "can_unmask",
 ];
 
 fn user_row(r: &dyn Row) -> Result<User> {
@@ -165,6 +168,7 @@ fn user_row(r: &dyn Row) -> Result<User> {
         password_changed_at: r.time_opt("password_changed_at")?,
         created_at: r.time("created_at")?,
         totp_sealed: r.text_opt("totp_sealed")?,
+        can_unmask: r.boolean("can_unmask")?,
     })
 }
 
@@ -397,6 +401,9 @@ impl Store {
         if let Some(totp) = &change.totp_sealed {
             q.value("totp_sealed", totp.clone());
         }
+        if let Some(v) = change.can_unmask {
+            q.value("can_unmask", v);
+        }
         if change.unlock {
             q.value("failed_logins", 0).value("locked_until", Option::<DateTime<Utc>>::None);
         }
@@ -461,6 +468,8 @@ pub struct UserChange {
     /// `Some(None)` removes the second factor.
     pub totp_sealed: Option<Option<String>>,
     pub unlock: bool,
+    /// S8: grant or take back the permission to show numbers in full.
+    pub can_unmask: Option<bool>,
     /// The session to keep when the others end (the user's own, on a password change).
     pub keep_session: Option<String>,
 }

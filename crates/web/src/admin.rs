@@ -338,6 +338,29 @@ async fn user_change(
             let user = state.store.change_user(id, &change, &e).await?;
             return user_page(&state, t, &u, user, None, vec![], Some(password)).await;
         }
+        "grant_unmask" | "revoke_unmask" => {
+            // S8: a permission like a role: asked for with the password again (S4).
+            u.require_reauth(&state.security, &format!("/admin/users/{id}"))?;
+            let grant = f.action == "grant_unmask";
+            if grant && !matches!(user.role, Role::CountyAdmin | Role::Secretary) {
+                return user_page(
+                    &state,
+                    t,
+                    &u,
+                    user,
+                    Some(f),
+                    vec![if en {
+                        "Only county administrators and secretaries may be allowed to show numbers in full.".into()
+                    } else {
+                        "只有县级管理员和党组织书记可以授予查看完整号码的权限。".into()
+                    }],
+                    None,
+                )
+                .await;
+            }
+            let detail = if grant { "may show ID and phone numbers in full" } else { "may no longer show numbers in full" };
+            state.store.change_user(id, &UserChange { can_unmask: Some(grant), ..Default::default() }, &entry(detail.into())).await?;
+        }
         "reset_second_factor" => {
             u.require_reauth(&state.security, &format!("/admin/users/{id}"))?;
             let e = AuditEntry { event: "second_factor", ..entry("removed by the security administrator".into()) };

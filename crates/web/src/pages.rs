@@ -43,9 +43,11 @@ pub fn routes() -> Router<AppState> {
         .route("/staff", get(staff_list))
         .route("/staff/new", get(staff_new).post(staff_create))
         .route("/staff/{id}", get(staff_detail))
+        .route("/staff/{id}/unmask", post(staff_unmask))
         .route("/staff/{id}/edit", get(staff_edit).post(staff_update))
         .route("/members", get(member_list))
         .route("/members/{id}", get(member_detail))
+        .route("/members/{id}/unmask", post(member_unmask))
         .route("/members/{id}/edit", get(member_edit).post(member_update))
         .route("/m", get(phone_me))
 }
@@ -864,9 +866,17 @@ struct PersonPage {
     member: Option<MemberRow>,
     edit_href: String,
     history: Vec<ChangeRow>,
+    /// S8: the numbers in full, for a user with the permission who asked (and re-authenticated).
+    unmasked: bool,
+    can_unmask: bool,
+    unmask_href: String,
 }
 
 async fn staff_detail(State(state): State<AppState>, Lang(t): Lang, PageUser(u): PageUser, Path(id): Path<i64>) -> PageResult {
+    staff_page(&state, t, &u, id, false).await
+}
+
+async fn staff_page(state: &AppState, t: Tr, u: &CurrentUser, id: i64, unmasked: bool) -> PageResult {
     let s = state.store.staff_one(&u.scope, id).await?.ok_or(AppError::NotFound)?;
     let member = state
         .store
@@ -879,16 +889,31 @@ async fn staff_detail(State(state): State<AppState>, Lang(t): Lang, PageUser(u):
         .into_iter()
         .next();
     let history = state.store.history("staff", id).await?;
-    // S9: a person's record (ID and phone, masked) is a sensitive view.
-    crate::security::audit(&state, u.actor.clone(), "view_sensitive", format!("staff {id}"), Outcome::Success, "").await?;
-    let c = chrome(&state, t, &u, "staff", s.person.name.clone())
+    // S9: a person's record (ID and phone, masked) is a sensitive view; unmasking is its own event.
+    let event = if unmasked { "unmask" } else { "view_sensitive" };
+    crate::security::audit(state, u.actor.clone(), event, format!("staff {id}"), Outcome::Success, "").await?;
+    let c = chrome(state, t, u, "staff", s.person.name.clone())
         .await
         .crumb(t.t("menu_staff"), "/staff")
         .crumb(s.person.name.clone(), format!("/staff/{id}"));
-    render(PersonPage { c, p: s.person.clone(), staff: vec![s], member, edit_href: format!("/staff/{id}/edit"), history })
+    render(PersonPage {
+        c,
+        p: s.person.clone(),
+        staff: vec![s],
+        member,
+        edit_href: format!("/staff/{id}/edit"),
+        history,
+        unmasked,
+        can_unmask: u.user.can_unmask,
+        unmask_href: format!("/staff/{id}/unmask"),
+    })
 }
 
 async fn member_detail(State(state): State<AppState>, Lang(t): Lang, PageUser(u): PageUser, Path(id): Path<i64>) -> PageResult {
+    member_page(&state, t, &u, id, false).await
+}
+
+async fn member_page(state: &AppState, t: Tr, u: &CurrentUser, id: i64, unmasked: bool) -> PageResult {
     let m = state.store.member(&u.scope, id).await?.ok_or(AppError::NotFound)?;
     let staff = state
         .store
@@ -899,12 +924,56 @@ async fn member_detail(State(state): State<AppState>, Lang(t): Lang, PageUser(u)
         .await?
         .items;
     let history = state.store.history("members", id).await?;
-    crate::security::audit(&state, u.actor.clone(), "view_sensitive", format!("member {id}"), Outcome::Success, "").await?;
-    let c = chrome(&state, t, &u, "members", m.person.name.clone())
+    let event = if unmasked { "unmask" } else { "view_sensitive" };
+    crate::security::audit(state, u.actor.clone(), event, format!("member {id}"), Outcome::Success, "").await?;
+    let c = chrome(state, t, u, "members", m.person.name.clone())
         .await
         .crumb(t.t("menu_members"), "/members")
         .crumb(m.person.name.clone(), format!("/members/{id}"));
-    render(PersonPage { c, p: m.person.clone(), staff, edit_href: format!("/members/{id}/edit"), member: Some(m), history })
+    render(PersonPage {
+        c,
+        p: m.person.clone(),
+        staff,
+        edit_href: format!("/members/{id}/edit"),
+        member: Some(m),
+        history,
+        unmasked,
+        can_unmask: u.user.can_unmask,
+        unmask_href: format!("/members/{id}/unmask"),
+    })
+}
+
+/// S8: showing the numbers in full needs its own permission (granted by the security
+/// administrator), a recent re-authentication (S4), and is audited (S9).
+fn may_unmask(state: &AppState, u: &CurrentUser, back: &str) -> Result<(), AppError> {
+    if !u.user.can_unmask {
+        return Err(AppError::Forbidden);
+    }
+    u.require_reauth(&state.security, back)
+}
+
+async fn staff_unmask(
+    State(state): State<AppState>,
+    Lang(t): Lang,
+    PageUser(u): PageUser,
+    Path(id): Path<i64>,
+    Form(f): Form<CsrfForm>,
+) -> PageResult {
+    auth::check_csrf(&u, Some(&f.csrf))?;
+    may_unmask(&state, &u, &format!("/staff/{id}"))?;
+    staff_page(&state, t, &u, id, true).await
+}
+
+async fn member_unmask(
+    State(state): State<AppState>,
+    Lang(t): Lang,
+    PageUser(u): PageUser,
+    Path(id): Path<i64>,
+    Form(f): Form<CsrfForm>,
+) -> PageResult {
+    auth::check_csrf(&u, Some(&f.csrf))?;
+    may_unmask(&state, &u, &format!("/members/{id}"))?;
+    member_page(&state, t, &u, id, true).await
 }
 
 fn staff_fields(t: Tr, v: &StaffInput, editing: bool) -> Vec<Field> {

@@ -5,6 +5,8 @@ ALTER TABLE users ADD COLUMN locked_until TIMESTAMPTZ;
 ALTER TABLE users ADD COLUMN password_changed_at TIMESTAMPTZ;
 -- The TOTP secret, sealed with the data key (never stored in the clear).
 ALTER TABLE users ADD COLUMN totp_sealed TEXT;
+-- S8: reading ID and phone numbers unmasked is a permission of its own.
+ALTER TABLE users ADD COLUMN can_unmask BOOLEAN NOT NULL DEFAULT FALSE;
 ALTER TABLE sessions ADD COLUMN stage TEXT NOT NULL DEFAULT 'full';
 ALTER TABLE sessions ADD COLUMN reauth_at TIMESTAMPTZ;
 

@@ -72,6 +72,7 @@ const MATRIX: &[(&str, &str, &str, &str)] = &[
     ("GET", "/members/{id}/edit", "other", "onffff"),
     ("POST", "/members/{id}/edit", "", "c"),
     ("GET", "/m", "", "ooofff"),
+    ("GET", "/dues", "", "ooofff"),
     ("GET", "/coverage", "", "ooffff"),
     ("GET", "/coverage/print", "", "ooffff"),
     ("GET", "/coverage/export.xlsx", "", "ooffff"),

@@ -235,3 +235,20 @@ async fn members_get_the_phone_page() {
     assert_eq!(c.get(format!("{}/institutions/new", app.base)).send().await.unwrap().status(), 403);
     assert_eq!(c.get(format!("{}/institutions/3708280002", app.base)).send().await.unwrap().status(), 404);
 }
+
+/// R4.2, R4.3: the dues calculator gives the amount and the rule at the brackets' edges, and
+/// says what is wrong with a base it cannot read.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_dues_calculator() {
+    let app = support::app(Db::Sqlite).await;
+    let c = support::page_login(&app, "yizhong").await;
+    for (base, amount, rate) in [("3000.00", "15.00", "0.5%"), ("3000.01", "30.00", "1%"), ("10000.01", "200.00", "2%")] {
+        let page = c.get(format!("{}/dues?category=in_service&base={base}", app.base)).send().await.unwrap().text().await.unwrap();
+        assert!(page.contains(&format!("<strong>{amount}</strong>")) && page.contains(rate) && page.contains("R4.2"), "{base}");
+    }
+    let page = c.get(format!("{}/dues?category=student", app.base)).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains("<strong>0.20</strong>") && page.contains("R4.3"));
+    let r = c.get(format!("{}/dues?category=in_service&base=3000.001", app.base)).send().await.unwrap();
+    assert_eq!(r.status(), 422);
+    assert!(r.text().await.unwrap().contains("最多两位小数"));
+}

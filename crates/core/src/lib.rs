@@ -4,6 +4,7 @@
 
 pub mod codes;
 pub mod coverage;
+pub mod dues;
 pub mod id_number;
 pub mod labels;
 pub mod life;

@@ -8,6 +8,7 @@ pub mod api;
 pub mod auth;
 mod charts;
 pub mod coverage;
+pub mod dues;
 pub mod error;
 pub mod i18n;
 pub mod imports;
@@ -130,6 +131,7 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(|| async { "ok" }))
         .merge(pages::routes())
         .merge(account::routes())
+        .merge(dues::routes())
         .merge(admin::routes())
         .merge(coverage::routes())
         .merge(imports::routes())
@@ -193,6 +195,7 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/members/{id}/edit"),
     ("POST", "/members/{id}/edit"),
     ("GET", "/m"),
+    ("GET", "/dues"),
     ("GET", "/coverage"),
     ("GET", "/coverage/print"),
     ("GET", "/coverage/export.xlsx"),

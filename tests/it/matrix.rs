@@ -73,6 +73,7 @@ const MATRIX: &[(&str, &str, &str, &str)] = &[
     ("POST", "/members/{id}/edit", "", "c"),
     ("GET", "/m", "", "ooofff"),
     ("GET", "/dues", "", "ooofff"),
+    ("GET", "/development", "", "ooffff"),
     ("GET", "/coverage", "", "ooffff"),
     ("GET", "/coverage/print", "", "ooffff"),
     ("GET", "/coverage/export.xlsx", "", "ooffff"),

@@ -252,3 +252,31 @@ async fn the_dues_calculator() {
     assert_eq!(r.status(), 422);
     assert!(r.text().await.unwrap().contains("最多两位小数"));
 }
+
+/// 双培养: the county sees every school's young and backbone non-members by stage, schools
+/// without members first; a secretary sees their own school only.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_dual_training_pipeline() {
+    let app = support::app(Db::Sqlite).await;
+    let today = chrono::Utc::now().date_naive();
+    let rows = app
+        .demo
+        .store
+        .dual_training(&hongzhu_store::Scope::All, chrono::Datelike::with_year(&today, chrono::Datelike::year(&today) - 36).unwrap())
+        .await
+        .unwrap();
+    assert!(rows.iter().any(|r| r.members == 0), "the demo has schools without members");
+    assert!(rows.iter().map(|r| r.applicants + r.activists + r.candidates).sum::<i64>() > 0, "and a pipeline");
+    let c = support::page_login(&app, "county").await;
+    let page = c.get(format!("{}/development", app.base)).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains("无党员") && page.contains("发展对象"));
+    let first_no_members = page.find("无党员</span>").unwrap();
+    let first_school = page.find("href=\"/institutions/").unwrap();
+    assert!(
+        first_no_members > first_school && page[first_school..first_no_members].matches("href=\"/institutions/").count() == 1,
+        "schools without members come first"
+    );
+    let s = support::page_login(&app, "yizhong").await;
+    let own = s.get(format!("{}/development", app.base)).send().await.unwrap().text().await.unwrap();
+    assert_eq!(own.matches("href=\"/institutions/").count(), 1, "the secretary's own school");
+}

@@ -8,6 +8,7 @@ pub mod backup;
 mod bulk;
 mod coverage;
 mod db;
+pub mod development;
 mod error;
 pub mod keys;
 mod life;

@@ -219,7 +219,7 @@ fn institution_row(r: &dyn Row) -> Result<InstitutionRow> {
     })
 }
 
-fn scope_institutions(s: &mut SelectStatement, scope: &Scope, alias: &'static str) {
+pub(crate) fn scope_institutions(s: &mut SelectStatement, scope: &Scope, alias: &'static str) {
     match scope {
         Scope::All => {}
         Scope::Region(code) => {

@@ -8,6 +8,7 @@ pub mod api;
 pub mod auth;
 mod charts;
 pub mod coverage;
+pub mod development;
 pub mod dues;
 pub mod error;
 pub mod i18n;
@@ -132,6 +133,7 @@ pub fn router(state: AppState) -> Router {
         .merge(pages::routes())
         .merge(account::routes())
         .merge(dues::routes())
+        .merge(development::routes())
         .merge(admin::routes())
         .merge(coverage::routes())
         .merge(imports::routes())
@@ -196,6 +198,7 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("POST", "/members/{id}/edit"),
     ("GET", "/m"),
     ("GET", "/dues"),
+    ("GET", "/development"),
     ("GET", "/coverage"),
     ("GET", "/coverage/print"),
     ("GET", "/coverage/export.xlsx"),

@@ -231,6 +231,29 @@ async fn s05_second_factor() {
         .await
         .unwrap();
     assert_eq!(r.json::<Value>().await.unwrap()["stage"], "full");
+    // S2 through the API too: wrong codes count toward the lockout.
+    let guess = support::client();
+    let r = guess
+        .post(format!("{}/api/v1/session", app.base))
+        .json(&json!({"username": "auditor", "password": PASSWORD}))
+        .send()
+        .await
+        .unwrap();
+    let csrf = r.json::<Value>().await.unwrap()["csrf_token"].as_str().unwrap().to_string();
+    let mut last = 0;
+    for _ in 0..5 {
+        let r = guess
+            .post(format!("{}/api/v1/session/second-factor", app.base))
+            .header("x-csrf-token", &csrf)
+            .json(&json!({"code": "000000"}))
+            .send()
+            .await
+            .unwrap();
+        last = r.status().as_u16();
+    }
+    assert_eq!(last, 403, "the fifth wrong code locks the account");
+    assert!(app.demo.store.user_by_username("auditor").await.unwrap().unwrap().locked_until.is_some());
+    assert_eq!(events(&app, "lockout").await.len(), 1);
 }
 
 /// S1 and S7: the security administrator alone makes accounts and grants roles; a new account's
@@ -705,8 +728,10 @@ async fn s23_crash_safety_under_sigkill() {
     assert!(kills >= 50, "only {kills} kills in the time allowed");
     let store = hongzhu_store::Store::open(&url).await.unwrap();
     // Intact.
-    let check = support::raw_exec(&url, "PRAGMA integrity_check").await;
-    assert!(check.is_ok());
+    let pool = sqlx::SqlitePool::connect(&url).await.unwrap();
+    let verdict: String = sqlx::query_scalar("PRAGMA integrity_check").fetch_one(&pool).await.unwrap();
+    pool.close().await;
+    assert_eq!(verdict, "ok", "SQLite's integrity check after the kills");
     // Every acknowledged write is there.
     let data = store.load_registry("").await.unwrap();
     let have: HashSet<String> = data.institutions.iter().map(|i| i.code.to_string()).collect();

@@ -208,17 +208,7 @@ fn parse_date(s: &str) -> std::result::Result<chrono::NaiveDate, String> {
 }
 
 async fn open(url: &str) -> Result<Store> {
-    Store::open(url).await.with_context(|| format!("无法打开数据库 / cannot open the database {}", hongzhu_store_redact(url)))
-}
-
-fn hongzhu_store_redact(url: &str) -> String {
-    match (url.find("://"), url.rfind('@')) {
-        (Some(s), Some(at)) if at > s && url[s + 3..at].contains(':') => {
-            let user = url[s + 3..at].split(':').next().unwrap_or("");
-            format!("{}{user}:***{}", &url[..s + 3], &url[at..])
-        }
-        _ => url.to_string(),
-    }
+    Store::open(url).await.with_context(|| format!("无法打开数据库 / cannot open the database {}", hongzhu_store::redact(url)))
 }
 
 pub async fn serve(store: Store, listen: SocketAddr, secure_cookies: bool, on_ready: impl FnOnce(SocketAddr)) -> Result<()> {

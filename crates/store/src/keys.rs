@@ -72,13 +72,8 @@ impl Keys {
                 .ok_or_else(|| key_error("with HONGZHU_AUDIT_KEY and HONGZHU_DATA_KEY, set HONGZHU_INDEX_KEY too (64 hex digits)"))?;
             return Ok(Keys { audit, data, data_previous: None, index, origin: "environment".into() });
         }
-        if let Some(f) = env("HONGZHU_KEY_FILE") {
-            return Keys::load_or_create(Path::new(&f));
-        }
-        if let Some(path) = sqlite_file(url) {
-            let mut p = path.into_os_string();
-            p.push(".keys");
-            return Keys::load_or_create(&PathBuf::from(p));
+        if let Some(path) = Keys::file_for(url) {
+            return Keys::load_or_create(&path);
         }
         if url.starts_with("sqlite:") {
             // An in-memory database lives as long as the process: so may its keys.

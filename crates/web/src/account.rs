@@ -42,6 +42,38 @@ pub(crate) async fn reauthenticate(state: &AppState, u: &auth::CurrentUser, pass
     Ok(ok)
 }
 
+/// How the second step of a login went.
+pub(crate) enum SecondStep {
+    /// Right: the session moved on to this stage.
+    Done(&'static str),
+    Wrong,
+    /// Wrong once too often: the account is locked and the session ended (S2).
+    Locked,
+}
+
+/// S5 with S2: check the code, audit it, count a wrong one toward the lockout like a wrong
+/// password, and on a right one move the session on. Pages and the API share it.
+pub(crate) async fn second_step(state: &AppState, u: &auth::CurrentUser, code: &str, via: &str) -> Result<SecondStep, AppError> {
+    let ok = check_second_factor(state, &u.user, code)?;
+    let who = format!("user {}", u.user.username);
+    security::audit(state, u.actor.clone(), "second_factor", who.clone(), if ok { Outcome::Success } else { Outcome::Failure }, via)
+        .await?;
+    if ok {
+        state.store.clear_login_failures(u.user.id).await?;
+        let stage = auth::stage_after_second_factor(&u.user, &state.security);
+        state.store.update_session(&u.session_hash, Some(stage), None).await?;
+        return Ok(SecondStep::Done(stage));
+    }
+    let s = &state.security;
+    let until = Utc::now() + chrono::Duration::minutes(s.lockout_minutes);
+    if state.store.record_login_failure(u.user.id, s.lockout_attempts, until).await? {
+        state.store.delete_session(&u.session_hash).await?;
+        security::audit(state, u.actor.clone(), "lockout", who, Outcome::Success, "wrong second-factor codes").await?;
+        return Ok(SecondStep::Locked);
+    }
+    Ok(SecondStep::Wrong)
+}
+
 /// S5: check a typed code against the user's sealed secret.
 pub fn check_second_factor(state: &AppState, user: &User, code: &str) -> Result<bool, AppError> {
     let Some(sealed) = &user.totp_sealed else { return Ok(false) };
@@ -87,16 +119,19 @@ fn lang(headers: &axum::http::HeaderMap) -> Tr {
     Tr(crate::i18n::Locale::from_cookie(auth::cookie(headers, "lang")))
 }
 
-/// After a step, the session's next page.
-async fn advance(state: &AppState, u: &auth::CurrentUser, user: &User, after_second_factor: bool) -> PageResult {
-    let stage = if after_second_factor || u.stage != "second_factor" {
-        auth::stage_after_second_factor(user, &state.security)
-    } else {
-        "second_factor"
-    };
+/// After a step owed at sign-in, the session's next stage and the page for it.
+async fn advance(state: &AppState, u: &auth::CurrentUser, user: &User) -> PageResult {
+    let stage = auth::stage_after_second_factor(user, &state.security);
     state.store.update_session(&u.session_hash, Some(stage), None).await?;
-    let to = if stage == "full" { if user.role == hongzhu_store::Role::Member { "/m" } else { "/" } } else { auth::stage_page(stage) };
-    Ok(Redirect::to(to).into_response())
+    Ok(Redirect::to(next_page(user, stage)).into_response())
+}
+
+pub(crate) fn next_page(user: &User, stage: &str) -> &'static str {
+    match stage {
+        "full" if user.role == hongzhu_store::Role::Member => "/m",
+        "full" => "/",
+        other => auth::stage_page(other),
+    }
 }
 
 // ------------------------------------------------------------------ second step of a login
@@ -127,48 +162,21 @@ async fn second_factor_submit(
     if u.stage != "second_factor" {
         return Ok(Redirect::to(auth::stage_page(&u.stage)).into_response());
     }
-    let ok = check_second_factor(&state, &u.user, &f.code)?;
-    security::audit(
-        &state,
-        u.actor.clone(),
-        "second_factor",
-        format!("user {}", u.user.username),
-        if ok { Outcome::Success } else { Outcome::Failure },
-        "login",
-    )
-    .await?;
-    if !ok {
-        // Wrong codes count toward the lockout like wrong passwords (S2).
-        let s = &state.security;
-        let locked = state
-            .store
-            .record_login_failure(u.user.id, s.lockout_attempts, Utc::now() + chrono::Duration::minutes(s.lockout_minutes))
-            .await?;
-        if locked {
-            state.store.delete_session(&u.session_hash).await?;
-            security::audit(
-                &state,
-                u.actor.clone(),
-                "lockout",
-                format!("user {}", u.user.username),
-                Outcome::Success,
-                "wrong second-factor codes",
-            )
-            .await?;
-            return Ok(Redirect::to("/login").into_response());
+    match second_step(&state, &u, &f.code, "login").await? {
+        SecondStep::Done(stage) => Ok(Redirect::to(next_page(&u.user, stage)).into_response()),
+        SecondStep::Locked => Ok(Redirect::to("/login").into_response()),
+        SecondStep::Wrong => {
+            let mut p = StepPage::new(t, "second_factor", &u);
+            p.error = Some(if t.is_en() {
+                "The code is wrong or expired: type the 6 digits the app shows now.".into()
+            } else {
+                "验证码不正确或已过期：请输入验证器当前显示的 6 位数字。".into()
+            });
+            let mut res = render(p)?;
+            *res.status_mut() = axum::http::StatusCode::UNAUTHORIZED;
+            Ok(res)
         }
-        let mut p = StepPage::new(t, "second_factor", &u);
-        p.error = Some(if t.is_en() {
-            "The code is wrong or expired: type the 6 digits the app shows now.".into()
-        } else {
-            "验证码不正确或已过期：请输入验证器当前显示的 6 位数字。".into()
-        });
-        let mut res = render(p)?;
-        *res.status_mut() = axum::http::StatusCode::UNAUTHORIZED;
-        return Ok(res);
     }
-    state.store.clear_login_failures(u.user.id).await?;
-    advance(&state, &u, &u.user, true).await
 }
 
 // ------------------------------------------------------------------ overview
@@ -290,7 +298,7 @@ async fn password_submit(
         )
         .await?;
     if u.stage == "password_change" {
-        return advance(&state, &u, &user, true).await;
+        return advance(&state, &u, &user).await;
     }
     Ok(Redirect::to("/account?changed=password").into_response())
 }
@@ -396,7 +404,7 @@ async fn enrol_submit(
         .change_user(u.user.id, &UserChange { totp_sealed: Some(Some(state.store.seal(&secret)?)), ..Default::default() }, &entry)
         .await?;
     if u.stage == "enrol_second_factor" {
-        return advance(&state, &u, &user, true).await;
+        return advance(&state, &u, &user).await;
     }
     Ok(Redirect::to("/account?changed=second_factor").into_response())
 }

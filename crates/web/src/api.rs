@@ -100,21 +100,18 @@ async fn second_factor(
     if u.stage != "second_factor" {
         return Err(ApiError(AppError::BadRequest("此会话不需要两步验证码 / this session does not need a code".into())));
     }
-    let ok = crate::account::check_second_factor(&state, &u.user, &b.code)?;
-    security::audit(
-        &state,
-        u.actor.clone(),
-        "second_factor",
-        format!("user {}", u.user.username),
-        if ok { Outcome::Success } else { Outcome::Failure },
-        "api",
-    )
-    .await?;
-    if !ok {
-        return Err(ApiError(AppError::BadCredentials));
-    }
-    let stage = auth::stage_after_second_factor(&u.user, &state.security);
-    state.store.update_session(&u.session_hash, Some(stage), None).await?;
+    let stage = match crate::account::second_step(&state, &u, &b.code, "api").await? {
+        crate::account::SecondStep::Done(stage) => stage,
+        crate::account::SecondStep::Wrong => return Err(ApiError(AppError::BadCredentials)),
+        crate::account::SecondStep::Locked => {
+            let r = security::LoginRefusal::Locked(state.security.lockout_minutes);
+            return Ok((
+                StatusCode::FORBIDDEN,
+                Json(json!({"code": "account_locked", "message": r.message(false), "message_en": r.message(true)})),
+            )
+                .into_response());
+        }
+    };
     Ok(Json(json!({"stage": stage})).into_response())
 }
 

@@ -71,7 +71,7 @@ pub fn token_hash_bytes(bytes: &[u8]) -> String {
 }
 
 pub fn token_hash(token: &str) -> String {
-    Sha256::digest(token.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
+    token_hash_bytes(token.as_bytes())
 }
 
 /// S3: session lifetimes.

@@ -473,8 +473,7 @@ async fn audited_export(
     bytes: &[u8],
     name: &str,
 ) -> Result<(), AppError> {
-    use sha2::Digest;
-    let digest: String = sha2::Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect();
+    let digest = crate::auth::token_hash_bytes(bytes);
     let fields = if q.full == "1" { "all sheets; ID and phone numbers in full" } else { "all sheets; ID and phone numbers masked" };
     crate::security::audit(
         state,

@@ -122,11 +122,7 @@ async fn login_submit(
         format!("stage {stage}"),
     )
     .await?;
-    let to = match stage {
-        "full" if user.role == Role::Member => "/m",
-        "full" => "/",
-        other => auth::stage_page(other),
-    };
+    let to = crate::account::next_page(&user, stage);
     Ok(([(header::SET_COOKIE, auth::session_cookie(&token, state.secure_cookies))], Redirect::to(to)).into_response())
 }
 

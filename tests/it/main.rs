@@ -4,6 +4,7 @@ mod api;
 mod browser;
 mod cli;
 mod coverage;
+mod development;
 mod ledger;
 mod life;
 mod matrix;

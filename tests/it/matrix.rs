@@ -74,6 +74,18 @@ const MATRIX: &[(&str, &str, &str, &str)] = &[
     ("GET", "/m", "", "ooofff"),
     ("GET", "/dues", "", "ooofff"),
     ("GET", "/development", "", "ooffff"),
+    ("GET", "/development/people", "", "ooffff"),
+    ("GET", "/development/people.xlsx", "", "ooffff"),
+    ("GET", "/development/due", "", "ooffff"),
+    ("GET", "/development/people/{id}", "own", "ooffff"),
+    ("GET", "/development/people/{id}", "other", "onffff"),
+    ("POST", "/development/people/{id}/steps", "", "c"),
+    ("POST", "/development/people/{id}/withdraw", "", "c"),
+    ("GET", "/api/v1/development/people", "", "ooffff"),
+    ("GET", "/api/v1/development/people/{id}", "own", "ooffff"),
+    ("GET", "/api/v1/development/people/{id}", "other", "onffff"),
+    ("POST", "/api/v1/development/people/{id}/steps", "", "c"),
+    ("GET", "/api/v1/development/due", "", "ooffff"),
     ("GET", "/coverage", "", "ooffff"),
     ("GET", "/coverage/print", "", "ooffff"),
     ("GET", "/coverage/export.xlsx", "", "ooffff"),
@@ -282,7 +294,8 @@ async fn s06_role_route_object_matrix() {
         let own = variant != "other";
         let inst = if own { "3708280001" } else { "3708280002" };
         let org = if own { "JX-YZ-DW" } else { "JX-EZ-ZZ" };
-        let id = if p.starts_with("/staff") || p.starts_with("/api/v1/staff") {
+        let staff_path = ["/staff", "/api/v1/staff", "/development", "/api/v1/development"].iter().any(|s| p.starts_with(s));
+        let id = if staff_path {
             if own { own_staff.meta.id } else { other_staff.meta.id }
         } else if p.starts_with("/members") || p.starts_with("/api/v1/members") {
             if own { own_member.meta.id } else { other_member.meta.id }

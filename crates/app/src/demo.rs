@@ -34,6 +34,9 @@ pub async fn make_demo(db_file: &Path, seed: u64) -> Result<(Store, Vec<Account>
     let local_today = hongzhu_core::life::to_local(Utc::now()).date();
     let life = hongzhu_core::synth_life::demo_life(&data, seed, local_today);
     store.load_life("370828", &life, &hongzhu_core::synth_life::demo_guides(local_today), "demo").await?;
+    // Development records (DOMAIN §3): every applicant, activist, candidate and probationary member.
+    let records = hongzhu_core::synth_dev::records_for(&data, seed, local_today);
+    store.load_development(&records, "demo").await?;
     for kind in ["党员志愿服务", "党建带团建队建活动", "红色研学", "师德师风专题学习"] {
         store.add_activity_kind("370828", kind, "demo").await?;
     }

@@ -236,6 +236,13 @@ pub async fn serve(store: Store, listen: SocketAddr, secure_cookies: bool, on_re
             _ => bail!("HONGZHU_CHECKIN_WINDOW_MINUTES=“{v}”无效：应为 5 到 240 之间的分钟数 / must be minutes from 5 to 240"),
         };
     }
+    // R2.12: working days of public notice before admission and full membership (default 5).
+    if let Ok(v) = std::env::var("HONGZHU_NOTICE_WORKING_DAYS") {
+        state.notice_working_days = match v.trim().parse::<u32>() {
+            Ok(d) if (1..=30).contains(&d) => d,
+            _ => bail!("HONGZHU_NOTICE_WORKING_DAYS=“{v}”无效：应为 1 到 30 之间的工作日数 / must be working days from 1 to 30"),
+        };
+    }
     let app = hongzhu_web::router(state);
     axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
         .with_graceful_shutdown(async {

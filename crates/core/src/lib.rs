@@ -4,6 +4,7 @@
 
 pub mod codes;
 pub mod coverage;
+pub mod development;
 pub mod dues;
 pub mod id_number;
 pub mod labels;
@@ -12,6 +13,7 @@ pub mod mask;
 pub mod registry;
 pub mod rng;
 pub mod synth;
+pub mod synth_dev;
 pub mod synth_life;
 pub mod term;
 

@@ -360,7 +360,8 @@ impl Builder {
             if is_member {
                 let full_years = (age - 24).clamp(2, 35);
                 let (admitted_on, full_on, category) = if probationary {
-                    let a = self.today - Duration::days(self.rng().range(30, 330));
+                    // Some have reached the end of probation (R2.10): the branch is due to meet.
+                    let a = self.today - Duration::days(self.rng().range(30, 380));
                     (a, None, MemberCategory::Probationary)
                 } else {
                     let a = self.date_years_ago(1, full_years);

@@ -5,6 +5,7 @@ pub mod book;
 pub mod coverage;
 mod ods_guard;
 pub mod read;
+pub mod table;
 pub mod validate;
 pub mod write;
 mod xls_guard;

@@ -320,6 +320,7 @@ pub(crate) trait Row {
     fn int_opt(&self, c: &str) -> Result<Option<i64>>;
     fn float_opt(&self, c: &str) -> Result<Option<f64>>;
     fn boolean(&self, c: &str) -> Result<bool>;
+    fn bool_opt(&self, c: &str) -> Result<Option<bool>>;
     fn date(&self, c: &str) -> Result<NaiveDate>;
     fn date_opt(&self, c: &str) -> Result<Option<NaiveDate>>;
     fn time(&self, c: &str) -> Result<DateTime<Utc>>;
@@ -360,6 +361,9 @@ impl<R: Row> Row for Keyed<'_, R> {
     }
     fn boolean(&self, c: &str) -> Result<bool> {
         self.row.boolean(c)
+    }
+    fn bool_opt(&self, c: &str) -> Result<Option<bool>> {
+        self.row.bool_opt(c)
     }
     fn date(&self, c: &str) -> Result<NaiveDate> {
         self.row.date(c)
@@ -410,6 +414,9 @@ macro_rules! impl_row {
                 Ok(self.try_get(c)?)
             }
             fn boolean(&self, c: &str) -> Result<bool> {
+                Ok(self.try_get(c)?)
+            }
+            fn bool_opt(&self, c: &str) -> Result<Option<bool>> {
                 Ok(self.try_get(c)?)
             }
             fn date(&self, c: &str) -> Result<NaiveDate> {

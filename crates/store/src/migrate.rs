@@ -14,6 +14,12 @@ pub const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
     (2, "coverage", include_str!("../migrations/sqlite/0002_coverage.sql"), include_str!("../migrations/postgres/0002_coverage.sql")),
     (3, "life", include_str!("../migrations/sqlite/0003_life.sql"), include_str!("../migrations/postgres/0003_life.sql")),
     (4, "security", include_str!("../migrations/sqlite/0004_security.sql"), include_str!("../migrations/postgres/0004_security.sql")),
+    (
+        5,
+        "development",
+        include_str!("../migrations/sqlite/0005_development.sql"),
+        include_str!("../migrations/postgres/0005_development.sql"),
+    ),
 ];
 
 const BOOKKEEPING_SQLITE: &str = "CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, name TEXT NOT NULL, checksum TEXT NOT NULL, applied_at TIMESTAMPTZ NOT NULL)";

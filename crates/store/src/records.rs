@@ -627,7 +627,7 @@ async fn soft_delete(tx: &mut Tx, table: &'static str, id: i64, expected: i64) -
     update_record(tx, table, id, expected, vec![("deleted_at", now().into())]).await.map(|_| ())
 }
 
-async fn id_by(tx: &mut Tx, table: &'static str, col: &'static str, value: &str) -> Result<Option<i64>> {
+pub(crate) async fn id_by(tx: &mut Tx, table: &'static str, col: &'static str, value: &str) -> Result<Option<i64>> {
     tx.opt(
         Query::select().column("id").from(table).and_where(Expr::col(col).eq(value)).and_where(Expr::col("deleted_at").is_null()),
         |r: &dyn Row| r.int("id"),

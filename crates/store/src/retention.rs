@@ -2,7 +2,7 @@
 //! retention ends; then `hongzhu purge` removes it for good, with its history and what hangs on it.
 //!
 //! Categories: deleted registry records (staff posts, members with their attendance, reviews and
-//! study records, instructors, coverage links, rectification tasks), deleted activities with their
+//! study records, instructors, coverage links, rectification tasks, development records), deleted activities with their
 //! rosters, hosts and files, deleted files, monthly themes and activity kinds; persons no record
 //! refers to any more; decided export requests. Institutions, organizations and regions are the
 //! county's register that history points at: they are kept.
@@ -65,6 +65,16 @@ impl Store {
         .await?;
         delete_where(&mut tx, &mut out, "evaluations", Cond::all().add(Expr::col("member_id").in_subquery(members()))).await?;
         delete_where(&mut tx, &mut out, "study_records", Cond::all().add(Expr::col("member_id").in_subquery(members()))).await?;
+        // Development records (DOMAIN §3) go with the staff post they were kept for; a withdrawn
+        // step goes when its retention ends.
+        let staff = || deleted_before("staff", deleted_cutoff);
+        delete_where(
+            &mut tx,
+            &mut out,
+            "development_steps",
+            Cond::any().add(Expr::col("staff_id").in_subquery(staff())).add(Expr::col("deleted_at").lt(deleted_cutoff)),
+        )
+        .await?;
         for t in ["activity_invites", "activity_hosts"] {
             delete_where(&mut tx, &mut out, t, Cond::all().add(Expr::col("activity_id").in_subquery(activities()))).await?;
         }
@@ -82,7 +92,13 @@ impl Store {
         }
         // Persons nothing refers to any more (their numbers go with them).
         let unreferenced = |q: &mut SelectStatement| {
-            for (t, c) in [("staff", "person_id"), ("members", "person_id"), ("instructors", "person_id"), ("users", "person_id")] {
+            for (t, c) in [
+                ("staff", "person_id"),
+                ("members", "person_id"),
+                ("instructors", "person_id"),
+                ("users", "person_id"),
+                ("development_steps", "person_id"),
+            ] {
                 q.and_where(
                     Expr::col(("persons", "id"))
                         .not_in_subquery(Query::select().column(c).from(t).and_where(Expr::col(c).is_not_null()).to_owned()),

@@ -41,6 +41,9 @@ pub struct AppState {
     /// Minutes either side of an activity's start when members may check in (a setting:
     /// `HONGZHU_CHECKIN_WINDOW_MINUTES`, default 30).
     pub checkin_window: i64,
+    /// R2.12: working days of public notice before admission and full membership (a setting:
+    /// `HONGZHU_NOTICE_WORKING_DAYS`, default 5).
+    pub notice_working_days: u32,
     /// SECURITY settings in effect.
     pub security: security::Settings,
     /// S2: failed logins per source address.
@@ -55,6 +58,7 @@ impl AppState {
             audit_cache: Default::default(),
             jobs: Default::default(),
             checkin_window: hongzhu_core::life::CHECKIN_WINDOW_MINUTES,
+            notice_working_days: hongzhu_core::development::NOTICE_WORKING_DAYS,
             security: security::Settings::default(),
             throttle: Default::default(),
         }
@@ -199,6 +203,16 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/m"),
     ("GET", "/dues"),
     ("GET", "/development"),
+    ("GET", "/development/people"),
+    ("GET", "/development/people.xlsx"),
+    ("GET", "/development/due"),
+    ("GET", "/development/people/{id}"),
+    ("POST", "/development/people/{id}/steps"),
+    ("POST", "/development/people/{id}/withdraw"),
+    ("GET", "/api/v1/development/people"),
+    ("GET", "/api/v1/development/people/{id}"),
+    ("POST", "/api/v1/development/people/{id}/steps"),
+    ("GET", "/api/v1/development/due"),
     ("GET", "/coverage"),
     ("GET", "/coverage/print"),
     ("GET", "/coverage/export.xlsx"),

@@ -254,6 +254,29 @@ fn life_paths(paths: &mut serde_json::Map<String, Value>) {
             "responses": {"201": {"description": "{member, year, hours, required}"}, "422": error_response("日期在将来、学时不在0.5–24或党员不属于该组织")}}}),
     );
     paths.insert(
+        "/api/v1/development/people".into(),
+        json!({"get": {"tags": ["党员发展"], "summary": "发展党员台账：入党申请人、积极分子、发展对象与预备党员，各人已完成步骤、下一步、到期与提醒（DOMAIN §3）",
+            "parameters": [{"name": "q", "in": "query", "schema": {"type": "string"}, "description": "姓名"}, {"name": "institution", "in": "query", "schema": {"type": "string"}, "description": "学校代码或名称"},
+                {"name": "stage", "in": "query", "schema": {"type": "string", "enum": ["applicant", "activist", "candidate", "probationary"]}}, {"name": "flagged", "in": "query", "schema": {"type": "string"}, "description": "1：只看有提醒的"}],
+            "responses": {"200": {"description": "{items, total}"}, "403": error_response("党员账户无权查看")}}}),
+    );
+    paths.insert(
+        "/api/v1/development/people/{id}".into(),
+        json!({"get": {"tags": ["党员发展"], "summary": "一人的发展记录（按教职工编号）：25 个步骤、进度、到期与提醒", "parameters": [{"name": "id", "in": "path", "required": true, "schema": {"type": "integer"}}],
+            "responses": {"200": {"description": "记录"}, "404": error_response("不存在或不在权限范围内")}}}),
+    );
+    paths.insert(
+        "/api/v1/development/people/{id}/steps".into(),
+        json!({"post": {"tags": ["党员发展"], "summary": "记录下一步：{step, on, people（党员编号数组：培养联系人、入党介绍人）, days, hours, due, present, yes, notice_from, notice_to, approver（党委代码）, outcome（full/extend）, extend_months, passed, note}；按规则检查（R2.1–R2.12），第17步自动建立预备党员记录，第24步自动转正；需 X-CSRF-Token",
+            "parameters": [{"name": "id", "in": "path", "required": true, "schema": {"type": "integer"}}, csrf_param],
+            "responses": {"201": {"description": "记录的步骤"}, "400": error_response("请求体不是 JSON"), "422": error_response("不符合规则：code 与 message 说明哪条规则、应当怎样做")}}}),
+    );
+    paths.insert(
+        "/api/v1/development/due".into(),
+        json!({"get": {"tags": ["党员发展"], "summary": "到期提醒：本月到期及逾期；本季度可确定为发展对象、待审批接收、预备期满",
+            "responses": {"200": {"description": "{due_this_month, may_become_candidates, awaiting_admission_approval, probation_ends}"}}}}),
+    );
+    paths.insert(
         "/api/v1/life/absent".into(),
         json!({"get": {"tags": ["组织生活"], "summary": "连续3个月（提醒）、6个月（上报）未参加组织生活的党员（R3.5）",
             "responses": {"200": {"description": "{records_begin, members}"}}}}),

@@ -12,3 +12,4 @@ mod pages;
 mod security;
 mod store;
 mod support;
+mod transfers;

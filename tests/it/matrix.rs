@@ -86,6 +86,20 @@ const MATRIX: &[(&str, &str, &str, &str)] = &[
     ("GET", "/api/v1/development/people/{id}", "other", "onffff"),
     ("POST", "/api/v1/development/people/{id}/steps", "", "c"),
     ("GET", "/api/v1/development/due", "", "ooffff"),
+    ("GET", "/members/transfers", "", "ooffff"),
+    ("GET", "/members/transfers/in", "", "ooffff"),
+    ("POST", "/members/transfers/in", "", "c"),
+    ("GET", "/members/transfers/{id}/letter", "own", "ooffff"),
+    ("GET", "/members/transfers/{id}/letter", "other", "onffff"),
+    ("POST", "/members/transfers/{id}/decision", "", "c"),
+    ("GET", "/members/{id}/relations", "own", "ooffff"),
+    ("GET", "/members/{id}/relations", "other", "onffff"),
+    ("POST", "/members/{id}/transfer", "", "c"),
+    ("POST", "/members/{id}/status", "", "c"),
+    ("GET", "/api/v1/transfers", "", "ooffff"),
+    ("POST", "/api/v1/transfers/{id}/decision", "", "c"),
+    ("POST", "/api/v1/members/{id}/transfers", "", "c"),
+    ("POST", "/api/v1/members/{id}/status", "", "c"),
     ("GET", "/coverage", "", "ooffff"),
     ("GET", "/coverage/print", "", "ooffff"),
     ("GET", "/coverage/export.xlsx", "", "ooffff"),
@@ -289,6 +303,24 @@ async fn s06_role_route_object_matrix() {
         .unwrap()
         .items
         .remove(0);
+    // A transfer from the secretary's organization and one from another school's.
+    let today = hongzhu_core::life::to_local(chrono::Utc::now()).date();
+    let start = |member: i64, to: &'static str| {
+        let store = store.clone();
+        async move {
+            let t = hongzhu_store::transfers::NewTransfer {
+                kind: hongzhu_core::labels::TransferKind::Within,
+                to_org: Some(to.to_string()),
+                outside: String::new(),
+                letter_no: String::new(),
+                started_on: today,
+                note: String::new(),
+            };
+            store.start_transfer(&Scope::All, member, &t, today, "test").await.unwrap().id
+        }
+    };
+    let own_transfer = start(own_member.meta.id, "JX-EZ-ZZ").await;
+    let other_transfer = start(other_member.meta.id, "JX-SX-ZZ").await;
     let user_id = store.user_by_username("yizhong").await.unwrap().unwrap().id;
     let fill = |p: &str, variant: &str| -> String {
         let own = variant != "other";
@@ -297,6 +329,8 @@ async fn s06_role_route_object_matrix() {
         let staff_path = ["/staff", "/api/v1/staff", "/development", "/api/v1/development"].iter().any(|s| p.starts_with(s));
         let id = if staff_path {
             if own { own_staff.meta.id } else { other_staff.meta.id }
+        } else if p.starts_with("/members/transfers") || p.starts_with("/api/v1/transfers") {
+            if own { own_transfer } else { other_transfer }
         } else if p.starts_with("/members") || p.starts_with("/api/v1/members") {
             if own { own_member.meta.id } else { other_member.meta.id }
         } else if p.starts_with("/admin/users") {

@@ -40,6 +40,7 @@ pub async fn make_demo(db_file: &Path, seed: u64) -> Result<(Store, Vec<Account>
     for kind in ["党员志愿服务", "党建带团建队建活动", "红色研学", "师德师风专题学习"] {
         store.add_activity_kind("370828", kind, "demo").await?;
     }
+    demo_transfers(&store, local_today).await?;
     let accounts = demo_accounts(&store).await?;
     // Audit snapshots a year, half a year and a quarter back and today, so the coverage page has
     // a trend to show.
@@ -225,5 +226,49 @@ pub async fn generate(url: &str, institutions: u32, seed: u64, life_years: u32) 
         attendance,
         started.elapsed().as_secs_f64()
     );
+    Ok(())
+}
+
+/// Transfers under way and done, and a few status changes, so the transfer pages have something
+/// to show: one within the county never accepted (45 days), one accepted, one to outside waiting
+/// for its receipt, one completed (the member left the roster); a floating and a lost member.
+async fn demo_transfers(store: &Store, today: chrono::NaiveDate) -> Result<()> {
+    use hongzhu_core::labels::{MemberStatus, TransferKind};
+    use hongzhu_core::transfer::Decision;
+    use hongzhu_store::transfers::NewTransfer;
+    let members = store
+        .members(&Scope::All, &PeopleFilter { org: Some("JX-EZ-ZZ".into()), page: 1, page_size: 40, ..Default::default() })
+        .await?
+        .items;
+    let plain: Vec<i64> = members.iter().filter(|m| m.party_post.is_none()).map(|m| m.meta.id).collect();
+    if plain.len() < 6 {
+        return Ok(());
+    }
+    let days = |n: i64| today - chrono::Duration::days(n);
+    let start = |kind, to: Option<&str>, outside: &str, on| NewTransfer {
+        kind,
+        to_org: to.map(str::to_string),
+        outside: outside.to_string(),
+        letter_no: String::new(),
+        started_on: on,
+        note: String::new(),
+    };
+    store.start_transfer(&Scope::All, plain[0], &start(TransferKind::Within, Some("JX-SX-ZZ"), "", days(45)), today, "demo").await?;
+    let t =
+        store.start_transfer(&Scope::All, plain[1], &start(TransferKind::Within, Some("JX-YZ-ZB1"), "", days(20)), today, "demo").await?;
+    store.decide_transfer(&Scope::All, t.id, Decision::Accept, days(10), "", today, "demo").await?;
+    store
+        .start_transfer(&Scope::All, plain[2], &start(TransferKind::Out, None, "中共济宁市第一中学委员会", days(12)), today, "demo")
+        .await?;
+    let t = store
+        .start_transfer(&Scope::All, plain[3], &start(TransferKind::Out, None, "中共嘉祥县第一中学委员会", days(90)), today, "demo")
+        .await?;
+    store.decide_transfer(&Scope::All, t.id, Decision::Complete, days(60), "", today, "demo").await?;
+    store
+        .change_member_status(&Scope::All, plain[4], MemberStatus::Floating, days(120), "赴外省支教一年，保留组织关系", today, "demo")
+        .await?;
+    store
+        .change_member_status(&Scope::All, plain[5], MemberStatus::Lost, days(30), "连续三个月联系不上，已按规定查找", today, "demo")
+        .await?;
     Ok(())
 }

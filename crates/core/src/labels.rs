@@ -333,6 +333,52 @@ labeled!(
     }
 );
 
+labeled!(
+    /// 转接类型.
+    TransferKind {
+        Within = "within", "系统内转接", "Within the system";
+        Out = "out", "转出系统外", "To outside the system";
+        In = "in", "从系统外转入", "From outside the system";
+    }
+);
+
+labeled!(
+    /// 转接状态.
+    TransferStatus {
+        Pending = "pending", "待接收", "Awaiting acceptance";
+        Accepted = "accepted", "已接收", "Accepted";
+        Returned = "returned", "已退回", "Returned";
+        Completed = "completed", "已办结", "Completed";
+        Cancelled = "cancelled", "已撤销", "Cancelled";
+    }
+);
+
+impl TransferStatus {
+    pub fn is_open(self) -> bool {
+        self == TransferStatus::Pending
+    }
+}
+
+labeled!(
+    /// 党员状态.
+    MemberStatus {
+        Normal = "normal", "正常", "Normal";
+        Floating = "floating", "流动党员", "Floating member";
+        Lost = "lost", "失联党员", "Lost contact";
+        Suspended = "suspended", "停止党籍", "Membership suspended";
+        TransferredOut = "transferred_out", "已转出", "Transferred out";
+        Left = "left", "出党", "Left the Party";
+        Deceased = "deceased", "死亡", "Deceased";
+    }
+);
+
+impl MemberStatus {
+    /// The membership ends: the record leaves the organization's roster (its history stays).
+    pub fn ends_membership(self) -> bool {
+        matches!(self, MemberStatus::TransferredOut | MemberStatus::Left | MemberStatus::Deceased)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -369,6 +415,9 @@ mod tests {
         check::<InstitutionKind>();
         check::<LeadershipRole>();
         check::<PartyPost>();
+        check::<TransferKind>();
+        check::<TransferStatus>();
+        check::<MemberStatus>();
         check::<OrgKind>();
         check::<ActivityKind>();
         check::<ActivityStatus>();

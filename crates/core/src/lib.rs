@@ -16,6 +16,7 @@ pub mod synth;
 pub mod synth_dev;
 pub mod synth_life;
 pub mod term;
+pub mod transfer;
 
 pub use codes::{InstitutionCode, OrgCode, Phone, RegionCode};
 pub use id_number::IdNumber;

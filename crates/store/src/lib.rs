@@ -19,6 +19,7 @@ pub mod retention;
 mod seal;
 mod snapshot;
 pub mod trail;
+pub mod transfers;
 
 pub use accounts::{NewUser, ROLES, Role, SessionRow, User, UserChange};
 pub use approvals::ExportRequest;

@@ -452,12 +452,27 @@ pub struct MemberRow {
     pub work_institution: Option<InstitutionCode>,
     pub work_institution_name: Option<String>,
     pub party_post: Option<PartyPost>,
+    /// 正常, 流动党员, 失联, 停止党籍 (a membership that ended is off the roster).
+    pub status: hongzhu_core::labels::MemberStatus,
+    /// A transfer is waiting for the receiving side: the member is in transit (still counted here).
+    pub in_transit: bool,
 }
 
 fn member_select() -> SelectStatement {
     let mut s = Query::select();
     s.columns(META_COLS.map(|c| ("m", c)))
-        .columns(["category", "admitted_on", "full_on", "party_post"].map(|c| ("m", c)))
+        .columns(["category", "admitted_on", "full_on", "party_post", "status"].map(|c| ("m", c)))
+        .expr_as(
+            Expr::exists(
+                Query::select()
+                    .expr(Expr::val(1))
+                    .from("transfers")
+                    .and_where(Expr::col(("transfers", "member_id")).equals(("m", "id")))
+                    .and_where(Expr::col(("transfers", "status")).eq("pending"))
+                    .take(),
+            ),
+            "in_transit",
+        )
         .expr_as(Expr::col(("o", "code")), "org_code")
         .expr_as(Expr::col(("o", "name")), "org_name")
         .expr_as(Expr::col(("i", "code")), "work_code")
@@ -483,6 +498,8 @@ fn member_row(r: &dyn Row) -> Result<MemberRow> {
         work_institution: r.text_opt("work_code")?.map(|c| InstitutionCode::parse(&c)).transpose().map_err(corrupt)?,
         work_institution_name: r.text_opt("work_name")?,
         party_post: parse_opt_label(r.text_opt("party_post")?)?,
+        status: parse_label(&r.text("status")?)?,
+        in_transit: r.boolean("in_transit")?,
     })
 }
 
@@ -587,7 +604,7 @@ pub(crate) async fn log_change(
     Ok(())
 }
 
-async fn insert_record(tx: &mut Tx, table: &'static str, mut values: Vec<(&'static str, Value)>) -> Result<i64> {
+pub(crate) async fn insert_record(tx: &mut Tx, table: &'static str, mut values: Vec<(&'static str, Value)>) -> Result<i64> {
     let t = now();
     values.push(("created_at", t.into()));
     values.push(("updated_at", t.into()));
@@ -1251,7 +1268,7 @@ impl Store {
         Ok(r)
     }
 
-    async fn member_values(tx: &mut Tx, m: &Member) -> Result<Vec<(&'static str, Value)>> {
+    pub(crate) async fn member_values(tx: &mut Tx, m: &Member) -> Result<Vec<(&'static str, Value)>> {
         let blind = tx.blind(m.id_number.as_str())?;
         let person = id_by(tx, "persons", "id_hash", &blind)
             .await?

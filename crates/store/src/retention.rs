@@ -65,6 +65,8 @@ impl Store {
         .await?;
         delete_where(&mut tx, &mut out, "evaluations", Cond::all().add(Expr::col("member_id").in_subquery(members()))).await?;
         delete_where(&mut tx, &mut out, "study_records", Cond::all().add(Expr::col("member_id").in_subquery(members()))).await?;
+        // Transfers go with the member record; the status history (names and dates only) stays.
+        delete_where(&mut tx, &mut out, "transfers", Cond::all().add(Expr::col("member_id").in_subquery(members()))).await?;
         // Development records (DOMAIN §3) go with the staff post they were kept for; a withdrawn
         // step goes when its retention ends.
         let staff = || deleted_before("staff", deleted_cutoff);

@@ -18,6 +18,7 @@ pub mod openapi;
 pub mod pages;
 pub mod security;
 pub mod totp;
+pub mod transfers;
 mod view;
 
 use axum::Router;
@@ -138,6 +139,7 @@ pub fn router(state: AppState) -> Router {
         .merge(account::routes())
         .merge(dues::routes())
         .merge(development::routes())
+        .merge(transfers::routes())
         .merge(admin::routes())
         .merge(coverage::routes())
         .merge(imports::routes())
@@ -213,6 +215,18 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/api/v1/development/people/{id}"),
     ("POST", "/api/v1/development/people/{id}/steps"),
     ("GET", "/api/v1/development/due"),
+    ("GET", "/members/transfers"),
+    ("GET", "/members/transfers/in"),
+    ("POST", "/members/transfers/in"),
+    ("GET", "/members/transfers/{id}/letter"),
+    ("POST", "/members/transfers/{id}/decision"),
+    ("GET", "/members/{id}/relations"),
+    ("POST", "/members/{id}/transfer"),
+    ("POST", "/members/{id}/status"),
+    ("GET", "/api/v1/transfers"),
+    ("POST", "/api/v1/transfers/{id}/decision"),
+    ("POST", "/api/v1/members/{id}/transfers"),
+    ("POST", "/api/v1/members/{id}/status"),
     ("GET", "/coverage"),
     ("GET", "/coverage/print"),
     ("GET", "/coverage/export.xlsx"),

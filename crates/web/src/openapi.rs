@@ -277,6 +277,30 @@ fn life_paths(paths: &mut serde_json::Map<String, Value>) {
             "responses": {"200": {"description": "{due_this_month, may_become_candidates, awaiting_admission_approval, probation_ends}"}}}}),
     );
     paths.insert(
+        "/api/v1/transfers".into(),
+        json!({"get": {"tags": ["党员"], "summary": "组织关系转接：系统内转接、转出系统外、从系统外转入；待接收的在前，days 为已等待（或办理用时）天数",
+            "parameters": [{"name": "status", "in": "query", "schema": {"type": "string", "enum": ["pending", "accepted", "returned", "completed", "cancelled"]}}, {"name": "kind", "in": "query", "schema": {"type": "string", "enum": ["within", "out", "in"]}}, {"name": "q", "in": "query", "schema": {"type": "string"}, "description": "党员姓名"}],
+            "responses": {"200": {"description": "{items, total}"}}}}),
+    );
+    paths.insert(
+        "/api/v1/transfers/{id}/decision".into(),
+        json!({"post": {"tags": ["党员"], "summary": "处理转接：{decision: accept|return（接收方）|complete|cancel（转出方）, on, reason}；接收后党员转入接收组织，办结（转出系统外）后党员关系终止；需 X-CSRF-Token",
+            "parameters": [{"name": "id", "in": "path", "required": true, "schema": {"type": "integer"}}, {"name": "X-CSRF-Token", "in": "header", "required": true, "schema": {"type": "string"}}],
+            "responses": {"200": {"description": "转接记录"}, "422": error_response("不是本方可作的处理、日期有误或已处理")}}}),
+    );
+    paths.insert(
+        "/api/v1/members/{id}/transfers".into(),
+        json!({"post": {"tags": ["党员"], "summary": "办理转出：{kind: within|out, to_org（系统内）, outside（系统外去向）, started_on, letter_no, note}；接收前党员仍在原组织、标“转接中”；需 X-CSRF-Token",
+            "parameters": [{"name": "id", "in": "path", "required": true, "schema": {"type": "integer"}}, {"name": "X-CSRF-Token", "in": "header", "required": true, "schema": {"type": "string"}}],
+            "responses": {"201": {"description": "转接记录"}, "422": error_response("已有待接收的转接、接收组织不存在等")}}}),
+    );
+    paths.insert(
+        "/api/v1/members/{id}/status".into(),
+        json!({"post": {"tags": ["党员"], "summary": "变更党员状态：{status: normal|floating|lost|suspended|left|deceased, on, reason}；出党、死亡后移出名册，历史保留；需 X-CSRF-Token",
+            "parameters": [{"name": "id", "in": "path", "required": true, "schema": {"type": "integer"}}, {"name": "X-CSRF-Token", "in": "header", "required": true, "schema": {"type": "string"}}],
+            "responses": {"200": {"description": "{member, status, history}"}, "422": error_response("日期在将来、缺少原因或党员关系已终止")}}}),
+    );
+    paths.insert(
         "/api/v1/life/absent".into(),
         json!({"get": {"tags": ["组织生活"], "summary": "连续3个月（提醒）、6个月（上报）未参加组织生活的党员（R3.5）",
             "responses": {"200": {"description": "{records_begin, members}"}}}}),

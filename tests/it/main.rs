@@ -5,6 +5,7 @@ mod browser;
 mod cli;
 mod coverage;
 mod development;
+mod dues;
 mod ledger;
 mod life;
 mod matrix;

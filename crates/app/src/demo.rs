@@ -41,6 +41,7 @@ pub async fn make_demo(db_file: &Path, seed: u64) -> Result<(Store, Vec<Account>
         store.add_activity_kind("370828", kind, "demo").await?;
     }
     demo_transfers(&store, local_today).await?;
+    demo_dues(&store, local_today, seed).await?;
     let accounts = demo_accounts(&store).await?;
     // Audit snapshots a year, half a year and a quarter back and today, so the coverage page has
     // a trend to show.
@@ -270,5 +271,68 @@ async fn demo_transfers(store: &Store, today: chrono::NaiveDate) -> Result<()> {
     store
         .change_member_status(&Scope::All, plain[5], MemberStatus::Lost, days(30), "连续三个月联系不上，已按规定查找", today, "demo")
         .await?;
+    Ok(())
+}
+
+/// This year's dues for every member of the demo county (R4.1–R4.4): a base in January, payments
+/// month by month to this month — most on time, a few unpaid, some back payments (two over the
+/// 6-month limit), some by proxy — and one reduction applied, reviewed and approved.
+async fn demo_dues(store: &Store, today: chrono::NaiveDate, seed: u64) -> Result<()> {
+    use chrono::Datelike;
+    use hongzhu_core::dues::{Base, DuesCategory, Fen};
+    let year = today.year();
+    let orgs: Vec<i64> = store.orgs(&Scope::All, None).await?.into_iter().map(|o| o.meta.id).collect();
+    let members = store.dues_members(&orgs, year).await?;
+    let mut rng = hongzhu_core::rng::Rng::new(seed ^ 0xd0e5);
+    let mut bases = Vec::new();
+    let mut payments = Vec::new();
+    let mut over_limit = 0;
+    for m in &members {
+        // Teachers' fixed monthly pay: 3,000–9,500 yuan in steps of 50.
+        let base = Fen(rng.range(60, 191) * 5_000);
+        let b = Base { from_month: 1, category: DuesCategory::InService, base, farmer_amount: None };
+        let monthly = b.monthly();
+        bases.push((m.member_id, year, b));
+        let first = if m.admitted_on.year() == year { m.admitted_on.month() } else { 1 };
+        for month in first..=today.month() {
+            let this_month = month == today.month();
+            if rng.chance(if this_month { 0.45 } else { 0.03 }) {
+                continue; // not paid (yet)
+            }
+            let late = if !this_month && month + 7 <= today.month() && over_limit < 2 && rng.chance(0.01) {
+                over_limit += 1;
+                7
+            } else if !this_month && rng.chance(0.03) {
+                rng.range(1, 3) as u32
+            } else {
+                0
+            };
+            let paid_month = (month + late).min(today.month());
+            let day = if paid_month == today.month() { rng.range(1, i64::from(today.day()) + 1) as u32 } else { rng.range(5, 21) as u32 };
+            let paid_on = chrono::NaiveDate::from_ymd_opt(year, paid_month, day).unwrap_or(today);
+            let proxy = if rng.chance(0.03) {
+                "支部组织委员代缴（本人外出学习，经支部同意）".to_string()
+            } else {
+                String::new()
+            };
+            payments.push((m.member_id, year, month, monthly, paid_on, proxy));
+        }
+    }
+    store.load_dues(&bases, &payments, "demo").await?;
+    // A reduction through its three steps (R4.4), for a member of 金乡县第二中学.
+    let ez = store.org_id("JX-EZ-ZZ").await?;
+    if let Some(m) = members.iter().find(|m| Some(m.org_id) == ez) {
+        let from = (year, 1.max(today.month().saturating_sub(3)));
+        let to = (year, 12);
+        let applied = today - chrono::Duration::days(100);
+        let id = store
+            .apply_dues_reduction(m.org_id, m.member_id, from, to, Fen(0), "家庭遭遇重大变故，生活困难，申请免交", applied, today, "demo")
+            .await?;
+        use hongzhu_store::dues::ReductionStep;
+        store.decide_dues_reduction(id, ReductionStep::Review, applied + chrono::Duration::days(3), None, None, today, "demo").await?;
+        store
+            .decide_dues_reduction(id, ReductionStep::Approve, applied + chrono::Duration::days(10), Some("JX-JYGW"), None, today, "demo")
+            .await?;
+    }
     Ok(())
 }

@@ -243,6 +243,12 @@ pub async fn serve(store: Store, listen: SocketAddr, secure_cookies: bool, on_re
             _ => bail!("HONGZHU_NOTICE_WORKING_DAYS=“{v}”无效：应为 1 到 30 之间的工作日数 / must be working days from 1 to 30"),
         };
     }
+    // R4.5: a dues base changes from the month pay changes (`month`) or is fixed for the year.
+    if let Ok(v) = std::env::var("HONGZHU_DUES_BASE_CHANGE") {
+        state.dues_base_rule = hongzhu_core::dues::BaseRule::parse(&v).ok_or_else(|| {
+            anyhow::anyhow!("HONGZHU_DUES_BASE_CHANGE=“{v}”无效：应为 year（一年一定）或 month（自变化当月起）/ must be year or month")
+        })?;
+    }
     let app = hongzhu_web::router(state);
     axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
         .with_graceful_shutdown(async {

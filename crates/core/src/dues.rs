@@ -77,6 +77,11 @@ impl DuesCategory {
     pub fn from_code(s: &str) -> Option<DuesCategory> {
         DUES_CATEGORIES.into_iter().find(|c| c.code() == s)
     }
+    /// The code or the Chinese label (forms and the API).
+    pub fn parse(s: &str) -> Option<DuesCategory> {
+        let s = crate::normalize_width(s);
+        DUES_CATEGORIES.into_iter().find(|c| c.code() == s || c.zh() == s)
+    }
     pub fn zh(self) -> &'static str {
         match self {
             DuesCategory::InService => "在职党员",
@@ -222,5 +227,161 @@ mod tests {
             proptest::prop_assert!(x.amount.0 * 10_000 <= a * 200 + 5_000);
             proptest::prop_assert!(y.amount >= x.amount);
         }
+    }
+}
+
+// ------------------------------------------------------------------ the ledger (R4.1–R4.5)
+
+/// R4.5 (setting `HONGZHU_DUES_BASE_CHANGE`): when pay changes within a year, the new base counts
+/// from the month of the change, or the base is fixed for the year.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BaseRule {
+    FixedForYear,
+    FromMonthOfChange,
+}
+
+impl BaseRule {
+    pub fn parse(s: &str) -> Option<BaseRule> {
+        match s.trim() {
+            "year" => Some(BaseRule::FixedForYear),
+            "month" => Some(BaseRule::FromMonthOfChange),
+            _ => None,
+        }
+    }
+    pub fn code(self) -> &'static str {
+        match self {
+            BaseRule::FixedForYear => "year",
+            BaseRule::FromMonthOfChange => "month",
+        }
+    }
+}
+
+/// A member's base from a month of a year on (R4.1): the category and the monthly base, and for
+/// farmers the amount the branch set (0.20–1.00 yuan).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Base {
+    pub from_month: u32,
+    pub category: DuesCategory,
+    pub base: Fen,
+    pub farmer_amount: Option<Fen>,
+}
+
+impl Base {
+    pub fn monthly(&self) -> Fen {
+        match (self.category, self.farmer_amount) {
+            (DuesCategory::Farmer, Some(a)) => a,
+            _ => monthly_dues(self.category, self.base).amount,
+        }
+    }
+}
+
+/// Check a base before it is kept: R4.5 decides whether a base may start after January; a
+/// farmer's amount lies in 0.20–1.00 yuan (R4.3).
+pub fn check_base(b: &Base, rule: BaseRule) -> Result<(), Invalid> {
+    if !(1..=12).contains(&b.from_month) {
+        return Err(Invalid::new("month", format!("起始月份 {} 无效：应为 1–12", b.from_month), "the month is 1–12"));
+    }
+    if rule == BaseRule::FixedForYear && b.from_month != 1 {
+        return Err(Invalid::new(
+            "base_fixed",
+            "本系统按“缴费基数一年一定”执行（R4.5，设置 HONGZHU_DUES_BASE_CHANGE=year）：基数自 1 月起全年不变，年中工资变化次年调整",
+            "the base is fixed for the year (R4.5, setting HONGZHU_DUES_BASE_CHANGE=year): it starts in January",
+        ));
+    }
+    if b.category == DuesCategory::Farmer {
+        let a = b.farmer_amount.unwrap_or(Fen(20));
+        if a < Fen(20) || a > Fen(100) {
+            return Err(Invalid::new(
+                "farmer_amount",
+                format!("农民党员每月交纳 0.20–1.00 元（R4.3），“{}”不在范围内", a.yuan()),
+                "farmers pay 0.20–1.00 yuan a month (R4.3)",
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// An approved reduction (R4.4): the monthly amount due in the months it covers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reduction {
+    pub from: (i32, u32),
+    pub to: (i32, u32),
+    pub amount: Fen,
+}
+
+/// What a month of a member's ledger shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MonthState {
+    /// Not a member yet that month (R4.4: probationary members pay from the admission month).
+    NotMember,
+    /// No base recorded for the month.
+    NoBase,
+    /// A month still to come.
+    Future,
+    Paid {
+        amount: Fen,
+        late_months: u32,
+        proxy: bool,
+    },
+    Unpaid,
+}
+
+/// The amount due in a month: an approved reduction's, else the base in force's (R4.2–R4.5).
+pub fn due_in(bases: &[Base], reductions: &[Reduction], year: i32, month: u32) -> Option<Fen> {
+    if let Some(r) = reductions.iter().find(|r| r.from <= (year, month) && (year, month) <= r.to) {
+        return Some(r.amount);
+    }
+    bases.iter().filter(|b| b.from_month <= month).max_by_key(|b| b.from_month).map(Base::monthly)
+}
+
+/// Months between the month paid for and the month it was paid in: 0 when paid in the month.
+/// R4.4: back payment is normally at most 6 months; more is flagged.
+pub fn months_late(year: i32, month: u32, paid_on: chrono::NaiveDate) -> u32 {
+    use chrono::Datelike;
+    let owed = year * 12 + month as i32;
+    let paid = paid_on.year() * 12 + paid_on.month() as i32;
+    (paid - owed).max(0) as u32
+}
+
+pub const BACK_PAYMENT_MONTHS: u32 = 6;
+
+#[cfg(test)]
+mod ledger_tests {
+    use super::*;
+    use chrono::NaiveDate;
+
+    fn base(from: u32, yuan: &str) -> Base {
+        Base { from_month: from, category: DuesCategory::InService, base: Fen::parse_yuan(yuan).unwrap(), farmer_amount: None }
+    }
+
+    #[test]
+    fn the_base_in_force_and_reductions() {
+        let bases = [base(1, "4000"), base(7, "5200")];
+        assert_eq!(due_in(&bases, &[], 2026, 6), Some(Fen(4000)));
+        assert_eq!(due_in(&bases, &[], 2026, 7), Some(Fen(7800)));
+        let r = [Reduction { from: (2026, 3), to: (2026, 5), amount: Fen(0) }];
+        assert_eq!(due_in(&bases, &r, 2026, 4), Some(Fen(0)));
+        assert_eq!(due_in(&bases, &r, 2026, 6), Some(Fen(4000)));
+        assert_eq!(due_in(&[], &[], 2026, 6), None);
+    }
+
+    #[test]
+    fn the_base_rule_and_farmers() {
+        assert!(check_base(&base(7, "5200"), BaseRule::FromMonthOfChange).is_ok());
+        assert_eq!(check_base(&base(7, "5200"), BaseRule::FixedForYear).unwrap_err().code, "base_fixed");
+        let mut f = Base { from_month: 1, category: DuesCategory::Farmer, base: Fen(0), farmer_amount: Some(Fen(150)) };
+        assert_eq!(check_base(&f, BaseRule::FixedForYear).unwrap_err().code, "farmer_amount");
+        f.farmer_amount = Some(Fen(50));
+        assert!(check_base(&f, BaseRule::FixedForYear).is_ok());
+        assert_eq!(f.monthly(), Fen(50));
+    }
+
+    #[test]
+    fn back_payments_count_months() {
+        let d = |s: &str| NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
+        assert_eq!(months_late(2026, 3, d("2026-03-31")), 0);
+        assert_eq!(months_late(2026, 3, d("2026-09-01")), 6);
+        assert_eq!(months_late(2026, 3, d("2026-10-01")), 7);
+        assert_eq!(months_late(2025, 12, d("2026-01-05")), 1);
     }
 }

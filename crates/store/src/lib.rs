@@ -9,6 +9,7 @@ mod bulk;
 mod coverage;
 mod db;
 pub mod development;
+pub mod dues;
 mod error;
 pub mod keys;
 mod life;

@@ -21,6 +21,7 @@ pub const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../migrations/postgres/0005_development.sql"),
     ),
     (6, "transfers", include_str!("../migrations/sqlite/0006_transfers.sql"), include_str!("../migrations/postgres/0006_transfers.sql")),
+    (7, "dues", include_str!("../migrations/sqlite/0007_dues.sql"), include_str!("../migrations/postgres/0007_dues.sql")),
 ];
 
 const BOOKKEEPING_SQLITE: &str = "CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, name TEXT NOT NULL, checksum TEXT NOT NULL, applied_at TIMESTAMPTZ NOT NULL)";

@@ -45,6 +45,9 @@ pub struct AppState {
     /// R2.12: working days of public notice before admission and full membership (a setting:
     /// `HONGZHU_NOTICE_WORKING_DAYS`, default 5).
     pub notice_working_days: u32,
+    /// R4.5: whether a dues base changes from the month pay changes, or is fixed for the year
+    /// (a setting: `HONGZHU_DUES_BASE_CHANGE` = `year` (default) or `month`).
+    pub dues_base_rule: hongzhu_core::dues::BaseRule,
     /// SECURITY settings in effect.
     pub security: security::Settings,
     /// S2: failed logins per source address.
@@ -60,6 +63,7 @@ impl AppState {
             jobs: Default::default(),
             checkin_window: hongzhu_core::life::CHECKIN_WINDOW_MINUTES,
             notice_working_days: hongzhu_core::development::NOTICE_WORKING_DAYS,
+            dues_base_rule: hongzhu_core::dues::BaseRule::FixedForYear,
             security: security::Settings::default(),
             throttle: Default::default(),
         }
@@ -205,6 +209,21 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/m"),
     ("GET", "/dues"),
     ("GET", "/development"),
+    ("GET", "/dues/ledger"),
+    ("GET", "/dues/ledger.xlsx"),
+    ("GET", "/dues/bases"),
+    ("POST", "/dues/bases"),
+    ("GET", "/dues/pay"),
+    ("POST", "/dues/pay"),
+    ("GET", "/dues/reductions"),
+    ("POST", "/dues/reductions"),
+    ("POST", "/dues/reductions/{id}"),
+    ("GET", "/dues/report"),
+    ("GET", "/dues/publish"),
+    ("GET", "/api/v1/dues/ledger"),
+    ("PUT", "/api/v1/dues/bases"),
+    ("POST", "/api/v1/dues/payments"),
+    ("GET", "/api/v1/dues/report"),
     ("GET", "/development/people"),
     ("GET", "/development/people.xlsx"),
     ("GET", "/development/due"),

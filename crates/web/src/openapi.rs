@@ -301,6 +301,29 @@ fn life_paths(paths: &mut serde_json::Map<String, Value>) {
             "responses": {"200": {"description": "{member, status, history}"}, "422": error_response("日期在将来、缺少原因或党员关系已终止")}}}),
     );
     paths.insert(
+        "/api/v1/dues/ledger".into(),
+        json!({"get": {"tags": ["党费"], "summary": "党组织某年的党费台账：每名党员 12 个月（已交金额、补、代、未交、未核定、免交）、应交、已交、未交月数（R4.2–R4.5）",
+            "parameters": [{"name": "org", "in": "query", "schema": {"type": "string"}, "description": "党组织代码；不填为本人所在组织"}, {"name": "year", "in": "query", "schema": {"type": "integer"}}],
+            "responses": {"200": {"description": "{org, year, members, due, paid, members_with_unpaid_months, without_base}"}, "404": error_response("党组织不存在或不在权限范围内")}}}),
+    );
+    paths.insert(
+        "/api/v1/dues/bases".into(),
+        json!({"put": {"tags": ["党费"], "summary": "核定缴费基数：{org, year, bases: [{member, category, base, farmer, from_month}]}，替换这些党员该年的基数；全部有效才保存（R4.1、R4.3、R4.5）；需 X-CSRF-Token",
+            "parameters": [{"name": "X-CSRF-Token", "in": "header", "required": true, "schema": {"type": "string"}}],
+            "responses": {"200": {"description": "{org, year, saved}"}, "422": error_response("金额、类别或起始月份有误")}}}),
+    );
+    paths.insert(
+        "/api/v1/dues/payments".into(),
+        json!({"post": {"tags": ["党费"], "summary": "登记交纳：{org, year, month, paid_on, payments: [{member, amount, proxy}]}；入党之月起、不重复、不晚于本季度末（R4.4）；全部有效才登记；需 X-CSRF-Token",
+            "parameters": [{"name": "X-CSRF-Token", "in": "header", "required": true, "schema": {"type": "string"}}],
+            "responses": {"201": {"description": "{recorded}"}, "422": error_response("已登记、尚未入党、日期在将来等")}}}),
+    );
+    paths.insert(
+        "/api/v1/dues/report".into(),
+        json!({"get": {"tags": ["党费"], "summary": "党费年度报告：各党组织党员数、应交、已交、欠交人数、补交超过 6 个月的笔数、未核定基数人数", "parameters": [{"name": "year", "in": "query", "schema": {"type": "integer"}}],
+            "responses": {"200": {"description": "{year, orgs, total}"}}}}),
+    );
+    paths.insert(
         "/api/v1/life/absent".into(),
         json!({"get": {"tags": ["组织生活"], "summary": "连续3个月（提醒）、6个月（上报）未参加组织生活的党员（R3.5）",
             "responses": {"200": {"description": "{records_begin, members}"}}}}),

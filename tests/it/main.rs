@@ -13,4 +13,5 @@ mod pages;
 mod security;
 mod store;
 mod support;
+mod terms;
 mod transfers;

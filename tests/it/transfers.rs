@@ -118,6 +118,14 @@ async fn lifecycle(db: Db) {
     assert_eq!(history[0].to_status, hongzhu_core::labels::MemberStatus::TransferredOut);
     let done: Value = county.get(format!("{base}/api/v1/transfers?status=completed")).send().await.unwrap().json().await.unwrap();
     assert!(done["items"].as_array().unwrap().iter().any(|x| x["id"] == out), "the completed transfer stays listed");
+    let x = support::page_login(&app, "county").await.get(format!("{base}/members/transfers.xlsx?kind=out")).send().await.unwrap();
+    assert_eq!(x.status(), 200);
+    let sheets = hongzhu_ledger::read::read(x.bytes().await.unwrap().to_vec(), &hongzhu_ledger::read::Limits::default()).unwrap();
+    let cells: Vec<String> = sheets[0].rows.iter().flat_map(|r| r.cells.iter().cloned()).collect();
+    assert!(
+        cells.iter().any(|c| c == "中共济宁市第一中学委员会") && !cells.iter().any(|c| c == "系统内转接"),
+        "the filtered list as a workbook"
+    );
 
     // Status: a reason is needed; a floating member stays on the roster; death ends it.
     let url = format!("{base}/api/v1/members/{}/status", plain[2]);

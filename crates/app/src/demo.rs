@@ -42,6 +42,7 @@ pub async fn make_demo(db_file: &Path, seed: u64) -> Result<(Store, Vec<Account>
     }
     demo_transfers(&store, local_today).await?;
     demo_dues(&store, local_today, seed).await?;
+    demo_elections(&store, local_today).await?;
     let accounts = demo_accounts(&store).await?;
     // Audit snapshots a year, half a year and a quarter back and today, so the coverage page has
     // a trend to show.
@@ -333,6 +334,44 @@ async fn demo_dues(store: &Store, today: chrono::NaiveDate, seed: u64) -> Result
         store
             .decide_dues_reduction(id, ReductionStep::Approve, applied + chrono::Duration::days(10), Some("JX-JYGW"), None, today, "demo")
             .await?;
+    }
+    Ok(())
+}
+
+/// The election that began each organization's current term, from the posts its own members hold
+/// (R1.4–R1.6), where those make a valid election; the others show “no election recorded”.
+async fn demo_elections(store: &Store, today: chrono::NaiveDate) -> Result<()> {
+    use hongzhu_core::election::{Elected, Election, is_elected_post};
+    for o in store.orgs(&Scope::All, None).await? {
+        let Some(held_on) = o.record.term_start else { continue };
+        let candidates = store.election_candidates(o.meta.id).await?;
+        let holders: Vec<Elected> = candidates
+            .iter()
+            .filter(|c| c.direct)
+            .filter_map(|c| c.post.filter(|p| is_elected_post(*p)).map(|p| (c.member_id, p)))
+            .map(|(member_id, post)| Elected { member_id, post, votes: 0 })
+            .collect();
+        if holders.is_empty() {
+            continue;
+        }
+        let due = o.full_member_count.max(holders.len() as i64);
+        let present = due - due / 10;
+        let results = holders.into_iter().enumerate().map(|(i, mut h)| {
+            h.votes = present - (i as i64 % 3).min(present / 3);
+            h
+        });
+        let e = Election {
+            held_on,
+            due,
+            present,
+            term_years: o.record.term_years_or_default(),
+            results: results.collect(),
+            note: String::new(),
+        };
+        match store.record_election(o.meta.id, &e, today, "demo").await {
+            Ok(_) | Err(hongzhu_store::StoreError::Refused(_)) => {}
+            Err(e) => return Err(e.into()),
+        }
     }
     Ok(())
 }

@@ -6,6 +6,7 @@ pub mod codes;
 pub mod coverage;
 pub mod development;
 pub mod dues;
+pub mod election;
 pub mod id_number;
 pub mod labels;
 pub mod life;

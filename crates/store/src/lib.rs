@@ -10,6 +10,7 @@ mod coverage;
 mod db;
 pub mod development;
 pub mod dues;
+pub mod elections;
 mod error;
 pub mod keys;
 mod life;

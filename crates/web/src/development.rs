@@ -9,7 +9,7 @@ use std::collections::HashMap;
 use askama::Template;
 use axum::Router;
 use axum::extract::{Form, Path, Query, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use chrono::{Datelike, NaiveDate, Utc};
@@ -327,14 +327,7 @@ async fn people_xlsx(State(state): State<AppState>, PageUser(u): PageUser, Query
     let bytes = hongzhu_ledger::table::table(&format!("发展党员工作台账（{}）", today()), "发展党员台账", &columns, &rows)
         .map_err(|e| AppError::Internal(e.to_string()))?;
     let name = format!("发展党员台账-{}.xlsx", today());
-    Ok((
-        [
-            (header::CONTENT_TYPE, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet".to_string()),
-            (header::CONTENT_DISPOSITION, format!("attachment; filename=\"development.xlsx\"; filename*=UTF-8''{}", enc(&name))),
-        ],
-        bytes,
-    )
-        .into_response())
+    crate::view::xlsx_response(bytes, "development.xlsx", &name)
 }
 
 // ------------------------------------------------------------------ due this month / quarter

@@ -6,7 +6,7 @@
 use askama::Template;
 use axum::Router;
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post, put};
 use chrono::{Datelike, NaiveDate, Utc};
@@ -337,14 +337,7 @@ async fn ledger_xlsx(State(state): State<AppState>, PageUser(u): PageUser, Query
     let bytes = hongzhu_ledger::table::table(&format!("{} {year}年党费收缴台账", org.record.name), &format!("{year}年党费"), &cols, &rows)
         .map_err(|e| AppError::Internal(e.to_string()))?;
     let name = format!("党费台账-{}-{year}.xlsx", org.record.code);
-    Ok((
-        [
-            (header::CONTENT_TYPE, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet".to_string()),
-            (header::CONTENT_DISPOSITION, format!("attachment; filename=\"dues-{year}.xlsx\"; filename*=UTF-8''{}", enc(&name))),
-        ],
-        bytes,
-    )
-        .into_response())
+    crate::view::xlsx_response(bytes, &format!("dues-{year}.xlsx"), &name)
 }
 
 // ------------------------------------------------------------------ bases

@@ -17,6 +17,7 @@ pub mod life;
 pub mod openapi;
 pub mod pages;
 pub mod security;
+pub mod terms;
 pub mod totp;
 pub mod transfers;
 mod view;
@@ -144,6 +145,7 @@ pub fn router(state: AppState) -> Router {
         .merge(dues::routes())
         .merge(development::routes())
         .merge(transfers::routes())
+        .merge(terms::routes())
         .merge(admin::routes())
         .merge(coverage::routes())
         .merge(imports::routes())
@@ -234,7 +236,14 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/api/v1/development/people/{id}"),
     ("POST", "/api/v1/development/people/{id}/steps"),
     ("GET", "/api/v1/development/due"),
+    ("GET", "/orgs/terms"),
+    ("GET", "/orgs/terms.xlsx"),
+    ("GET", "/orgs/{code}/elections"),
+    ("POST", "/orgs/{code}/elections"),
+    ("GET", "/api/v1/terms"),
+    ("POST", "/api/v1/orgs/{code}/elections"),
     ("GET", "/members/transfers"),
+    ("GET", "/members/transfers.xlsx"),
     ("GET", "/members/transfers/in"),
     ("POST", "/members/transfers/in"),
     ("GET", "/members/transfers/{id}/letter"),

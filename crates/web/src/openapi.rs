@@ -324,6 +324,17 @@ fn life_paths(paths: &mut serde_json::Map<String, Value>) {
             "responses": {"200": {"description": "{year, orgs, total}"}}}}),
     );
     paths.insert(
+        "/api/v1/terms".into(),
+        json!({"get": {"tags": ["党组织"], "summary": "各党组织任期：本届起始、任期年数、届满日期、状态（expired 已届满 R1.6、expiring 6个月内届满 R1.7、current、none）、最近选举日期；已届满的在前",
+            "responses": {"200": {"description": "{remind_months, items}"}}}}),
+    );
+    paths.insert(
+        "/api/v1/orgs/{code}/elections".into(),
+        json!({"post": {"tags": ["党组织"], "summary": "记录换届选举：{held_on, due, present, term_years, note, results: [{member, post, votes}]}；到会超过五分之四、得票超过实到半数、R1.4 职数、预备党员无被选举权；记录后开始新一届任期并更新职务；需 X-CSRF-Token",
+            "parameters": [{"name": "code", "in": "path", "required": true, "schema": {"type": "string"}}, {"name": "X-CSRF-Token", "in": "header", "required": true, "schema": {"type": "string"}}],
+            "responses": {"201": {"description": "{election, org, term_start, term_end, remarks}"}, "422": error_response("选举无效或结果不符合规定")}}}),
+    );
+    paths.insert(
         "/api/v1/life/absent".into(),
         json!({"get": {"tags": ["组织生活"], "summary": "连续3个月（提醒）、6个月（上报）未参加组织生活的党员（R3.5）",
             "responses": {"200": {"description": "{records_begin, members}"}}}}),

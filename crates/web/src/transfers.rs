@@ -28,6 +28,7 @@ type ApiResult = Result<Response, ApiError>;
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/members/transfers", get(list_page))
+        .route("/members/transfers.xlsx", get(list_xlsx))
         .route("/members/transfers/in", get(in_form).post(in_submit))
         .route("/members/transfers/{id}/letter", get(letter))
         .route("/members/transfers/{id}/decision", post(decide))
@@ -109,6 +110,7 @@ struct ListPage {
     rows: Vec<Line>,
     pending: usize,
     today: String,
+    export_query: String,
 }
 
 fn options<T: Labeled>(t: Tr, selected: &str) -> Vec<(&'static str, &'static str, bool)> {
@@ -142,7 +144,63 @@ async fn list_page(State(state): State<AppState>, Lang(t): Lang, PageUser(u): Pa
     let c = chrome(&state, t, &u, "members", title).await.crumb(t.t("menu_members"), "/members").crumb(title, "/members/transfers");
     let statuses = options::<TransferStatus>(t, &q.status);
     let kinds = options::<TransferKind>(t, &q.kind);
-    render(ListPage { c, q, statuses, kinds, rows, pending, today: today.to_string() })
+    let export_query = format!("q={}&status={}&kind={}", enc(&q.q), enc(&q.status), enc(&q.kind));
+    render(ListPage { c, q, statuses, kinds, rows, pending, today: today.to_string(), export_query })
+}
+
+async fn list_xlsx(State(state): State<AppState>, PageUser(u): PageUser, Query(q): Query<ListQuery>) -> PageResult {
+    allowed(&u)?;
+    let f = TransferFilter {
+        status: TransferStatus::from_code(q.status.trim()),
+        kind: TransferKind::from_code(q.kind.trim()),
+        q: Some(q.q.clone()).filter(|s| !s.trim().is_empty()),
+    };
+    let rows = state.store.transfers(&u.scope, &f).await?;
+    crate::security::audit(
+        &state,
+        u.actor.clone(),
+        "export",
+        "transfers".to_string(),
+        hongzhu_store::Outcome::Success,
+        format!("{} transfers; xlsx", rows.len()),
+    )
+    .await?;
+    use hongzhu_ledger::table::Cell;
+    let today = today();
+    let cells: Vec<Vec<Cell>> = rows
+        .iter()
+        .map(|t| {
+            let side =
+                |o: &Option<hongzhu_store::transfers::OrgName>| o.as_ref().map(|o| o.name.clone()).unwrap_or_else(|| t.outside.clone());
+            vec![
+                Cell::from(t.person_name.clone()),
+                Cell::from(t.kind.zh()),
+                Cell::from(side(&t.from_org)),
+                Cell::from(side(&t.to_org)),
+                Cell::from(t.letter_no.clone()),
+                Cell::from(t.started_on.to_string()),
+                Cell::from(t.decided_on.map(|d| d.to_string()).unwrap_or_default()),
+                Cell::from(t.status.zh()),
+                Cell::Number((t.decided_on.unwrap_or(today) - t.started_on).num_days() as f64),
+                Cell::from(t.reason.clone()),
+            ]
+        })
+        .collect();
+    let columns = [
+        ("党员", 9.0),
+        ("类型", 12.0),
+        ("转出", 30.0),
+        ("转入／去向", 30.0),
+        ("介绍信", 14.0),
+        ("开具日期", 12.0),
+        ("办理日期", 12.0),
+        ("状态", 9.0),
+        ("天数", 6.0),
+        ("原因", 24.0),
+    ];
+    let bytes = hongzhu_ledger::table::table(&format!("党员组织关系转接台账（{today}）"), "组织关系转接", &columns, &cells)
+        .map_err(|e| AppError::Internal(e.to_string()))?;
+    crate::view::xlsx_response(bytes, "transfers.xlsx", &format!("组织关系转接-{today}.xlsx"))
 }
 
 #[derive(Deserialize)]

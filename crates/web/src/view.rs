@@ -263,3 +263,16 @@ mod tests {
         assert!(!empty.has_next());
     }
 }
+
+/// An Excel workbook as a download: `ascii` for old clients, `name` (UTF-8) for the rest.
+pub fn xlsx_response(bytes: Vec<u8>, ascii: &str, name: &str) -> Result<axum::response::Response, crate::error::AppError> {
+    use axum::response::IntoResponse;
+    Ok((
+        [
+            (axum::http::header::CONTENT_TYPE, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet".to_string()),
+            (axum::http::header::CONTENT_DISPOSITION, format!("attachment; filename=\"{ascii}\"; filename*=UTF-8''{}", enc(name))),
+        ],
+        bytes,
+    )
+        .into_response())
+}

@@ -240,6 +240,19 @@ pub fn fmt_count<N: std::borrow::Borrow<i64>>(n: N) -> String {
     if n < 0 { format!("-{out}") } else { out }
 }
 
+/// An Excel workbook as a download: `ascii` for old clients, `name` (UTF-8) for the rest.
+pub fn xlsx_response(bytes: Vec<u8>, ascii: &str, name: &str) -> Result<axum::response::Response, crate::error::AppError> {
+    use axum::response::IntoResponse;
+    Ok((
+        [
+            (axum::http::header::CONTENT_TYPE, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet".to_string()),
+            (axum::http::header::CONTENT_DISPOSITION, format!("attachment; filename=\"{ascii}\"; filename*=UTF-8''{}", enc(name))),
+        ],
+        bytes,
+    )
+        .into_response())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -264,15 +277,3 @@ mod tests {
     }
 }
 
-/// An Excel workbook as a download: `ascii` for old clients, `name` (UTF-8) for the rest.
-pub fn xlsx_response(bytes: Vec<u8>, ascii: &str, name: &str) -> Result<axum::response::Response, crate::error::AppError> {
-    use axum::response::IntoResponse;
-    Ok((
-        [
-            (axum::http::header::CONTENT_TYPE, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet".to_string()),
-            (axum::http::header::CONTENT_DISPOSITION, format!("attachment; filename=\"{ascii}\"; filename*=UTF-8''{}", enc(name))),
-        ],
-        bytes,
-    )
-        .into_response())
-}

@@ -276,4 +276,3 @@ mod tests {
         assert!(!empty.has_next());
     }
 }
-

@@ -10,6 +10,7 @@ mod ledger;
 mod life;
 mod matrix;
 mod pages;
+mod school;
 mod security;
 mod store;
 mod support;

@@ -101,6 +101,20 @@ const MATRIX: &[(&str, &str, &str, &str)] = &[
     ("GET", "/api/v1/development/people/{id}", "other", "onffff"),
     ("POST", "/api/v1/development/people/{id}/steps", "", "c"),
     ("GET", "/api/v1/development/due", "", "ooffff"),
+    ("GET", "/honors", "", "ooffff"),
+    ("GET", "/honors.xlsx", "", "ooffff"),
+    ("GET", "/honors/new", "", "ooffff"),
+    ("POST", "/honors/new", "", "c"),
+    ("POST", "/honors/{id}/delete", "", "c"),
+    ("GET", "/indicators", "", "ooffff"),
+    ("GET", "/indicators.xlsx", "", "ooffff"),
+    ("GET", "/indicators/{code}/{year}", "own", "ooffff"),
+    ("GET", "/indicators/{code}/{year}", "other", "onffff"),
+    ("POST", "/indicators/{code}/{year}", "", "c"),
+    ("GET", "/api/v1/honors", "", "ooffff"),
+    ("POST", "/api/v1/honors", "", "c"),
+    ("GET", "/api/v1/indicators", "", "ooffff"),
+    ("PUT", "/api/v1/indicators/{code}/{year}", "", "c"),
     ("GET", "/orgs/terms", "", "ooffff"),
     ("GET", "/orgs/terms.xlsx", "", "ooffff"),
     ("GET", "/orgs/{code}/elections", "own", "ooffff"),
@@ -369,6 +383,7 @@ async fn s06_role_route_object_matrix() {
             .replace("{to}", "en")
             .replace("{token}", "no-such-job")
             .replace("{fid}", "999999")
+            .replace("{year}", "2025")
             + &match p {
                 "/life/book" | "/life/book.xlsx" => format!("?org={org}"),
                 "/api/v1/life/evaluations" => format!("?org={org}"),

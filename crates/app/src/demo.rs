@@ -43,6 +43,7 @@ pub async fn make_demo(db_file: &Path, seed: u64) -> Result<(Store, Vec<Account>
     demo_transfers(&store, local_today).await?;
     demo_dues(&store, local_today, seed).await?;
     demo_elections(&store, local_today).await?;
+    demo_school(&store, &data, local_today, seed).await?;
     let accounts = demo_accounts(&store).await?;
     // Audit snapshots a year, half a year and a quarter back and today, so the coverage page has
     // a trend to show.
@@ -371,6 +372,91 @@ async fn demo_elections(store: &Store, today: chrono::NaiveDate) -> Result<()> {
         match store.record_election(o.meta.id, &e, today, "demo").await {
             Ok(_) | Err(hongzhu_store::StoreError::Refused(_)) => {}
             Err(e) => return Err(e.into()),
+        }
+    }
+    Ok(())
+}
+
+/// Honors as the seed reports them (2018: 10 city demonstration schools, 3 strong branches, 2
+/// top-ten brands; more in 2019 and since) and three school years of indicators for every school,
+/// large and oversized classes (R6.1) falling year by year as the seed describes.
+async fn demo_school(store: &Store, data: &synth::Dataset, today: chrono::NaiveDate, seed: u64) -> Result<()> {
+    use chrono::Datelike;
+    use hongzhu_core::labels::{HonorKind, HonorLevel, InstitutionKind, Labeled, Ownership};
+    use hongzhu_core::school::{Honor, Indicators};
+    let mut rng = hongzhu_core::rng::Rng::new(seed ^ 0x5c001);
+    let public: Vec<&hongzhu_core::registry::Institution> = data
+        .institutions
+        .iter()
+        .filter(|i| i.ownership == Ownership::Public && i.kind != InstitutionKind::TeachingPoint && i.students.is_some())
+        .collect();
+    let orgs: Vec<&hongzhu_core::registry::PartyOrg> =
+        data.orgs.iter().filter(|o| o.kind == hongzhu_core::labels::OrgKind::Branch).collect();
+    let plan = [
+        (2018, HonorKind::DemonstrationSchool, HonorLevel::City, 10),
+        (2018, HonorKind::StrongBranch, HonorLevel::City, 3),
+        (2018, HonorKind::Brand, HonorLevel::City, 2),
+        (2018, HonorKind::DemonstrationSchool, HonorLevel::County, 15),
+        (2019, HonorKind::DemonstrationSchool, HonorLevel::City, 12),
+        (2019, HonorKind::StrongBranch, HonorLevel::City, 4),
+        (2019, HonorKind::Brand, HonorLevel::City, 3),
+        (2019, HonorKind::DemonstrationSchool, HonorLevel::Provincial, 1),
+        (2020, HonorKind::DemonstrationSchool, HonorLevel::City, 8),
+        (2021, HonorKind::AdvancedOrg, HonorLevel::County, 6),
+        (today.year() - 1, HonorKind::DemonstrationSchool, HonorLevel::City, 9),
+        (today.year() - 1, HonorKind::StrongBranch, HonorLevel::City, 5),
+    ];
+    for (year, kind, level, n) in plan {
+        for k in 0..n {
+            let by_org = kind == HonorKind::StrongBranch || kind == HonorKind::Brand;
+            let (institution, org) = if by_org && !orgs.is_empty() {
+                (None, Some(orgs[(k * 7 + year as usize) % orgs.len()].code.to_string()))
+            } else {
+                (Some(public[(k * 11 + year as usize * 3) % public.len()].code.to_string()), None)
+            };
+            let issuer = match level {
+                HonorLevel::Provincial => "中共山东省委教育工委",
+                HonorLevel::City => "中共济宁市委教育工委",
+                _ => "中共金乡县委教育工委",
+            };
+            let title = format!("{}{}", level.zh(), kind.zh());
+            let h = Honor { kind, title, level, year, issuer: issuer.into(), institution, org, note: String::new() };
+            store.add_honor(&Scope::All, &h, "demo").await?;
+        }
+    }
+    // School years ending in the summer: the last three.
+    let last = if today.month() >= 9 { today.year() } else { today.year() - 1 };
+    for i in &public {
+        let students = i.students.unwrap_or(0);
+        let classes = i.classes.unwrap_or(1).max(1);
+        let middle = matches!(
+            i.kind,
+            InstitutionKind::Junior | InstitutionKind::NineYear | InstitutionKind::Senior | InstitutionKind::CompleteMiddle
+        );
+        let senior = matches!(i.kind, InstitutionKind::Senior | InstitutionKind::CompleteMiddle | InstitutionKind::TwelveYear);
+        for (k, year) in (last - 2..=last).enumerate() {
+            let drift = 1.0 + (rng.float() - 0.5) * 0.06;
+            let s = ((students as f64) * drift) as i64;
+            let c = classes + k as i64 * i64::from(middle);
+            // Large and oversized classes in the middle schools, fewer each year (R6.1).
+            let avg = s / c.max(1);
+            let (large, oversized) =
+                if middle && avg >= 50 { ((c / 4 - k as i64 * c / 10).max(0), (c / 10 - k as i64 * c / 20).max(0)) } else { (0, 0) };
+            let large = large.min((s - oversized * 66).max(0) / 56);
+            let sat = senior.then_some(s / 3);
+            let ind = Indicators {
+                students: s,
+                classes: c,
+                large_classes: large,
+                oversized_classes: oversized,
+                teachers: (s / if middle { 13 } else { 17 }).max(3),
+                building_m2: if rng.chance(0.15) { rng.range(800, 6000) } else { 0 },
+                admitted: sat.map(|n| n * rng.range(55, 80) / 100),
+                candidates: sat,
+                poor_supported: s * rng.range(1, 4) / 100,
+                investment_yuan: rng.range(20, 400) * 10_000,
+            };
+            store.save_indicators(&Scope::All, i.code.as_str(), year, &ind, None, "demo").await?;
         }
     }
     Ok(())

@@ -379,6 +379,29 @@ impl MemberStatus {
     }
 }
 
+labeled!(
+    /// 荣誉级别.
+    HonorLevel {
+        National = "national", "国家级", "National";
+        Provincial = "provincial", "省级", "Provincial";
+        City = "city", "市级", "City";
+        County = "county", "县级", "County";
+    }
+);
+
+labeled!(
+    /// 荣誉类别 (DOMAIN §1 Honor; the seed's figures count the first three).
+    HonorKind {
+        DemonstrationSchool = "demonstration_school", "党建示范校", "Party-building demonstration school";
+        StrongBranch = "strong_branch", "过硬党支部", "Strong branch";
+        Brand = "brand", "十佳党建品牌", "Top-ten Party-building brand";
+        AdvancedOrg = "advanced_org", "先进基层党组织", "Advanced Party organization";
+        ExcellentMember = "excellent_member", "优秀共产党员", "Outstanding member";
+        ExcellentWorker = "excellent_worker", "优秀党务工作者", "Outstanding Party-affairs worker";
+        Other = "other", "其他", "Other";
+    }
+);
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -418,6 +441,8 @@ mod tests {
         check::<TransferKind>();
         check::<TransferStatus>();
         check::<MemberStatus>();
+        check::<HonorLevel>();
+        check::<HonorKind>();
         check::<OrgKind>();
         check::<ActivityKind>();
         check::<ActivityStatus>();

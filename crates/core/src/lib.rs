@@ -13,6 +13,7 @@ pub mod life;
 pub mod mask;
 pub mod registry;
 pub mod rng;
+pub mod school;
 pub mod synth;
 pub mod synth_dev;
 pub mod synth_life;

@@ -18,6 +18,7 @@ mod merge;
 mod migrate;
 mod records;
 pub mod retention;
+pub mod school;
 mod seal;
 mod snapshot;
 pub mod trail;

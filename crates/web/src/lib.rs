@@ -16,6 +16,7 @@ pub mod imports;
 pub mod life;
 pub mod openapi;
 pub mod pages;
+pub mod school;
 pub mod security;
 pub mod terms;
 pub mod totp;
@@ -146,6 +147,7 @@ pub fn router(state: AppState) -> Router {
         .merge(development::routes())
         .merge(transfers::routes())
         .merge(terms::routes())
+        .merge(school::routes())
         .merge(admin::routes())
         .merge(coverage::routes())
         .merge(imports::routes())
@@ -236,6 +238,19 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/api/v1/development/people/{id}"),
     ("POST", "/api/v1/development/people/{id}/steps"),
     ("GET", "/api/v1/development/due"),
+    ("GET", "/honors"),
+    ("GET", "/honors.xlsx"),
+    ("GET", "/honors/new"),
+    ("POST", "/honors/new"),
+    ("POST", "/honors/{id}/delete"),
+    ("GET", "/indicators"),
+    ("GET", "/indicators.xlsx"),
+    ("GET", "/indicators/{code}/{year}"),
+    ("POST", "/indicators/{code}/{year}"),
+    ("GET", "/api/v1/honors"),
+    ("POST", "/api/v1/honors"),
+    ("GET", "/api/v1/indicators"),
+    ("PUT", "/api/v1/indicators/{code}/{year}"),
     ("GET", "/orgs/terms"),
     ("GET", "/orgs/terms.xlsx"),
     ("GET", "/orgs/{code}/elections"),

@@ -335,6 +335,28 @@ fn life_paths(paths: &mut serde_json::Map<String, Value>) {
             "responses": {"201": {"description": "{election, org, term_start, term_end, remarks}"}, "422": error_response("选举无效或结果不符合规定")}}}),
     );
     paths.insert(
+        "/api/v1/honors".into(),
+        json!({
+            "get": {"tags": ["创建评比"], "summary": "荣誉：年度、级别、类别、获得者（学校或党组织）、授予单位；by_year 为各年度各类别数量", "parameters": [
+                {"name": "year", "in": "query", "schema": {"type": "integer"}}, {"name": "level", "in": "query", "schema": {"type": "string", "enum": ["national", "provincial", "city", "county"]}},
+                {"name": "kind", "in": "query", "schema": {"type": "string"}}, {"name": "q", "in": "query", "schema": {"type": "string"}, "description": "获得者名称"}],
+                "responses": {"200": {"description": "{items, total, by_year}"}}},
+            "post": {"tags": ["创建评比"], "summary": "登记荣誉：{kind, level, year, issuer, title, institution 或 org, note}；需 X-CSRF-Token", "parameters": [{"name": "X-CSRF-Token", "in": "header", "required": true, "schema": {"type": "string"}}],
+                "responses": {"201": {"description": "{id}"}, "422": error_response("年度在将来、缺少获得者或获得者不在权限范围内")}}
+        }),
+    );
+    paths.insert(
+        "/api/v1/indicators".into(),
+        json!({"get": {"tags": ["学校业务"], "summary": "各校某年业务指标：在校生、班级、大班额（56–65）、超大班额（≥66，R6.1）、专任教师、本科录取/参考、资助、投入、新建面积；未填报的 indicators 为 null", "parameters": [{"name": "year", "in": "query", "schema": {"type": "integer"}}],
+            "responses": {"200": {"description": "{year, schools, total}"}}}}),
+    );
+    paths.insert(
+        "/api/v1/indicators/{code}/{year}".into(),
+        json!({"put": {"tags": ["学校业务"], "summary": "填报或修改一所学校某年的指标（可用 class_sizes 逐班人数，按 R6.1 计算）；修改已有数据需 If-Match（版本）；自相矛盾的数字（班级多于学生等）拒绝；需 X-CSRF-Token",
+            "parameters": [{"name": "code", "in": "path", "required": true, "schema": {"type": "string"}}, {"name": "year", "in": "path", "required": true, "schema": {"type": "integer"}}, {"name": "If-Match", "in": "header", "schema": {"type": "string"}}, {"name": "X-CSRF-Token", "in": "header", "required": true, "schema": {"type": "string"}}],
+            "responses": {"200": {"description": "{code, year, indicators, average_class}"}, "412": error_response("已被他人修改"), "422": error_response("数字有误或相互矛盾")}}}),
+    );
+    paths.insert(
         "/api/v1/life/absent".into(),
         json!({"get": {"tags": ["组织生活"], "summary": "连续3个月（提醒）、6个月（上报）未参加组织生活的党员（R3.5）",
             "responses": {"200": {"description": "{records_begin, members}"}}}}),

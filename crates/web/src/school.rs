@@ -1,0 +1,546 @@
+//! 荣誉 and 学校业务指标 (issue: campaigns, honors, indicators — parts 2 and 3): the honors registry
+//! with the counts by year the seed reports, and each school's figures per year with class sizes
+//! counted by R6.1; pages, Excel and the API.
+use std::collections::BTreeMap;
+
+use askama::Template;
+use axum::Router;
+use axum::extract::{Form, Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use chrono::{Datelike, NaiveDate, Utc};
+use hongzhu_core::labels::{HonorKind, HonorLevel, Labeled};
+use hongzhu_core::school::{HonorInput, IndicatorInput, Indicators};
+use hongzhu_store::school::{HonorFilter, HonorRow, SchoolYear};
+use hongzhu_store::{Role, StoreError};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use crate::AppState;
+use crate::auth::{self, ApiUser, CurrentUser, Lang, PageUser};
+use crate::error::{ApiError, AppError};
+use crate::i18n::Tr;
+use crate::pages::{PageResult, chrome, render};
+use crate::view::{Chrome, enc};
+
+type ApiResult = Result<Response, ApiError>;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/honors", get(honors_page))
+        .route("/honors.xlsx", get(honors_xlsx))
+        .route("/honors/new", get(honor_form).post(honor_create))
+        .route("/honors/{id}/delete", post(honor_delete))
+        .route("/indicators", get(indicators_page))
+        .route("/indicators.xlsx", get(indicators_xlsx))
+        .route("/indicators/{code}/{year}", get(indicator_form).post(indicator_save))
+        .route("/api/v1/honors", get(api_honors).post(api_honor_create))
+        .route("/api/v1/indicators", get(api_indicators))
+        .route("/api/v1/indicators/{code}/{year}", axum::routing::put(api_indicator_save))
+}
+
+fn today() -> NaiveDate {
+    hongzhu_core::life::to_local(Utc::now()).date()
+}
+
+fn l(t: Tr, zh: &'static str, en: &'static str) -> &'static str {
+    if t.is_en() { en } else { zh }
+}
+
+fn allowed(u: &CurrentUser) -> Result<(), AppError> {
+    if matches!(u.role(), Role::CountyAdmin | Role::Secretary) { Ok(()) } else { Err(AppError::Forbidden) }
+}
+
+fn year_of(s: &str, default: i32) -> Result<i32, AppError> {
+    if s.trim().is_empty() {
+        return Ok(default);
+    }
+    match s.trim().parse::<i32>() {
+        Ok(y) if (1949..=2100).contains(&y) => Ok(y),
+        _ => Err(AppError::Invalid(vec![hongzhu_core::registry::FieldError::new(
+            "year",
+            "year",
+            format!("年度“{s}”无效，请写四位年份"),
+            "year is a four-digit year",
+        )])),
+    }
+}
+
+// ------------------------------------------------------------------ honors
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct HonorQuery {
+    year: String,
+    level: String,
+    kind: String,
+    q: String,
+    msg: String,
+}
+
+fn honor_filter(q: &HonorQuery) -> Result<HonorFilter, AppError> {
+    Ok(HonorFilter {
+        year: if q.year.trim().is_empty() { None } else { Some(year_of(&q.year, 0)?) },
+        level: HonorLevel::from_code(q.level.trim()),
+        kind: HonorKind::from_code(q.kind.trim()),
+        q: Some(q.q.clone()).filter(|s| !s.trim().is_empty()),
+    })
+}
+
+#[derive(Template)]
+#[template(path = "honors.html")]
+struct HonorsPage {
+    c: Chrome,
+    q: HonorQuery,
+    rows: Vec<HonorRow>,
+    levels: Vec<(&'static str, &'static str, bool)>,
+    kinds: Vec<(&'static str, &'static str, bool)>,
+    /// Year, then counts per kind in `count_kinds` order.
+    by_year: Vec<(i32, Vec<usize>, usize)>,
+    count_kinds: Vec<&'static str>,
+    query: String,
+}
+
+fn options<T: Labeled>(t: Tr, selected: &str) -> Vec<(&'static str, &'static str, bool)> {
+    T::ALL.iter().map(|v| (v.code(), v.label(t.lang()), v.code() == selected)).collect()
+}
+
+async fn honors_page(State(state): State<AppState>, Lang(t): Lang, PageUser(u): PageUser, Query(q): Query<HonorQuery>) -> PageResult {
+    allowed(&u)?;
+    let f = honor_filter(&q)?;
+    let rows = state.store.honors(&u.scope, &f).await?;
+    // The counts the seed reports: per year, per kind, of what the filter shows.
+    let mut years: BTreeMap<i32, Vec<usize>> = BTreeMap::new();
+    for h in &rows {
+        let e = years.entry(h.honor.year).or_insert_with(|| vec![0; HonorKind::ALL.len()]);
+        if let Some(i) = HonorKind::ALL.iter().position(|k| *k == h.honor.kind) {
+            e[i] += 1;
+        }
+    }
+    let by_year = years.into_iter().rev().map(|(y, c)| (y, c.clone(), c.iter().sum())).collect();
+    let count_kinds = HonorKind::ALL.iter().map(|k| k.label(t.lang())).collect();
+    let query = format!("year={}&level={}&kind={}&q={}", enc(&q.year), enc(&q.level), enc(&q.kind), enc(&q.q));
+    let title = l(t, "荣誉", "Honors");
+    let c = chrome(&state, t, &u, "honors", title).await.crumb(t.t("menu_campaigns"), "/honors").crumb(title, "/honors");
+    let levels = options::<HonorLevel>(t, &q.level);
+    let kinds = options::<HonorKind>(t, &q.kind);
+    render(HonorsPage { c, q, rows, levels, kinds, by_year, count_kinds, query })
+}
+
+async fn honors_xlsx(State(state): State<AppState>, PageUser(u): PageUser, Query(q): Query<HonorQuery>) -> PageResult {
+    allowed(&u)?;
+    let rows = state.store.honors(&u.scope, &honor_filter(&q)?).await?;
+    crate::security::audit(
+        &state,
+        u.actor.clone(),
+        "export",
+        "honors".to_string(),
+        hongzhu_store::Outcome::Success,
+        format!("{} honors; xlsx", rows.len()),
+    )
+    .await?;
+    use hongzhu_ledger::table::Cell;
+    let cells: Vec<Vec<Cell>> = rows
+        .iter()
+        .map(|h| {
+            vec![
+                Cell::Number(f64::from(h.honor.year)),
+                Cell::from(h.honor.title.clone()),
+                Cell::from(h.honor.kind.zh()),
+                Cell::from(h.honor.level.zh()),
+                Cell::from(h.holder_name.clone()),
+                Cell::from(h.honor.issuer.clone()),
+                Cell::from(h.honor.note.clone()),
+            ]
+        })
+        .collect();
+    let columns = [("年度", 7.0), ("荣誉名称", 24.0), ("类别", 14.0), ("级别", 8.0), ("获得者", 30.0), ("授予单位", 24.0), ("备注", 20.0)];
+    let bytes = hongzhu_ledger::table::table("党建荣誉登记表", "荣誉", &columns, &cells).map_err(|e| AppError::Internal(e.to_string()))?;
+    crate::view::xlsx_response(bytes, "honors.xlsx", &format!("党建荣誉-{}.xlsx", today()))
+}
+
+#[derive(Template)]
+#[template(path = "honor_form.html")]
+struct HonorFormPage {
+    c: Chrome,
+    f: HonorInput,
+    levels: Vec<(&'static str, &'static str, bool)>,
+    kinds: Vec<(&'static str, &'static str, bool)>,
+    errors: Vec<String>,
+}
+
+async fn honor_render(state: &AppState, t: Tr, u: &CurrentUser, f: HonorInput, errors: Vec<String>) -> PageResult {
+    let title = l(t, "登记荣誉", "Record an honor");
+    let c = chrome(state, t, u, "honors", title)
+        .await
+        .crumb(t.t("menu_campaigns"), "/honors")
+        .crumb(l(t, "荣誉", "Honors"), "/honors")
+        .crumb(title, "/honors/new");
+    let levels = options::<HonorLevel>(t, &f.level);
+    let kinds = options::<HonorKind>(t, &f.kind);
+    render(HonorFormPage { c, f, levels, kinds, errors })
+}
+
+async fn honor_form(State(state): State<AppState>, Lang(t): Lang, PageUser(u): PageUser) -> PageResult {
+    allowed(&u)?;
+    let f =
+        HonorInput { year: (today().year()).to_string(), level: "city".into(), kind: "demonstration_school".into(), ..Default::default() };
+    honor_render(&state, t, &u, f, Vec::new()).await
+}
+
+async fn add_honor(
+    state: &AppState,
+    u: &CurrentUser,
+    f: &HonorInput,
+) -> Result<Result<i64, Vec<hongzhu_core::registry::FieldError>>, AppError> {
+    let h = match f.parse(today()) {
+        Ok(h) => h,
+        Err(e) => return Ok(Err(e)),
+    };
+    match state.store.add_honor(&u.scope, &h, &u.user.username).await {
+        Ok(id) => Ok(Ok(id)),
+        Err(StoreError::Refused(e)) => Ok(Err(vec![e])),
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(Deserialize)]
+struct WithCsrf<T> {
+    #[serde(rename = "_csrf", default)]
+    csrf: String,
+    #[serde(flatten)]
+    inner: T,
+}
+
+async fn honor_create(
+    State(state): State<AppState>,
+    Lang(t): Lang,
+    PageUser(u): PageUser,
+    Form(f): Form<WithCsrf<HonorInput>>,
+) -> PageResult {
+    auth::check_csrf(&u, Some(&f.csrf))?;
+    allowed(&u)?;
+    match add_honor(&state, &u, &f.inner).await? {
+        Ok(_) => Ok(Redirect::to(&format!("/honors?msg={}", enc(l(t, "已登记", "recorded")))).into_response()),
+        Err(e) => {
+            let msgs = e.iter().map(|e| e.message(t.lang()).to_string()).collect();
+            let mut page = honor_render(&state, t, &u, f.inner, msgs).await?;
+            *page.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
+            Ok(page)
+        }
+    }
+}
+
+#[derive(Deserialize)]
+struct CsrfOnly {
+    #[serde(rename = "_csrf", default)]
+    csrf: String,
+}
+
+async fn honor_delete(
+    State(state): State<AppState>,
+    Lang(t): Lang,
+    PageUser(u): PageUser,
+    Path(id): Path<i64>,
+    Form(f): Form<CsrfOnly>,
+) -> PageResult {
+    auth::check_csrf(&u, Some(&f.csrf))?;
+    allowed(&u)?;
+    state.store.delete_honor(&u.scope, id, &u.user.username).await?;
+    Ok(Redirect::to(&format!("/honors?msg={}", enc(l(t, "已删除", "deleted")))).into_response())
+}
+
+// ------------------------------------------------------------------ school indicators
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct IndicatorQuery {
+    year: String,
+    q: String,
+    oversized: String,
+    msg: String,
+}
+
+struct IndicatorLine {
+    s: SchoolYear,
+    average: String,
+}
+
+#[derive(Template)]
+#[template(path = "indicators.html")]
+struct IndicatorsPage {
+    c: Chrome,
+    q: IndicatorQuery,
+    year: i32,
+    lines: Vec<IndicatorLine>,
+    total: Indicators,
+    reported: usize,
+    schools: usize,
+}
+
+fn sum(rows: &[SchoolYear]) -> Indicators {
+    let mut t = Indicators::default();
+    for i in rows.iter().filter_map(|r| r.indicators.as_ref()) {
+        t.students += i.students;
+        t.classes += i.classes;
+        t.large_classes += i.large_classes;
+        t.oversized_classes += i.oversized_classes;
+        t.teachers += i.teachers;
+        t.building_m2 += i.building_m2;
+        t.poor_supported += i.poor_supported;
+        t.investment_yuan += i.investment_yuan;
+        if let (Some(a), Some(c)) = (i.admitted, i.candidates) {
+            t.admitted = Some(t.admitted.unwrap_or(0) + a);
+            t.candidates = Some(t.candidates.unwrap_or(0) + c);
+        }
+    }
+    t
+}
+
+async fn school_rows(state: &AppState, u: &CurrentUser, q: &IndicatorQuery) -> Result<(i32, Vec<SchoolYear>, usize), AppError> {
+    allowed(u)?;
+    // Figures are for a school year ending in the summer: last year's until September.
+    let t = today();
+    let year = year_of(&q.year, if t.month() >= 9 { t.year() } else { t.year() - 1 })?;
+    let all = state.store.school_years(&u.scope, year).await?;
+    let schools = all.len();
+    let name = q.q.trim();
+    let rows = all
+        .into_iter()
+        .filter(|s| name.is_empty() || s.name.contains(name) || s.code == name)
+        .filter(|s| q.oversized != "1" || s.indicators.as_ref().is_some_and(|i| i.large_classes + i.oversized_classes > 0))
+        .collect();
+    Ok((year, rows, schools))
+}
+
+async fn indicators_page(
+    State(state): State<AppState>,
+    Lang(t): Lang,
+    PageUser(u): PageUser,
+    Query(q): Query<IndicatorQuery>,
+) -> PageResult {
+    let (year, rows, schools) = school_rows(&state, &u, &q).await?;
+    let total = sum(&rows);
+    let reported = rows.iter().filter(|r| r.indicators.is_some()).count();
+    let lines = rows
+        .into_iter()
+        .map(|s| IndicatorLine {
+            average: s.indicators.as_ref().and_then(Indicators::average_class).map(|a| format!("{a:.1}")).unwrap_or_default(),
+            s,
+        })
+        .collect();
+    let title = l(t, "学校业务指标", "School indicators");
+    let c = chrome(&state, t, &u, "indicators", title).await.crumb(t.t("menu_reports"), "/indicators").crumb(title, "/indicators");
+    render(IndicatorsPage { c, q, year, lines, total, reported, schools })
+}
+
+async fn indicators_xlsx(State(state): State<AppState>, PageUser(u): PageUser, Query(q): Query<IndicatorQuery>) -> PageResult {
+    let (year, rows, _) = school_rows(&state, &u, &q).await?;
+    crate::security::audit(
+        &state,
+        u.actor.clone(),
+        "export",
+        format!("school indicators {year}"),
+        hongzhu_store::Outcome::Success,
+        format!("{} schools; xlsx", rows.len()),
+    )
+    .await?;
+    use hongzhu_ledger::table::Cell;
+    let n = |v: i64| Cell::Number(v as f64);
+    let opt = |v: Option<i64>| v.map(n).unwrap_or_else(|| Cell::from(""));
+    let cells: Vec<Vec<Cell>> = rows
+        .iter()
+        .map(|s| {
+            let mut r = vec![Cell::from(s.code.clone()), Cell::from(s.name.clone()), Cell::from(s.kind.zh())];
+            match &s.indicators {
+                None => r.push(Cell::from("未填报")),
+                Some(i) => r.extend([
+                    n(i.students),
+                    n(i.classes),
+                    Cell::from(i.average_class().map(|a| format!("{a:.1}")).unwrap_or_default()),
+                    n(i.large_classes),
+                    n(i.oversized_classes),
+                    n(i.teachers),
+                    opt(i.admitted),
+                    opt(i.candidates),
+                    n(i.poor_supported),
+                    n(i.investment_yuan),
+                    n(i.building_m2),
+                ]),
+            }
+            r
+        })
+        .collect();
+    let columns = [
+        ("代码", 12.0),
+        ("学校", 30.0),
+        ("类型", 12.0),
+        ("在校生", 8.0),
+        ("班级", 6.0),
+        ("平均班额", 8.0),
+        ("大班额", 7.0),
+        ("超大班额", 8.0),
+        ("专任教师", 8.0),
+        ("本科录取", 8.0),
+        ("参加高考", 8.0),
+        ("资助困难学生", 10.0),
+        ("投入（元）", 12.0),
+        ("新建改扩建（㎡）", 12.0),
+    ];
+    let bytes = hongzhu_ledger::table::table(&format!("{year}年学校业务指标"), &format!("{year}年"), &columns, &cells)
+        .map_err(|e| AppError::Internal(e.to_string()))?;
+    crate::view::xlsx_response(bytes, &format!("indicators-{year}.xlsx"), &format!("学校业务指标-{year}.xlsx"))
+}
+
+#[derive(Template)]
+#[template(path = "indicator_form.html")]
+struct IndicatorFormPage {
+    c: Chrome,
+    code: String,
+    name: String,
+    year: i32,
+    f: IndicatorInput,
+    version: Option<i64>,
+    errors: Vec<String>,
+}
+
+fn input_of(i: &Indicators) -> IndicatorInput {
+    let o = |v: Option<i64>| v.map(|x| x.to_string()).unwrap_or_default();
+    IndicatorInput {
+        class_sizes: String::new(),
+        students: i.students.to_string(),
+        classes: i.classes.to_string(),
+        large_classes: i.large_classes.to_string(),
+        oversized_classes: i.oversized_classes.to_string(),
+        teachers: i.teachers.to_string(),
+        building_m2: i.building_m2.to_string(),
+        admitted: o(i.admitted),
+        candidates: o(i.candidates),
+        poor_supported: i.poor_supported.to_string(),
+        investment_yuan: i.investment_yuan.to_string(),
+    }
+}
+
+async fn school_year(state: &AppState, u: &CurrentUser, code: &str, year: i32) -> Result<SchoolYear, AppError> {
+    allowed(u)?;
+    state.store.school_years(&u.scope, year).await?.into_iter().find(|s| s.code == code).ok_or(AppError::NotFound)
+}
+
+/// The form: what to show in it, the version it was read at, and any refusal's messages.
+struct FormState {
+    f: IndicatorInput,
+    version: Option<i64>,
+    errors: Vec<String>,
+}
+
+async fn form_render(state: &AppState, t: Tr, u: &CurrentUser, s: SchoolYear, year: i32, fs: FormState) -> PageResult {
+    let FormState { f, version, errors } = fs;
+    let title = format!("{} · {year}", s.name);
+    let c = chrome(state, t, u, "indicators", title)
+        .await
+        .crumb(l(t, "学校业务指标", "School indicators"), format!("/indicators?year={year}"))
+        .crumb(s.name.clone(), format!("/indicators/{}/{year}", s.code));
+    render(IndicatorFormPage { c, code: s.code, name: s.name, year, f, version, errors })
+}
+
+async fn indicator_form(
+    State(state): State<AppState>,
+    Lang(t): Lang,
+    PageUser(u): PageUser,
+    Path((code, year)): Path<(String, String)>,
+) -> PageResult {
+    let year = year_of(&year, today().year())?;
+    let s = school_year(&state, &u, &code, year).await?;
+    let f = s.indicators.as_ref().map(input_of).unwrap_or_default();
+    let version = s.version;
+    form_render(&state, t, &u, s, year, FormState { f, version, errors: Vec::new() }).await
+}
+
+#[derive(Deserialize)]
+struct IndicatorForm {
+    #[serde(rename = "_csrf", default)]
+    csrf: String,
+    /// The version the form was filled from (S24); empty for a first report.
+    #[serde(rename = "_version", default)]
+    version: String,
+    #[serde(flatten)]
+    inner: IndicatorInput,
+}
+
+async fn indicator_save(
+    State(state): State<AppState>,
+    Lang(t): Lang,
+    PageUser(u): PageUser,
+    Path((code, year)): Path<(String, String)>,
+    Form(f): Form<IndicatorForm>,
+) -> PageResult {
+    auth::check_csrf(&u, Some(&f.csrf))?;
+    let year = year_of(&year, today().year())?;
+    let s = school_year(&state, &u, &code, year).await?;
+    let version = f.version.trim().parse::<i64>().ok();
+    let errors = match f.inner.parse() {
+        Ok(i) => match state.store.save_indicators(&u.scope, &code, year, &i, version, &u.user.username).await {
+            Ok(()) => return Ok(Redirect::to(&format!("/indicators?year={year}&msg=saved")).into_response()),
+            Err(StoreError::Stale { .. }) => {
+                vec![l(t, "已被他人修改，请刷新后重新填写", "changed by someone else: reload and fill in again").to_string()]
+            }
+            Err(e) => return Err(e.into()),
+        },
+        Err(e) => e.iter().map(|e| e.message(t.lang()).to_string()).collect(),
+    };
+    let mut page = form_render(&state, t, &u, s, year, FormState { f: f.inner, version, errors }).await?;
+    *page.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
+    Ok(page)
+}
+
+// ------------------------------------------------------------------ API
+
+async fn api_honors(State(state): State<AppState>, ApiUser(u): ApiUser, Query(q): Query<HonorQuery>) -> ApiResult {
+    allowed(&u)?;
+    let rows = state.store.honors(&u.scope, &honor_filter(&q)?).await?;
+    let mut by_year: BTreeMap<i32, BTreeMap<&'static str, usize>> = BTreeMap::new();
+    for h in &rows {
+        *by_year.entry(h.honor.year).or_default().entry(h.honor.kind.code()).or_default() += 1;
+    }
+    Ok(axum::Json(json!({"items": rows, "total": rows.len(), "by_year": by_year})).into_response())
+}
+
+async fn api_honor_create(
+    State(state): State<AppState>,
+    ApiUser(u): ApiUser,
+    headers: HeaderMap,
+    body: Result<axum::Json<Value>, axum::extract::rejection::JsonRejection>,
+) -> ApiResult {
+    crate::api::csrf(&u, &headers)?;
+    allowed(&u)?;
+    let f: HonorInput = crate::api::input(body)?;
+    match add_honor(&state, &u, &f).await? {
+        Ok(id) => Ok((StatusCode::CREATED, axum::Json(json!({"id": id}))).into_response()),
+        Err(e) => Err(AppError::Invalid(e).into()),
+    }
+}
+
+async fn api_indicators(State(state): State<AppState>, ApiUser(u): ApiUser, Query(q): Query<IndicatorQuery>) -> ApiResult {
+    let (year, rows, _) = school_rows(&state, &u, &q).await?;
+    let total = sum(&rows);
+    Ok(axum::Json(json!({"year": year, "schools": rows, "total": total})).into_response())
+}
+
+async fn api_indicator_save(
+    State(state): State<AppState>,
+    ApiUser(u): ApiUser,
+    headers: HeaderMap,
+    Path((code, year)): Path<(String, String)>,
+    body: Result<axum::Json<Value>, axum::extract::rejection::JsonRejection>,
+) -> ApiResult {
+    crate::api::csrf(&u, &headers)?;
+    let year = year_of(&year, today().year())?;
+    let f: IndicatorInput = crate::api::input(body)?;
+    school_year(&state, &u, &code, year).await?;
+    // S24: replacing a year's figures needs the version read (If-Match); a first report none.
+    let expected = headers.get("if-match").and_then(|v| v.to_str().ok()).and_then(|v| v.trim_matches('"').parse::<i64>().ok());
+    let i = f.parse().map_err(AppError::Invalid)?;
+    state.store.save_indicators(&u.scope, &code, year, &i, expected, &u.user.username).await?;
+    Ok(axum::Json(json!({"code": code, "year": year, "indicators": i, "average_class": i.average_class()})).into_response())
+}

@@ -1,0 +1,117 @@
+//! Honors and school indicators on both databases: the counts by year; a future year, a missing
+//! holder and another school's holder refused; class sizes counted by R6.1; figures that
+//! contradict each other refused with nothing written; a stale update refused (S24).
+use serde_json::{Value, json};
+
+use crate::support::{self, Db};
+
+async fn send(c: &reqwest::Client, csrf: &str, method: reqwest::Method, url: String, body: Value, if_match: Option<&str>) -> (u16, Value) {
+    let mut r = c.request(method, url).header("x-csrf-token", csrf).json(&body);
+    if let Some(v) = if_match {
+        r = r.header("if-match", v);
+    }
+    let r = r.send().await.unwrap();
+    let s = r.status().as_u16();
+    (s, r.json().await.unwrap_or(Value::Null))
+}
+
+async fn school(db: Db) {
+    let app = support::app(db).await;
+    let base = app.base.clone();
+    let (county, csrf) = support::api_login(&app, "county").await;
+    let (sec, sec_csrf) = support::api_login(&app, "yizhong").await;
+    let post = reqwest::Method::POST;
+    let put = reqwest::Method::PUT;
+
+    // Honors: two city demonstration schools and a strong branch in 2018.
+    for (kind, holder) in [
+        ("demonstration_school", json!({"institution": "3708280001"})),
+        ("demonstration_school", json!({"institution": "3708280002"})),
+        ("strong_branch", json!({"org": "JX-YZ-ZB1"})),
+    ] {
+        let mut body = json!({"kind": kind, "level": "city", "year": 2018, "issuer": "中共济宁市委教育工委"});
+        body.as_object_mut().unwrap().extend(holder.as_object().unwrap().clone());
+        let (s, e) = send(&county, &csrf, post.clone(), format!("{base}/api/v1/honors"), body, None).await;
+        assert_eq!(s, 201, "{e}");
+    }
+    let list: Value = county.get(format!("{base}/api/v1/honors?year=2018")).send().await.unwrap().json().await.unwrap();
+    assert_eq!(list["by_year"]["2018"]["demonstration_school"], 2);
+    assert_eq!(list["by_year"]["2018"]["strong_branch"], 1);
+    assert!(list["items"].as_array().unwrap().iter().any(|h| h["title"] == "市级党建示范校"), "the title defaults to level and kind");
+    for (body, word) in [
+        (json!({"kind": "brand", "level": "city", "year": 2999, "issuer": "x", "institution": "3708280001"}), "年度"),
+        (json!({"kind": "brand", "level": "city", "year": 2019, "issuer": "x"}), "学校或党组织"),
+    ] {
+        let (s, e) = send(&county, &csrf, post.clone(), format!("{base}/api/v1/honors"), body, None).await;
+        assert_eq!(s, 422, "{e}");
+        assert!(e.to_string().contains(word), "{word}: {e}");
+    }
+    // A secretary records their own school's honors, not another's.
+    let (s, e) = send(
+        &sec,
+        &sec_csrf,
+        post.clone(),
+        format!("{base}/api/v1/honors"),
+        json!({"kind": "brand", "level": "county", "year": 2019, "issuer": "x", "institution": "3708280002"}),
+        None,
+    )
+    .await;
+    assert_eq!(s, 422);
+    assert!(e.to_string().contains("不在权限范围内"), "{e}");
+    let mine: Value = sec.get(format!("{base}/api/v1/honors")).send().await.unwrap().json().await.unwrap();
+    assert!(mine["items"].as_array().unwrap().iter().all(|h| h["institution"] != "3708280002"), "the secretary sees their own");
+
+    // Indicators: class sizes counted by R6.1.
+    let url = format!("{base}/api/v1/indicators/3708280001/2025");
+    let (s, e) =
+        send(&county, &csrf, put.clone(), url.clone(), json!({"class_sizes": "45, 55, 56, 65, 66, 70", "teachers": 30}), None).await;
+    assert_eq!(s, 200, "{e}");
+    assert_eq!(e["indicators"]["large_classes"], 2);
+    assert_eq!(e["indicators"]["oversized_classes"], 2);
+    assert_eq!(e["indicators"]["students"], 357);
+    // Contradictions are refused and nothing changes; replacing needs the version read (S24).
+    let (s, e) = send(&county, &csrf, put.clone(), url.clone(), json!({"students": 10, "classes": 12}), Some("1")).await;
+    assert_eq!(s, 422);
+    assert!(e.to_string().contains("多于在校学生数"), "{e}");
+    let (s, _) = send(&county, &csrf, put.clone(), url.clone(), json!({"students": 900, "classes": 20}), None).await;
+    assert_eq!(s, 412, "an update without If-Match");
+    let (s, e) = send(&county, &csrf, put.clone(), url.clone(), json!({"students": 900, "classes": 20}), Some("1")).await;
+    assert_eq!(s, 200, "{e}");
+    let (s, _) = send(&county, &csrf, put.clone(), url.clone(), json!({"students": 901, "classes": 20}), Some("1")).await;
+    assert_eq!(s, 412, "a stale version");
+    let all: Value = county.get(format!("{base}/api/v1/indicators?year=2025")).send().await.unwrap().json().await.unwrap();
+    let yz = all["schools"].as_array().unwrap().iter().find(|s| s["code"] == "3708280001").unwrap();
+    assert_eq!(yz["indicators"]["students"], 900);
+    // The page form keeps what was typed when it refuses.
+    let page = support::page_login(&app, "county").await;
+    let form = page.get(format!("{base}/indicators/3708280002/2025")).send().await.unwrap().text().await.unwrap();
+    let token = support::csrf_in(&form);
+    let r = page
+        .post(format!("{base}/indicators/3708280002/2025"))
+        .form(&[("_csrf", token.as_str()), ("_version", ""), ("students", "500"), ("classes", "10"), ("oversized_classes", "8")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 422);
+    let html = r.text().await.unwrap();
+    assert!(html.contains("R6.1") && html.contains("value=\"500\""), "the rule and the typed values");
+    let x = page.get(format!("{base}/indicators.xlsx?year=2025")).send().await.unwrap();
+    assert_eq!(x.status(), 200);
+    let sheets = hongzhu_ledger::read::read(x.bytes().await.unwrap().to_vec(), &hongzhu_ledger::read::Limits::default()).unwrap();
+    let cells: Vec<String> = sheets[0].rows.iter().flat_map(|r| r.cells.iter().cloned()).collect();
+    assert!(cells.iter().any(|c| c == "900") && cells.iter().any(|c| c == "未填报"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn honors_and_indicators_on_sqlite() {
+    school(Db::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn honors_and_indicators_on_postgres() {
+    if support::pg_url().is_none() {
+        eprintln!("HONGZHU_TEST_PG not set: skipped");
+        return;
+    }
+    school(Db::Postgres).await;
+}

@@ -115,3 +115,33 @@ async fn honors_and_indicators_on_postgres() {
     }
     school(Db::Postgres).await;
 }
+
+/// The county's 首页: the coverage rates (as the coverage page computes them), the members by age
+/// band adding up to the members, the towns; the big screen refreshes itself; a secretary keeps
+/// the to-do home page.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn county_dashboard() {
+    let app = support::app(Db::Sqlite).await;
+    let county = support::page_login(&app, "county").await;
+    let html = county.get(format!("{}/", app.base)).send().await.unwrap().text().await.unwrap();
+    assert!(html.contains("id=\"dash-towns\"") && html.contains("党员年龄结构") && html.contains("需要关注"));
+    let api: Value = county.get(format!("{}/api/v1/coverage", app.base)).send().await.unwrap().json().await.unwrap();
+    let rate = format!("{:.1}%", api["rates"]["members"].as_f64().unwrap() * 100.0);
+    assert!(html.contains(&rate), "the members rate {rate} as the audit computes it");
+    let total = app.demo.store.member_profiles(&hongzhu_store::Scope::All).await.unwrap().len();
+    let bars: usize = ["≤35", "36–45", "46–55", "56+"]
+        .iter()
+        .map(|b| {
+            let i = html.find(&format!(">{b}</text>")).unwrap_or_else(|| panic!("band {b}"));
+            let rest = &html[i..];
+            let v = rest.split("</text>").nth(1).unwrap().rsplit('>').next().unwrap();
+            v.trim().parse::<usize>().unwrap_or_else(|_| panic!("{b}: {v}"))
+        })
+        .sum();
+    assert_eq!(bars, total, "the age bands add up to the members");
+    let screen = county.get(format!("{}/?screen=1", app.base)).send().await.unwrap().text().await.unwrap();
+    assert!(screen.contains("http-equiv=\"refresh\"") && screen.contains("dashboard screen"));
+    let sec = support::page_login(&app, "yizhong").await;
+    let home = sec.get(format!("{}/", app.base)).send().await.unwrap().text().await.unwrap();
+    assert!(!home.contains("id=\"dash-towns\""), "the secretary's home is their own");
+}

@@ -444,6 +444,17 @@ async fn web(requests: usize) -> Result<()> {
             }
         }
         life.sort_by(|a, b| a.total_cmp(b));
+        // The county dashboard (首页): coverage, members, life this year, indicators, attention.
+        let mut dash = Vec::new();
+        for _ in 0..(requests / 5).max(10) {
+            let t = Instant::now();
+            let (status, _, body) = http(&addr, "GET", "/", Some(&cookie), None).await?;
+            dash.push(t.elapsed().as_secs_f64() * 1000.0);
+            if status != 200 || !body.contains("id=\"dash-towns\"") {
+                bail!("/ answered {status}");
+            }
+        }
+        dash.sort_by(|a, b| a.total_cmp(b));
         let (rss, hwm) = rss_kib(pid);
         println!("hongzhu bench web");
         println!("  demo start to listening (built binary, demo database included): {:.2} s   (target < 5 s)", ready.as_secs_f64());
@@ -465,6 +476,12 @@ async fn web(requests: usize) -> Result<()> {
             life.len(),
             percentile(&life, 0.5),
             percentile(&life, 0.95)
+        );
+        println!(
+            "  county dashboard, {} requests: median {:.2} ms, p95 {:.2} ms   (target median < 50 ms)",
+            dash.len(),
+            percentile(&dash, 0.5),
+            percentile(&dash, 0.95)
         );
         println!("  server resident memory after the run: {:.1} MB (peak {:.1} MB)   (target < 100 MB)", rss as f64 / 1024.0, hwm as f64 / 1024.0);
         Ok(())

@@ -323,3 +323,43 @@ impl Store {
         tx.commit().await
     }
 }
+
+/// A member as the dashboard and the statistics count them.
+#[derive(Debug, Clone, Serialize)]
+pub struct MemberProfile {
+    pub birth_date: chrono::NaiveDate,
+    pub gender: hongzhu_core::labels::Gender,
+    pub category: hongzhu_core::labels::MemberCategory,
+    pub admitted_on: chrono::NaiveDate,
+    pub town: Option<String>,
+}
+
+impl Store {
+    /// Every member in scope: age, gender, category, admission, and the town of their school.
+    pub async fn member_profiles(&self, scope: &Scope) -> Result<Vec<MemberProfile>> {
+        let mut q = Query::select();
+        q.columns([("pp", "birth_date"), ("pp", "gender")])
+            .columns([("m", "category"), ("m", "admitted_on")])
+            .column(("i", "town_code"))
+            .from_as("members", "m")
+            .join_as(JoinType::InnerJoin, "persons", "pp", Expr::col(("pp", "id")).equals(("m", "person_id")))
+            .join_as(JoinType::LeftJoin, "institutions", "i", Expr::col(("i", "id")).equals(("m", "work_institution_id")))
+            .join_as(JoinType::InnerJoin, "party_orgs", "o", Expr::col(("o", "id")).equals(("m", "org_id")))
+            .and_where(Expr::col(("m", "deleted_at")).is_null());
+        crate::records::scope_orgs(&mut q, scope, "o");
+        let mut tx = self.read().await?;
+        let rows = tx
+            .all(&q, |r: &dyn Row| {
+                Ok(MemberProfile {
+                    birth_date: r.date("birth_date")?,
+                    gender: parse_label(&r.text("gender")?)?,
+                    category: parse_label(&r.text("category")?)?,
+                    admitted_on: r.date("admitted_on")?,
+                    town: r.text_opt("town_code")?,
+                })
+            })
+            .await?;
+        tx.commit().await?;
+        Ok(rows)
+    }
+}

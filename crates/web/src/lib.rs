@@ -8,6 +8,7 @@ pub mod api;
 pub mod auth;
 mod charts;
 pub mod coverage;
+pub mod dashboard;
 pub mod development;
 pub mod dues;
 pub mod error;

@@ -162,7 +162,17 @@ struct HomePage {
     todos: Vec<(String, String, hongzhu_core::life::Todo)>,
 }
 
-async fn home(State(state): State<AppState>, Lang(t): Lang, PageUser(u): PageUser) -> PageResult {
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct HomeQuery {
+    screen: String,
+}
+
+async fn home(State(state): State<AppState>, Lang(t): Lang, PageUser(u): PageUser, Query(q): Query<HomeQuery>) -> PageResult {
+    // The county's dashboard (its big-screen mode with `?screen=1`).
+    if u.role() == Role::CountyAdmin {
+        return crate::dashboard::page(&state, t, &u, q.screen == "1").await;
+    }
     match u.role() {
         Role::Member => return Ok(Redirect::to("/m").into_response()),
         Role::SecurityAdmin => return Ok(Redirect::to("/admin/users").into_response()),

@@ -1,6 +1,7 @@
 //! Honors and school indicators on both databases: the counts by year; a future year, a missing
 //! holder and another school's holder refused; class sizes counted by R6.1; figures that
 //! contradict each other refused with nothing written; a stale update refused (S24).
+use chrono::Datelike;
 use serde_json::{Value, json};
 
 use crate::support::{self, Db};
@@ -144,4 +145,50 @@ async fn county_dashboard() {
     let sec = support::page_login(&app, "yizhong").await;
     let home = sec.get(format!("{}/", app.base)).send().await.unwrap().text().await.unwrap();
     assert!(!home.contains("id=\"dash-towns\""), "the secretary's home is their own");
+}
+
+/// Year-end statistics from the history: a member who dies today counts yesterday and not today,
+/// and the death is among the year's changes; the day cannot be in the future.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn year_end_statistics_follow_the_history() {
+    let app = support::app(Db::Sqlite).await;
+    let (county, csrf) = support::api_login(&app, "county").await;
+    let today = hongzhu_core::life::to_local(chrono::Utc::now()).date();
+    let yesterday = today - chrono::Duration::days(1);
+    let stats = |day: chrono::NaiveDate| {
+        let c = county.clone();
+        let base = app.base.clone();
+        async move { c.get(format!("{base}/api/v1/stats?as_of={day}")).send().await.unwrap().json::<Value>().await.unwrap() }
+    };
+    let before = stats(today).await;
+    let members = app
+        .demo
+        .store
+        .members(&hongzhu_store::Scope::All, &hongzhu_store::PeopleFilter { page: 1, page_size: 1, ..Default::default() })
+        .await
+        .unwrap();
+    assert_eq!(before["members"].as_i64().unwrap(), members.total, "everyone on the roll today");
+    let id = members.items[0].meta.id;
+    let (s, e) = send(
+        &county,
+        &csrf,
+        reqwest::Method::POST,
+        format!("{}/api/v1/members/{id}/status", app.base),
+        json!({"status": "deceased", "on": today.to_string(), "reason": "病故"}),
+        None,
+    )
+    .await;
+    assert_eq!(s, 200, "{e}");
+    let after = stats(today).await;
+    assert_eq!(after["members"].as_i64().unwrap(), members.total - 1);
+    let died = |v: &Value| v["changes"].as_array().unwrap().iter().find(|r| r["label"] == "死亡").unwrap()["count"].as_i64().unwrap();
+    assert_eq!(died(&after), died(&before) + 1);
+    if yesterday.year() == today.year() {
+        assert_eq!(stats(yesterday).await["members"].as_i64().unwrap(), members.total, "still a member yesterday");
+    }
+    let r = county.get(format!("{}/api/v1/stats?as_of={}", app.base, today + chrono::Duration::days(1))).send().await.unwrap();
+    assert_eq!(r.status(), 422);
+    let page = support::page_login(&app, "county").await;
+    let html = page.get(format!("{}/stats", app.base)).send().await.unwrap().text().await.unwrap();
+    assert!(html.contains("id=\"stats-age\"") && html.contains("党的十八大以来"));
 }

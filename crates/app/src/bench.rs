@@ -34,6 +34,9 @@ pub enum BenchCommand {
         #[arg(long)]
         year: Option<i32>,
     },
+    /// 党内统计年报（截至上年 12 月 31 日）在整个 --database 上的耗时 / the year-end statistics over the whole
+    /// --database (fill it with `hongzhu generate --institutions 30000` for about 250,000 members)
+    Stats,
     /// 登录（argon2id）耗时与审计日志写入耗时（S1、S9）；默认用临时 SQLite，--database 为 PostgreSQL 时也测它 /
     /// sign-in time with argon2id, and the audit trail's append time (a temporary SQLite file; also --database when it is
     /// PostgreSQL)
@@ -54,6 +57,7 @@ pub async fn run(cmd: BenchCommand, database: &str) -> Result<()> {
         BenchCommand::Ledger { file } => ledger(&file, database).await,
         BenchCommand::Life { year } => life(year, database).await,
         BenchCommand::Security { logins, appends } => security(logins, appends, database).await,
+        BenchCommand::Stats => stats(database).await,
     }
 }
 
@@ -149,6 +153,31 @@ async fn security(logins: usize, appends: usize, database: &str) -> Result<()> {
 
 /// The county-of-counties compliance report: facts from the database, the check of every
 /// organization, and the roll-up by county, at three scopes.
+/// The year-end statistics (issue: statistics) over everything in the database: read the
+/// history, then count; best of three.
+async fn stats(database: &str) -> Result<()> {
+    let store = hongzhu_store::Store::open(database).await?;
+    let today = hongzhu_core::life::to_local(chrono::Utc::now()).date();
+    let as_of = chrono::NaiveDate::from_ymd_opt(chrono::Datelike::year(&today) - 1, 12, 31).context("date")?;
+    let (mut read, mut count, mut members) = (f64::MAX, f64::MAX, 0);
+    for _ in 0..3 {
+        let t = Instant::now();
+        let (m, o, c) = store.stats_facts(&hongzhu_store::Scope::All).await?;
+        read = read.min(t.elapsed().as_secs_f64());
+        let t = Instant::now();
+        let y = hongzhu_core::stats::year_end(&m, &o, &c, as_of);
+        count = count.min(t.elapsed().as_secs_f64());
+        members = y.members;
+    }
+    println!("hongzhu bench stats ({}; 2 cores)", store.url_redacted());
+    println!(
+        "  year-end statistics as of {as_of}: {members} members; reading the history {read:.2} s, counting {:.3} s, together {:.2} s   (target < 5 s at 250,000 members)",
+        count,
+        read + count
+    );
+    Ok(())
+}
+
 async fn life(year: Option<i32>, database: &str) -> Result<()> {
     use std::collections::BTreeMap;
     let store = hongzhu_store::Store::open(database).await?;

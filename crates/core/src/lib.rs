@@ -14,6 +14,7 @@ pub mod mask;
 pub mod registry;
 pub mod rng;
 pub mod school;
+pub mod stats;
 pub mod synth;
 pub mod synth_dev;
 pub mod synth_life;

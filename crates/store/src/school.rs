@@ -363,3 +363,74 @@ impl Store {
         Ok(rows)
     }
 }
+
+impl Store {
+    /// What the year-end statistics read (`hongzhu_core::stats`): every member record in scope,
+    /// those that left too (until their retention ends), the organizations with their founding
+    /// day, and the status changes and transfers across the boundary of the system.
+    pub async fn stats_facts(
+        &self,
+        scope: &Scope,
+    ) -> Result<(
+        Vec<hongzhu_core::stats::MemberFact>,
+        Vec<(hongzhu_core::labels::OrgKind, Option<chrono::NaiveDate>)>,
+        Vec<hongzhu_core::stats::ChangeFact>,
+    )> {
+        use hongzhu_core::stats::{Change, ChangeFact, MemberFact};
+        let mut q = Query::select();
+        q.columns([("pp", "birth_date"), ("pp", "gender")])
+            .columns([("m", "category"), ("m", "admitted_on"), ("m", "full_on"), ("m", "deleted_at")])
+            .from_as("members", "m")
+            .join_as(JoinType::InnerJoin, "persons", "pp", Expr::col(("pp", "id")).equals(("m", "person_id")))
+            .join_as(JoinType::InnerJoin, "party_orgs", "o", Expr::col(("o", "id")).equals(("m", "org_id")));
+        crate::records::scope_orgs(&mut q, scope, "o");
+        let mut tx = self.read().await?;
+        let members = tx
+            .all(&q, |r: &dyn Row| {
+                Ok(MemberFact {
+                    birth_date: r.date("birth_date")?,
+                    gender: parse_label(&r.text("gender")?)?,
+                    admitted_on: r.date("admitted_on")?,
+                    full_on: r.date_opt("full_on")?,
+                    category: parse_label(&r.text("category")?)?,
+                    gone_on: r.time_opt("deleted_at")?.map(|t| hongzhu_core::life::to_local(t).date()),
+                })
+            })
+            .await?;
+        let mut oq = Query::select();
+        oq.columns([("o", "kind"), ("o", "founded_on")])
+            .from_as("party_orgs", "o")
+            .and_where(Expr::col(("o", "deleted_at")).is_null())
+            .and_where(Expr::col(("o", "status")).eq("active"));
+        crate::records::scope_orgs(&mut oq, scope, "o");
+        let orgs = tx.all(&oq, |r: &dyn Row| Ok((parse_label(&r.text("kind")?)?, r.date_opt("founded_on")?))).await?;
+        let mut sq = Query::select();
+        sq.columns([("c", "to_status"), ("c", "changed_on")]).from_as("member_status_changes", "c").join_as(
+            JoinType::InnerJoin,
+            "party_orgs",
+            "o",
+            Expr::col(("o", "code")).equals(("c", "org_code")),
+        );
+        crate::records::scope_orgs(&mut sq, scope, "o");
+        let mut changes: Vec<ChangeFact> = tx
+            .all(&sq, |r: &dyn Row| {
+                let to: hongzhu_core::labels::MemberStatus = parse_label(&r.text("to_status")?)?;
+                Ok(ChangeFact {
+                    on: r.date("changed_on")?,
+                    what: if to == hongzhu_core::labels::MemberStatus::TransferredOut { Change::Out } else { Change::Status(to) },
+                })
+            })
+            .await?;
+        let mut tq = Query::select();
+        tq.column(("t", "decided_on"))
+            .from_as("transfers", "t")
+            .join_as(JoinType::InnerJoin, "party_orgs", "o", Expr::col(("o", "id")).equals(("t", "to_org_id")))
+            .and_where(Expr::col(("t", "kind")).eq("in"))
+            .and_where(Expr::col(("t", "status")).eq("completed"));
+        crate::records::scope_orgs(&mut tq, scope, "o");
+        let ins = tx.all(&tq, |r: &dyn Row| r.date_opt("decided_on")).await?;
+        changes.extend(ins.into_iter().flatten().map(|on| ChangeFact { on, what: Change::In }));
+        tx.commit().await?;
+        Ok((members, orgs, changes))
+    }
+}

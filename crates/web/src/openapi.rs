@@ -357,6 +357,12 @@ fn life_paths(paths: &mut serde_json::Map<String, Value>) {
             "responses": {"200": {"description": "{code, year, indicators, average_class}"}, "412": error_response("已被他人修改"), "422": error_response("数字有误或相互矛盾")}}}),
     );
     paths.insert(
+        "/api/v1/stats".into(),
+        json!({"get": {"tags": ["统计报表"], "summary": "党内统计年报：截至某日（默认上年 12 月 31 日）的党员总数、正式/预备、性别、年龄段、入党时间、党组织类别，以及本年变化（发展、转正、转入、转出、死亡、出党、停止党籍）；按记录历史计算",
+            "parameters": [{"name": "as_of", "in": "query", "schema": {"type": "string", "format": "date"}}],
+            "responses": {"200": {"description": "{as_of, members, full, probationary, by_gender, by_age, by_joining, orgs, changes}"}, "422": error_response("日期无效或在将来")}}}),
+    );
+    paths.insert(
         "/api/v1/life/absent".into(),
         json!({"get": {"tags": ["组织生活"], "summary": "连续3个月（提醒）、6个月（上报）未参加组织生活的党员（R3.5）",
             "responses": {"200": {"description": "{records_begin, members}"}}}}),

@@ -35,6 +35,9 @@ pub fn routes() -> Router<AppState> {
         .route("/indicators", get(indicators_page))
         .route("/indicators.xlsx", get(indicators_xlsx))
         .route("/indicators/{code}/{year}", get(indicator_form).post(indicator_save))
+        .route("/stats", get(stats_page))
+        .route("/stats.xlsx", get(stats_xlsx))
+        .route("/api/v1/stats", get(api_stats))
         .route("/api/v1/honors", get(api_honors).post(api_honor_create))
         .route("/api/v1/indicators", get(api_indicators))
         .route("/api/v1/indicators/{code}/{year}", axum::routing::put(api_indicator_save))
@@ -543,4 +546,101 @@ async fn api_indicator_save(
     let i = f.parse().map_err(AppError::Invalid)?;
     state.store.save_indicators(&u.scope, &code, year, &i, expected, &u.user.username).await?;
     Ok(axum::Json(json!({"code": code, "year": year, "indicators": i, "average_class": i.average_class()})).into_response())
+}
+
+// ------------------------------------------------------------------ year-end statistics
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct StatsQuery {
+    as_of: String,
+}
+
+/// The day asked for; by default the last 31 December.
+fn as_of(q: &StatsQuery) -> Result<NaiveDate, AppError> {
+    if q.as_of.trim().is_empty() {
+        return Ok(NaiveDate::from_ymd_opt(today().year() - 1, 12, 31).expect("valid"));
+    }
+    hongzhu_core::registry::parse_date(&q.as_of).filter(|d| *d <= today()).ok_or_else(|| {
+        AppError::Invalid(vec![hongzhu_core::registry::FieldError::new(
+            "as_of",
+            "date",
+            format!("统计日期“{}”无效：请写作 2025-12-31，且不晚于今天", q.as_of),
+            "as_of is a date such as 2025-12-31, not in the future",
+        )])
+    })
+}
+
+async fn year_end(state: &AppState, u: &CurrentUser, q: &StatsQuery) -> Result<hongzhu_core::stats::YearEnd, AppError> {
+    allowed(u)?;
+    let day = as_of(q)?;
+    let (members, orgs, changes) = state.store.stats_facts(&u.scope).await?;
+    Ok(hongzhu_core::stats::year_end(&members, &orgs, &changes, day))
+}
+
+#[derive(Template)]
+#[template(path = "stats.html")]
+struct StatsPage {
+    c: Chrome,
+    y: hongzhu_core::stats::YearEnd,
+}
+
+impl StatsPage {
+    /// The tables in order: title, rows, id.
+    fn sections(&self) -> Vec<(&'static str, &[hongzhu_core::stats::Row], &'static str)> {
+        let y = &self.y;
+        vec![
+            ("性别", &y.by_gender, "gender"),
+            ("年龄", &y.by_age, "age"),
+            ("入党时间", &y.by_joining, "joining"),
+            ("党组织（按类别）", &y.orgs, "orgs"),
+            ("本年变化", &y.changes, "changes"),
+        ]
+    }
+}
+
+async fn stats_page(State(state): State<AppState>, Lang(t): Lang, PageUser(u): PageUser, Query(q): Query<StatsQuery>) -> PageResult {
+    let y = year_end(&state, &u, &q).await?;
+    let title = l(t, "党内统计年报", "Year-end statistics");
+    let c = chrome(&state, t, &u, "stats", title).await.crumb(t.t("menu_reports"), "/stats").crumb(title, "/stats");
+    render(StatsPage { c, y })
+}
+
+async fn stats_xlsx(State(state): State<AppState>, PageUser(u): PageUser, Query(q): Query<StatsQuery>) -> PageResult {
+    let y = year_end(&state, &u, &q).await?;
+    crate::security::audit(
+        &state,
+        u.actor.clone(),
+        "export",
+        format!("year-end statistics {}", y.as_of),
+        hongzhu_store::Outcome::Success,
+        "xlsx".to_string(),
+    )
+    .await?;
+    use hongzhu_ledger::table::Cell;
+    let mut rows: Vec<Vec<Cell>> = vec![
+        vec![Cell::from("党员"), Cell::from("党员总数"), Cell::Number(y.members as f64)],
+        vec![Cell::from("党员"), Cell::from("正式党员"), Cell::Number(y.full as f64)],
+        vec![Cell::from("党员"), Cell::from("预备党员"), Cell::Number(y.probationary as f64)],
+    ];
+    for (section, list) in
+        [("性别", &y.by_gender), ("年龄", &y.by_age), ("入党时间", &y.by_joining), ("党组织", &y.orgs), ("本年变化", &y.changes)]
+    {
+        for r in list.iter() {
+            rows.push(vec![Cell::from(section), Cell::from(r.label.clone()), Cell::Number(r.count as f64)]);
+        }
+    }
+    let bytes = hongzhu_ledger::table::table(
+        &format!("党内统计年报（截至 {}）", y.as_of),
+        "统计",
+        &[("类别", 12.0), ("项目", 36.0), ("数量", 10.0)],
+        &rows,
+    )
+    .map_err(|e| AppError::Internal(e.to_string()))?;
+    crate::view::xlsx_response(bytes, &format!("stats-{}.xlsx", y.as_of), &format!("党内统计-{}.xlsx", y.as_of))
+}
+
+async fn api_stats(State(state): State<AppState>, ApiUser(u): ApiUser, Query(q): Query<StatsQuery>) -> ApiResult {
+    let y = year_end(&state, &u, &q).await?;
+    Ok(axum::Json(y).into_response())
 }

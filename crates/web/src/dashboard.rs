@@ -16,12 +16,8 @@ use crate::auth::CurrentUser;
 use crate::charts;
 use crate::error::AppError;
 use crate::i18n::Tr;
-use crate::pages::{chrome, render};
+use crate::pages::{chrome, render, zh_en as l};
 use crate::view::Chrome;
-
-fn l(t: Tr, zh: &'static str, en: &'static str) -> &'static str {
-    if t.is_en() { en } else { zh }
-}
 
 fn pct(v: f64) -> String {
     format!("{:.1}%", v * 100.0)

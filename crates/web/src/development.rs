@@ -12,11 +12,10 @@ use axum::extract::{Form, Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use chrono::{Datelike, NaiveDate, Utc};
+use chrono::{Datelike, NaiveDate};
 use hongzhu_core::development::{self, Needs, Outcome, Progress, STEPS, StepInput, StepRecord, step_info};
 use hongzhu_core::labels::{Labeled, PoliticalStatus};
 use hongzhu_core::registry::FieldError;
-use hongzhu_store::Role;
 use hongzhu_store::development::{Candidate, Checking, MemberChoice, OrgRef, PipelineRow, StepRow};
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -25,7 +24,7 @@ use crate::AppState;
 use crate::auth::{self, ApiUser, CurrentUser, Lang, PageUser};
 use crate::error::{ApiError, AppError};
 use crate::i18n::Tr;
-use crate::pages::{PageResult, chrome, render};
+use crate::pages::{PageResult, chrome, county_or_secretary as allowed, local_today as today, render, zh_en as l};
 use crate::view::{Chrome, enc};
 
 type ApiResult = Result<Response, ApiError>;
@@ -46,19 +45,6 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/development/people/{id}", get(api_record))
         .route("/api/v1/development/people/{id}/steps", post(api_step))
         .route("/api/v1/development/due", get(api_due))
-}
-
-fn today() -> NaiveDate {
-    hongzhu_core::life::to_local(Utc::now()).date()
-}
-
-/// The county and school secretaries work with development records; members do not.
-fn allowed(u: &CurrentUser) -> Result<(), AppError> {
-    if matches!(u.role(), Role::CountyAdmin | Role::Secretary) { Ok(()) } else { Err(AppError::Forbidden) }
-}
-
-fn l(t: Tr, zh: &'static str, en: &'static str) -> &'static str {
-    if t.is_en() { en } else { zh }
 }
 
 // ------------------------------------------------------------------ 双培养

@@ -9,11 +9,11 @@ use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post, put};
-use chrono::{Datelike, NaiveDate, Utc};
+use chrono::{Datelike, NaiveDate};
 use hongzhu_core::dues::{BACK_PAYMENT_MONTHS, Base, DUES_CATEGORIES, Dues, DuesCategory, Fen, due_in, monthly_dues, months_late};
 use hongzhu_core::registry::{FieldError, parse_date};
 use hongzhu_store::dues::{DuesMember, ReductionRow, ReductionStep};
-use hongzhu_store::{OrgRow, Role, Scope, StoreError};
+use hongzhu_store::{OrgRow, Scope, StoreError};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -21,7 +21,7 @@ use crate::AppState;
 use crate::auth::{self, ApiUser, CurrentUser, Lang, PageUser};
 use crate::error::{ApiError, AppError};
 use crate::i18n::Tr;
-use crate::pages::{PageResult, chrome, render};
+use crate::pages::{PageResult, chrome, county_or_secretary as allowed, local_today as today, render, zh_en as l};
 use crate::view::{Chrome, enc};
 
 type ApiResult = Result<Response, ApiError>;
@@ -90,19 +90,6 @@ async fn calculator(State(state): State<AppState>, Lang(t): Lang, PageUser(u): P
 }
 
 // ------------------------------------------------------------------ the ledger
-
-fn today() -> NaiveDate {
-    hongzhu_core::life::to_local(Utc::now()).date()
-}
-
-fn l(t: Tr, zh: &'static str, en: &'static str) -> &'static str {
-    if t.is_en() { en } else { zh }
-}
-
-/// The county and secretaries keep the dues ledger.
-fn allowed(u: &CurrentUser) -> Result<(), AppError> {
-    if matches!(u.role(), Role::CountyAdmin | Role::Secretary) { Ok(()) } else { Err(AppError::Forbidden) }
-}
 
 fn bad(field: &'static str, zh: String, en: &str) -> AppError {
     AppError::Invalid(vec![FieldError::new(field, field, zh, en)])

@@ -22,6 +22,7 @@ use crate::AppState;
 use crate::auth::{self, ApiUser, CurrentUser, Lang, PageUser};
 use crate::error::{ApiError, AppError};
 use crate::i18n::Tr;
+use crate::pages::{local_today as today, zh_en as l};
 use crate::view::*;
 
 type PageResult = Result<Response, AppError>;
@@ -79,16 +80,8 @@ fn render<T: Template>(t: T) -> PageResult {
     Ok(Html(body).into_response())
 }
 
-fn l(t: Tr, zh: &'static str, en: &'static str) -> &'static str {
-    if t.is_en() { en } else { zh }
-}
-
 fn staff_only(u: &CurrentUser) -> Result<(), AppError> {
     if u.role() == Role::Member { Err(AppError::Forbidden) } else { Ok(()) }
-}
-
-fn today() -> NaiveDate {
-    to_local(Utc::now()).date()
 }
 
 fn year_of(s: &str) -> Result<i32, AppError> {

@@ -1306,3 +1306,21 @@ async fn phone_me(State(state): State<AppState>, Lang(t): Lang, PageUser(u): Pag
     }
     render(MePage { t, name: u.user.display_name.clone(), csrf: u.csrf.clone(), member, staff, upcoming, hours })
 }
+
+// ------------------------------------------------------------------ helpers the page modules share
+
+/// Today in China time.
+pub(crate) fn local_today() -> chrono::NaiveDate {
+    hongzhu_core::life::to_local(chrono::Utc::now()).date()
+}
+
+/// The Chinese or the English text, by the page's language.
+pub(crate) fn zh_en(t: Tr, zh: &'static str, en: &'static str) -> &'static str {
+    if t.is_en() { en } else { zh }
+}
+
+/// The Party-work registers (development, dues, transfers, terms, honors, indicators) are the
+/// county's and the secretaries'; members and the three administrators have none of them (S6, S7).
+pub(crate) fn county_or_secretary(u: &CurrentUser) -> Result<(), AppError> {
+    if matches!(u.role(), Role::CountyAdmin | Role::Secretary) { Ok(()) } else { Err(AppError::Forbidden) }
+}

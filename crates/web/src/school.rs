@@ -9,11 +9,11 @@ use axum::extract::{Form, Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use chrono::{Datelike, NaiveDate, Utc};
+use chrono::{Datelike, NaiveDate};
 use hongzhu_core::labels::{HonorKind, HonorLevel, Labeled};
 use hongzhu_core::school::{HonorInput, IndicatorInput, Indicators};
+use hongzhu_store::StoreError;
 use hongzhu_store::school::{HonorFilter, HonorRow, SchoolYear};
-use hongzhu_store::{Role, StoreError};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -21,7 +21,7 @@ use crate::AppState;
 use crate::auth::{self, ApiUser, CurrentUser, Lang, PageUser};
 use crate::error::{ApiError, AppError};
 use crate::i18n::Tr;
-use crate::pages::{PageResult, chrome, render};
+use crate::pages::{PageResult, chrome, county_or_secretary as allowed, local_today as today, render, zh_en as l};
 use crate::view::{Chrome, enc};
 
 type ApiResult = Result<Response, ApiError>;
@@ -41,18 +41,6 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/honors", get(api_honors).post(api_honor_create))
         .route("/api/v1/indicators", get(api_indicators))
         .route("/api/v1/indicators/{code}/{year}", axum::routing::put(api_indicator_save))
-}
-
-fn today() -> NaiveDate {
-    hongzhu_core::life::to_local(Utc::now()).date()
-}
-
-fn l(t: Tr, zh: &'static str, en: &'static str) -> &'static str {
-    if t.is_en() { en } else { zh }
-}
-
-fn allowed(u: &CurrentUser) -> Result<(), AppError> {
-    if matches!(u.role(), Role::CountyAdmin | Role::Secretary) { Ok(()) } else { Err(AppError::Forbidden) }
 }
 
 fn year_of(s: &str, default: i32) -> Result<i32, AppError> {

@@ -9,12 +9,12 @@ use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
-use chrono::{NaiveDate, Utc};
+use chrono::NaiveDate;
 use hongzhu_core::election::{ELECTED_POSTS, ElectionInput};
 use hongzhu_core::labels::{Labeled, OrgStatus};
 use hongzhu_core::term::{TermState, term_state};
 use hongzhu_store::elections::{Candidate, ElectionRow};
-use hongzhu_store::{OrgRow, Role, StoreError};
+use hongzhu_store::{OrgRow, StoreError};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -22,7 +22,7 @@ use crate::AppState;
 use crate::auth::{self, ApiUser, CurrentUser, Lang, PageUser};
 use crate::error::{ApiError, AppError};
 use crate::i18n::Tr;
-use crate::pages::{PageResult, chrome, render};
+use crate::pages::{PageResult, chrome, county_or_secretary as allowed, local_today as today, render, zh_en as l};
 use crate::view::{Chrome, enc};
 
 type ApiResult = Result<Response, ApiError>;
@@ -34,18 +34,6 @@ pub fn routes() -> Router<AppState> {
         .route("/orgs/{code}/elections", get(elections_page).post(election_submit))
         .route("/api/v1/terms", get(api_terms))
         .route("/api/v1/orgs/{code}/elections", axum::routing::post(api_election))
-}
-
-fn today() -> NaiveDate {
-    hongzhu_core::life::to_local(Utc::now()).date()
-}
-
-fn l(t: Tr, zh: &'static str, en: &'static str) -> &'static str {
-    if t.is_en() { en } else { zh }
-}
-
-fn allowed(u: &CurrentUser) -> Result<(), AppError> {
-    if matches!(u.role(), Role::CountyAdmin | Role::Secretary) { Ok(()) } else { Err(AppError::Forbidden) }
 }
 
 /// R1.7: months before the end when the higher level reminds (as the coverage audit uses).

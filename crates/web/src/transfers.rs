@@ -7,7 +7,7 @@ use axum::extract::{Form, Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use chrono::{NaiveDate, Utc};
+use chrono::NaiveDate;
 use hongzhu_core::labels::{Labeled, MemberStatus, OrgStatus, TransferKind, TransferStatus};
 use hongzhu_core::registry::{Checker, FieldError, MemberInput};
 use hongzhu_core::transfer::Decision;
@@ -20,7 +20,7 @@ use crate::AppState;
 use crate::auth::{self, ApiUser, CurrentUser, Lang, PageUser};
 use crate::error::{ApiError, AppError};
 use crate::i18n::Tr;
-use crate::pages::{PageResult, chrome, render};
+use crate::pages::{PageResult, chrome, county_or_secretary as allowed, local_today as today, render, zh_en as l};
 use crate::view::{Chrome, enc};
 
 type ApiResult = Result<Response, ApiError>;
@@ -39,19 +39,6 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/transfers/{id}/decision", post(api_decide))
         .route("/api/v1/members/{id}/transfers", post(api_start))
         .route("/api/v1/members/{id}/status", post(api_status))
-}
-
-fn today() -> NaiveDate {
-    hongzhu_core::life::to_local(Utc::now()).date()
-}
-
-fn l(t: Tr, zh: &'static str, en: &'static str) -> &'static str {
-    if t.is_en() { en } else { zh }
-}
-
-/// The county and secretaries keep organization records; members and administrators do not.
-fn allowed(u: &CurrentUser) -> Result<(), AppError> {
-    if matches!(u.role(), Role::CountyAdmin | Role::Secretary) { Ok(()) } else { Err(AppError::Forbidden) }
 }
 
 /// Does the user act for this organization (a side of a transfer)?
@@ -93,6 +80,14 @@ struct ListQuery {
     msg: String,
 }
 
+fn filter_of(q: &ListQuery) -> TransferFilter {
+    TransferFilter {
+        status: TransferStatus::from_code(q.status.trim()),
+        kind: TransferKind::from_code(q.kind.trim()),
+        q: Some(q.q.clone()).filter(|s| !s.trim().is_empty()),
+    }
+}
+
 struct Line {
     t: TransferRow,
     days: i64,
@@ -119,11 +114,7 @@ fn options<T: Labeled>(t: Tr, selected: &str) -> Vec<(&'static str, &'static str
 
 async fn list_page(State(state): State<AppState>, Lang(t): Lang, PageUser(u): PageUser, Query(q): Query<ListQuery>) -> PageResult {
     allowed(&u)?;
-    let f = TransferFilter {
-        status: TransferStatus::from_code(q.status.trim()),
-        kind: TransferKind::from_code(q.kind.trim()),
-        q: Some(q.q.clone()).filter(|s| !s.trim().is_empty()),
-    };
+    let f = filter_of(&q);
     let today = today();
     let mut rows: Vec<Line> = state
         .store
@@ -150,11 +141,7 @@ async fn list_page(State(state): State<AppState>, Lang(t): Lang, PageUser(u): Pa
 
 async fn list_xlsx(State(state): State<AppState>, PageUser(u): PageUser, Query(q): Query<ListQuery>) -> PageResult {
     allowed(&u)?;
-    let f = TransferFilter {
-        status: TransferStatus::from_code(q.status.trim()),
-        kind: TransferKind::from_code(q.kind.trim()),
-        q: Some(q.q.clone()).filter(|s| !s.trim().is_empty()),
-    };
+    let f = filter_of(&q);
     let rows = state.store.transfers(&u.scope, &f).await?;
     crate::security::audit(
         &state,
@@ -547,11 +534,7 @@ async fn in_submit(State(state): State<AppState>, Lang(t): Lang, PageUser(u): Pa
 
 async fn api_list(State(state): State<AppState>, ApiUser(u): ApiUser, Query(q): Query<ListQuery>) -> ApiResult {
     allowed(&u)?;
-    let f = TransferFilter {
-        status: TransferStatus::from_code(q.status.trim()),
-        kind: TransferKind::from_code(q.kind.trim()),
-        q: Some(q.q.clone()).filter(|s| !s.trim().is_empty()),
-    };
+    let f = filter_of(&q);
     let today = today();
     let items: Vec<Value> = state
         .store

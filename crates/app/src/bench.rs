@@ -475,6 +475,12 @@ async fn web(requests: usize) -> Result<()> {
         life.sort_by(|a, b| a.total_cmp(b));
         // The county dashboard (首页): coverage, members, life this year, indicators, attention.
         let mut dash = Vec::new();
+        let t = Instant::now();
+        let (status, _, _) = http(&addr, "GET", "/", Some(&cookie), None).await?;
+        let first_dash = t.elapsed().as_secs_f64() * 1000.0;
+        if status != 200 {
+            bail!("/ answered {status}");
+        }
         for _ in 0..(requests / 5).max(10) {
             let t = Instant::now();
             let (status, _, body) = http(&addr, "GET", "/", Some(&cookie), None).await?;
@@ -507,10 +513,11 @@ async fn web(requests: usize) -> Result<()> {
             percentile(&life, 0.95)
         );
         println!(
-            "  county dashboard, {} requests: median {:.2} ms, p95 {:.2} ms   (target median < 50 ms)",
+            "  county dashboard, {} requests: median {:.2} ms, p95 {:.2} ms; the first (computing the figures) {:.1} ms   (target median < 50 ms)",
             dash.len(),
             percentile(&dash, 0.5),
-            percentile(&dash, 0.95)
+            percentile(&dash, 0.95),
+            first_dash
         );
         println!("  server resident memory after the run: {:.1} MB (peak {:.1} MB)   (target < 100 MB)", rss as f64 / 1024.0, hwm as f64 / 1024.0);
         Ok(())

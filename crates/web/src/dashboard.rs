@@ -3,6 +3,7 @@
 //! year's organizational life, honors, oversized classes, and what needs attention — by town,
 //! each linking to the records behind it; `?screen=1` for a meeting-room display.
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use askama::Template;
 use axum::response::Response;
@@ -43,6 +44,12 @@ pub struct Attention {
 pub struct DashboardPage {
     pub c: Chrome,
     pub screen: bool,
+    pub f: Arc<Figures>,
+}
+
+/// What the dashboard shows, computed once per language, scope and data version (and at most a
+/// minute old, for writes that leave no change-log row), shared by every request meanwhile.
+pub struct Figures {
     pub today: String,
     pub rates: [String; 3],
     pub operating: usize,
@@ -63,8 +70,39 @@ pub struct DashboardPage {
     pub org_chart: String,
 }
 
+/// The last figures computed: (language, scope, day, data version), when, and the figures.
+#[derive(Clone, Default)]
+pub struct Cache(Arc<tokio::sync::Mutex<Option<CacheSlot>>>);
+
+type CacheSlot = (CacheKey, std::time::Instant, Arc<Figures>);
+
+type CacheKey = (&'static str, String, NaiveDate, i64);
+
 /// The county's dashboard; `screen` for the big-screen mode (no menu, large type, refreshing).
 pub async fn page(state: &AppState, t: Tr, u: &CurrentUser, screen: bool) -> Result<Response, AppError> {
+    let today = hongzhu_core::life::to_local(Utc::now()).date();
+    let key: CacheKey = (t.lang(), format!("{:?}", u.scope), today, state.store.data_version().await?);
+    let cached = {
+        let slot = state.dashboard_cache.0.lock().await;
+        slot.as_ref().filter(|(k, at, _)| *k == key && at.elapsed() < std::time::Duration::from_secs(60)).map(|(_, _, f)| f.clone())
+    };
+    let f = match cached {
+        Some(f) => f,
+        None => {
+            let f = Arc::new(figures(state, t, u).await?);
+            *state.dashboard_cache.0.lock().await = Some((key, std::time::Instant::now(), f.clone()));
+            f
+        }
+    };
+    let title = if screen { l(t, "教育系统党建工作概览", "Party-building overview") } else { t.t("home_title") };
+    let mut c = chrome(state, t, u, "home", title).await;
+    if screen {
+        c.refresh = Some(300);
+    }
+    render(DashboardPage { c, screen, f })
+}
+
+async fn figures(state: &AppState, t: Tr, u: &CurrentUser) -> Result<Figures, AppError> {
     let today = hongzhu_core::life::to_local(Utc::now()).date();
     let region = u.user.region_code.clone().unwrap_or_default();
     let computed = crate::coverage::compute(state, &region, today).await?;
@@ -217,14 +255,7 @@ pub async fn page(state: &AppState, t: Tr, u: &CurrentUser, screen: bool) -> Res
     let stage_chart = charts::count_bars(l(t, "党员发展各阶段", "Development stages"), &stage_counts, charts::CHECK_COLOURS[2]);
     let org_chart = charts::count_bars(l(t, "党组织类别", "Organizations by kind"), &org_counts, charts::CHECK_COLOURS[0]);
     let totals = state.store.totals(&u.scope).await?;
-    let title = if screen { l(t, "教育系统党建工作概览", "Party-building overview") } else { t.t("home_title") };
-    let mut c = chrome(state, t, u, "home", title).await;
-    if screen {
-        c.refresh = Some(300);
-    }
-    render(DashboardPage {
-        c,
-        screen,
+    Ok(Figures {
         today: today.to_string(),
         rates: [a.rates.members, a.rates.leadership, a.rates.organization].map(pct),
         operating: a.institutions.operating,

@@ -51,6 +51,8 @@ pub struct AppState {
     /// R4.5: whether a dues base changes from the month pay changes, or is fixed for the year
     /// (a setting: `HONGZHU_DUES_BASE_CHANGE` = `year` (default) or `month`).
     pub dues_base_rule: hongzhu_core::dues::BaseRule,
+    /// The county dashboard's figures, reused while the data has not changed (at most a minute).
+    pub dashboard_cache: dashboard::Cache,
     /// SECURITY settings in effect.
     pub security: security::Settings,
     /// S2: failed logins per source address.
@@ -67,6 +69,7 @@ impl AppState {
             checkin_window: hongzhu_core::life::CHECKIN_WINDOW_MINUTES,
             notice_working_days: hongzhu_core::development::NOTICE_WORKING_DAYS,
             dues_base_rule: hongzhu_core::dues::BaseRule::FixedForYear,
+            dashboard_cache: Default::default(),
             security: security::Settings::default(),
             throttle: Default::default(),
         }

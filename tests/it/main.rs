@@ -2,6 +2,7 @@
 //! SQLite and — when HONGZHU_TEST_PG is set — on PostgreSQL.
 mod api;
 mod browser;
+mod campaigns;
 mod cli;
 mod coverage;
 mod development;

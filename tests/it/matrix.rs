@@ -101,6 +101,18 @@ const MATRIX: &[(&str, &str, &str, &str)] = &[
     ("GET", "/api/v1/development/people/{id}", "other", "onffff"),
     ("POST", "/api/v1/development/people/{id}/steps", "", "c"),
     ("GET", "/api/v1/development/due", "", "ooffff"),
+    ("GET", "/campaigns", "", "ooffff"),
+    ("POST", "/campaigns", "", "c"),
+    ("GET", "/campaigns/{id}", "own", "ooffff"),
+    ("GET", "/campaigns/{id}", "other", "ooffff"),
+    ("POST", "/campaigns/{id}/apply", "", "c"),
+    ("POST", "/campaigns/{id}/advance", "", "c"),
+    ("GET", "/campaigns/{id}/entries/{entry}", "own", "ooffff"),
+    ("GET", "/campaigns/{id}/entries/{entry}", "other", "onffff"),
+    ("POST", "/campaigns/{id}/entries/{entry}", "", "c"),
+    ("GET", "/api/v1/campaigns/{id}", "own", "ooffff"),
+    ("GET", "/api/v1/campaigns/{id}", "other", "ooffff"),
+    ("POST", "/api/v1/campaigns/{id}/entries/{entry}/scores", "", "c"),
     ("GET", "/honors", "", "ooffff"),
     ("GET", "/honors.xlsx", "", "ooffff"),
     ("GET", "/honors/new", "", "ooffff"),
@@ -361,6 +373,19 @@ async fn s06_role_route_object_matrix() {
     };
     let own_transfer = start(own_member.meta.id, "JX-EZ-ZZ").await;
     let other_transfer = start(other_member.meta.id, "JX-SX-ZZ").await;
+    // A campaign the secretary's school and another school applied to.
+    let campaign = store
+        .create_campaign(
+            "2019年市级党建示范校创建",
+            2019,
+            hongzhu_core::labels::HonorLevel::City,
+            &hongzhu_core::campaign::five_goods(),
+            "test",
+        )
+        .await
+        .unwrap();
+    let own_entry = store.apply_to_campaign(campaign, &Scope::All, "3708280001", today, "test").await.unwrap();
+    let other_entry = store.apply_to_campaign(campaign, &Scope::All, "3708280002", today, "test").await.unwrap();
     let user_id = store.user_by_username("yizhong").await.unwrap().unwrap().id;
     let fill = |p: &str, variant: &str| -> String {
         let own = variant != "other";
@@ -369,6 +394,8 @@ async fn s06_role_route_object_matrix() {
         let staff_path = ["/staff", "/api/v1/staff", "/development", "/api/v1/development"].iter().any(|s| p.starts_with(s));
         let id = if staff_path {
             if own { own_staff.meta.id } else { other_staff.meta.id }
+        } else if p.starts_with("/campaigns") || p.starts_with("/api/v1/campaigns") {
+            campaign
         } else if p.starts_with("/members/transfers") || p.starts_with("/api/v1/transfers") {
             if own { own_transfer } else { other_transfer }
         } else if p.starts_with("/members") || p.starts_with("/api/v1/members") {
@@ -387,6 +414,7 @@ async fn s06_role_route_object_matrix() {
             .replace("{token}", "no-such-job")
             .replace("{fid}", "999999")
             .replace("{year}", "2025")
+            .replace("{entry}", &(if own { own_entry } else { other_entry }).to_string())
             + &match p {
                 "/life/book" | "/life/book.xlsx" => format!("?org={org}"),
                 "/api/v1/life/evaluations" => format!("?org={org}"),

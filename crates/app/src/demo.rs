@@ -44,6 +44,7 @@ pub async fn make_demo(db_file: &Path, seed: u64) -> Result<(Store, Vec<Account>
     demo_dues(&store, local_today, seed).await?;
     demo_elections(&store, local_today).await?;
     demo_school(&store, &data, local_today, seed).await?;
+    demo_campaigns(&store, &data, local_today, seed).await?;
     let accounts = demo_accounts(&store).await?;
     // Audit snapshots a year, half a year and a quarter back and today, so the coverage page has
     // a trend to show.
@@ -458,6 +459,50 @@ async fn demo_school(store: &Store, data: &synth::Dataset, today: chrono::NaiveD
             };
             store.save_indicators(&Scope::All, i.code.as_str(), year, &ind, None, "demo").await?;
         }
+    }
+    Ok(())
+}
+
+/// The 2018 and 2019 city demonstration-school campaigns, published: a dozen schools each,
+/// self-assessed, scored by two reviewers of the county office.
+async fn demo_campaigns(store: &Store, data: &synth::Dataset, today: chrono::NaiveDate, seed: u64) -> Result<()> {
+    use hongzhu_core::labels::{HonorLevel, InstitutionKind, Ownership};
+    let mut rng = hongzhu_core::rng::Rng::new(seed ^ 0xca4a);
+    let schools: Vec<String> = data
+        .institutions
+        .iter()
+        .filter(|i| i.ownership == Ownership::Public && !matches!(i.kind, InstitutionKind::TeachingPoint | InstitutionKind::Kindergarten))
+        .map(|i| i.code.to_string())
+        .collect();
+    for year in [2018, 2019] {
+        let id = store
+            .create_campaign(&format!("{year}年市级党建示范校创建"), year, HonorLevel::City, &hongzhu_core::campaign::five_goods(), "demo")
+            .await?;
+        let (_, indicators, _) = store.campaign(id, &Scope::All).await?;
+        let mut entries = Vec::new();
+        for k in 0..12 {
+            let code = &schools[(k * 13 + year as usize) % schools.len()];
+            if let Ok(e) = store.apply_to_campaign(id, &Scope::All, code, today, "demo").await {
+                entries.push(e);
+            }
+        }
+        // Each school's strength, then everyone's scores around it, in halves.
+        let strength: Vec<f64> = entries.iter().map(|_| rng.range(12, 20) as f64 / 2.0).collect();
+        let sheet = |rng: &mut hongzhu_core::rng::Rng, base: f64| -> Vec<(i64, f64)> {
+            indicators.iter().map(|i| (i.id, (base + rng.range(-2, 2) as f64 / 2.0).clamp(0.0, i.indicator.max))).collect()
+        };
+        for (e, s) in entries.iter().zip(&strength) {
+            let own = sheet(&mut rng, (s + 1.0).min(10.0));
+            store.save_campaign_scores(*e, hongzhu_store::campaigns::SELF, &own, &[], "demo").await?;
+        }
+        store.advance_campaign(id, "demo").await?;
+        for reviewer in ["county", "fushuji"] {
+            for (e, s) in entries.iter().zip(&strength) {
+                let scores = sheet(&mut rng, *s);
+                store.save_campaign_scores(*e, reviewer, &scores, &[], "demo").await?;
+            }
+        }
+        store.advance_campaign(id, "demo").await?;
     }
     Ok(())
 }

@@ -2,6 +2,7 @@
 //! Pure: no I/O, no async. Rules cite their DOMAIN.md ids.
 #![forbid(unsafe_code)]
 
+pub mod campaign;
 pub mod codes;
 pub mod coverage;
 pub mod development;

@@ -6,6 +6,7 @@ mod accounts;
 pub mod approvals;
 pub mod backup;
 mod bulk;
+pub mod campaigns;
 mod coverage;
 mod db;
 pub mod development;

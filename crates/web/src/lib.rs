@@ -6,6 +6,7 @@ pub mod account;
 pub mod admin;
 pub mod api;
 pub mod auth;
+pub mod campaigns;
 mod charts;
 pub mod coverage;
 pub mod dashboard;
@@ -152,6 +153,7 @@ pub fn router(state: AppState) -> Router {
         .merge(transfers::routes())
         .merge(terms::routes())
         .merge(school::routes())
+        .merge(campaigns::routes())
         .merge(admin::routes())
         .merge(coverage::routes())
         .merge(imports::routes())
@@ -242,6 +244,15 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/api/v1/development/people/{id}"),
     ("POST", "/api/v1/development/people/{id}/steps"),
     ("GET", "/api/v1/development/due"),
+    ("GET", "/campaigns"),
+    ("POST", "/campaigns"),
+    ("GET", "/campaigns/{id}"),
+    ("POST", "/campaigns/{id}/apply"),
+    ("POST", "/campaigns/{id}/advance"),
+    ("GET", "/campaigns/{id}/entries/{entry}"),
+    ("POST", "/campaigns/{id}/entries/{entry}"),
+    ("GET", "/api/v1/campaigns/{id}"),
+    ("POST", "/api/v1/campaigns/{id}/entries/{entry}/scores"),
     ("GET", "/honors"),
     ("GET", "/honors.xlsx"),
     ("GET", "/honors/new"),

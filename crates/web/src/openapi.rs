@@ -363,6 +363,18 @@ fn life_paths(paths: &mut serde_json::Map<String, Value>) {
             "responses": {"200": {"description": "{as_of, members, full, probationary, by_gender, by_age, by_joining, orgs, changes}"}, "422": error_response("日期无效或在将来")}}}),
     );
     paths.insert(
+        "/api/v1/campaigns/{id}".into(),
+        json!({"get": {"tags": ["创建评比"], "summary": "评比：指标（五个好，共 100 分）与排名（自评、评审人数、各指标评审平均分、总分）；书记只看到本校",
+            "parameters": [{"name": "id", "in": "path", "required": true, "schema": {"type": "integer"}}],
+            "responses": {"200": {"description": "{campaign, indicators, ranking}"}, "404": error_response("不存在")}}}),
+    );
+    paths.insert(
+        "/api/v1/campaigns/{id}/entries/{entry}/scores".into(),
+        json!({"post": {"tags": ["创建评比"], "summary": "打分：{scores: {指标编号: 分数}}；书记为本校自评（申报阶段），县级为评审人打分（评审阶段，回避本人所在学校）；每项 0 至分值、最多一位小数；需 X-CSRF-Token",
+            "parameters": [{"name": "id", "in": "path", "required": true, "schema": {"type": "integer"}}, {"name": "entry", "in": "path", "required": true, "schema": {"type": "integer"}}, {"name": "X-CSRF-Token", "in": "header", "required": true, "schema": {"type": "string"}}],
+            "responses": {"200": {"description": "{entry, saved, as}"}, "422": error_response("分数超出范围、阶段不对或给本校打分")}}}),
+    );
+    paths.insert(
         "/api/v1/life/absent".into(),
         json!({"get": {"tags": ["组织生活"], "summary": "连续3个月（提醒）、6个月（上报）未参加组织生活的党员（R3.5）",
             "responses": {"200": {"description": "{records_begin, members}"}}}}),

@@ -123,6 +123,8 @@ const MATRIX: &[(&str, &str, &str, &str)] = &[
     ("GET", "/indicators/{code}/{year}", "own", "ooffff"),
     ("GET", "/indicators/{code}/{year}", "other", "onffff"),
     ("POST", "/indicators/{code}/{year}", "", "c"),
+    ("GET", "/scorecard", "", "ooffff"),
+    ("GET", "/api/v1/scorecard", "", "ooffff"),
     ("GET", "/stats", "", "ooffff"),
     ("GET", "/stats.xlsx", "", "ooffff"),
     ("GET", "/api/v1/stats", "", "ooffff"),

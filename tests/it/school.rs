@@ -192,3 +192,41 @@ async fn year_end_statistics_follow_the_history() {
     let html = page.get(format!("{}/stats", app.base)).send().await.unwrap().text().await.unwrap();
     assert!(html.contains("id=\"stats-age\"") && html.contains("党的十八大以来"));
 }
+
+/// The integration scorecard: ranked by score; each score is the weighted mean of the shares that
+/// apply (the documented rule), so it can be checked from the figures shown beside it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn integration_scorecard() {
+    let app = support::app(Db::Sqlite).await;
+    let (county, csrf) = support::api_login(&app, "county").await;
+    let year = {
+        let t = hongzhu_core::life::to_local(chrono::Utc::now()).date();
+        if t.month() >= 9 { t.year() } else { t.year() - 1 }
+    };
+    let (s, e) = send(
+        &county,
+        &csrf,
+        reqwest::Method::PUT,
+        format!("{}/api/v1/indicators/3708280001/{year}", app.base),
+        json!({"class_sizes": "45, 50, 57, 66", "teachers": 10}),
+        None,
+    )
+    .await;
+    assert_eq!(s, 200, "{e}");
+    let card: Value = county.get(format!("{}/api/v1/scorecard", app.base)).send().await.unwrap().json().await.unwrap();
+    let items = card["items"].as_array().unwrap();
+    assert!(items.len() > 100);
+    let scores: Vec<f64> = items.iter().map(|x| x["score"].as_f64().unwrap_or(-1.0)).collect();
+    assert!(scores.windows(2).all(|w| w[0] >= w[1]), "ranked by score");
+    let weights = hongzhu_core::scorecard::Weights::default();
+    for x in items.iter().take(20) {
+        let shares: hongzhu_core::scorecard::Shares = std::array::from_fn(|i| x["shares"][hongzhu_core::scorecard::CRITERIA[i].0].as_f64());
+        assert_eq!(hongzhu_core::scorecard::score(&shares, &weights), x["score"].as_f64(), "{x}");
+    }
+    let yz = items.iter().find(|x| x["institution"] == "3708280001").unwrap();
+    assert_eq!(yz["shares"]["classes"], 0.5, "two of four classes within size (R6.1)");
+    assert_eq!(yz["shares"]["reported"], 1.0);
+    let page = support::page_login(&app, "county").await;
+    let html = page.get(format!("{}/scorecard", app.base)).send().await.unwrap().text().await.unwrap();
+    assert!(html.contains("id=\"scorecard\"") && html.contains("HONGZHU_SCORECARD_WEIGHTS"));
+}

@@ -249,6 +249,11 @@ pub async fn serve(store: Store, listen: SocketAddr, secure_cookies: bool, on_re
             anyhow::anyhow!("HONGZHU_DUES_BASE_CHANGE=“{v}”无效：应为 year（一年一定）或 month（自变化当月起）/ must be year or month")
         })?;
     }
+    // How the integration scorecard combines its criteria (docs/README.md).
+    if let Ok(v) = std::env::var("HONGZHU_SCORECARD_WEIGHTS") {
+        state.scorecard_weights = hongzhu_core::scorecard::Weights::parse(&v)
+            .map_err(|e| anyhow::anyhow!("HONGZHU_SCORECARD_WEIGHTS=“{v}”无效：{} / {}", e.message_zh, e.message_en))?;
+    }
     let app = hongzhu_web::router(state);
     axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
         .with_graceful_shutdown(async {

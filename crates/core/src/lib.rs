@@ -15,6 +15,7 @@ pub mod mask;
 pub mod registry;
 pub mod rng;
 pub mod school;
+pub mod scorecard;
 pub mod stats;
 pub mod synth;
 pub mod synth_dev;

@@ -54,6 +54,8 @@ pub struct AppState {
     pub dues_base_rule: hongzhu_core::dues::BaseRule,
     /// The county dashboard's figures, reused while the data has not changed (at most a minute).
     pub dashboard_cache: dashboard::Cache,
+    /// How the integration scorecard combines its criteria (`HONGZHU_SCORECARD_WEIGHTS`).
+    pub scorecard_weights: hongzhu_core::scorecard::Weights,
     /// SECURITY settings in effect.
     pub security: security::Settings,
     /// S2: failed logins per source address.
@@ -71,6 +73,7 @@ impl AppState {
             notice_working_days: hongzhu_core::development::NOTICE_WORKING_DAYS,
             dues_base_rule: hongzhu_core::dues::BaseRule::FixedForYear,
             dashboard_cache: Default::default(),
+            scorecard_weights: Default::default(),
             security: security::Settings::default(),
             throttle: Default::default(),
         }
@@ -262,6 +265,8 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/indicators.xlsx"),
     ("GET", "/indicators/{code}/{year}"),
     ("POST", "/indicators/{code}/{year}"),
+    ("GET", "/scorecard"),
+    ("GET", "/api/v1/scorecard"),
     ("GET", "/stats"),
     ("GET", "/stats.xlsx"),
     ("GET", "/api/v1/stats"),

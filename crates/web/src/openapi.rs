@@ -375,6 +375,11 @@ fn life_paths(paths: &mut serde_json::Map<String, Value>) {
             "responses": {"200": {"description": "{entry, saved, as}"}, "422": error_response("分数超出范围、阶段不对或给本校打分")}}}),
     );
     paths.insert(
+        "/api/v1/scorecard".into(),
+        json!({"get": {"tags": ["统计报表"], "summary": "党建与业务融合评价：每校三个全覆盖、组织生活落实、荣誉与班额、升学、业务数据填报各项得分率，加权综合得分与排名（权重见 weights，可由 HONGZHU_SCORECARD_WEIGHTS 设置）",
+            "responses": {"200": {"description": "{school_year, weights, items}"}}}}),
+    );
+    paths.insert(
         "/api/v1/life/absent".into(),
         json!({"get": {"tags": ["组织生活"], "summary": "连续3个月（提醒）、6个月（上报）未参加组织生活的党员（R3.5）",
             "responses": {"200": {"description": "{records_begin, members}"}}}}),

@@ -35,6 +35,8 @@ pub fn routes() -> Router<AppState> {
         .route("/indicators", get(indicators_page))
         .route("/indicators.xlsx", get(indicators_xlsx))
         .route("/indicators/{code}/{year}", get(indicator_form).post(indicator_save))
+        .route("/scorecard", get(scorecard_page))
+        .route("/api/v1/scorecard", get(api_scorecard))
         .route("/stats", get(stats_page))
         .route("/stats.xlsx", get(stats_xlsx))
         .route("/api/v1/stats", get(api_stats))
@@ -631,4 +633,132 @@ async fn stats_xlsx(State(state): State<AppState>, PageUser(u): PageUser, Query(
 async fn api_stats(State(state): State<AppState>, ApiUser(u): ApiUser, Query(q): Query<StatsQuery>) -> ApiResult {
     let y = year_end(&state, &u, &q).await?;
     Ok(axum::Json(y).into_response())
+}
+
+// ------------------------------------------------------------------ the integration scorecard
+
+pub struct CardLine {
+    pub code: String,
+    pub name: String,
+    pub org: Option<(String, String)>,
+    /// Passed of 3; the covering organization's life rate; honors held.
+    pub coverage: Option<usize>,
+    pub life: Option<f64>,
+    pub honors: usize,
+    pub indicators: Option<Indicators>,
+    pub shares: hongzhu_core::scorecard::Shares,
+    pub score: Option<f64>,
+}
+
+async fn scorecard_lines(state: &AppState, u: &CurrentUser) -> Result<(i32, Vec<CardLine>), AppError> {
+    use std::collections::HashMap;
+    allowed(u)?;
+    let t = today();
+    let region = u.user.region_code.clone().unwrap_or_default();
+    let computed = crate::coverage::compute(state, &region, t).await?;
+    let passed: HashMap<&str, usize> =
+        computed.result.outcomes.iter().map(|o| (o.institution.as_str(), o.passed.iter().filter(|p| **p).count())).collect();
+    // The covering organization of each school: its own first, then joint, then attached.
+    let mut org_of: HashMap<String, (u8, String)> = HashMap::new();
+    for c in &computed.data.coverages {
+        let rank = match c.mode {
+            hongzhu_core::labels::CoverageMode::Own => 0,
+            hongzhu_core::labels::CoverageMode::Joint => 1,
+            hongzhu_core::labels::CoverageMode::Attached => 2,
+        };
+        let e = org_of.entry(c.institution.to_string()).or_insert((rank, c.org.to_string()));
+        if rank < e.0 {
+            *e = (rank, c.org.to_string());
+        }
+    }
+    let org_names: HashMap<String, String> = computed.data.orgs.iter().map(|o| (o.code.to_string(), o.name.clone())).collect();
+    let (compliance, _, _) = crate::life::compute_compliance(state, u, t.year()).await?;
+    let life: HashMap<String, f64> =
+        compliance.iter().filter(|c| c.due() > 0).map(|c| (c.org.to_string(), f64::from(c.met()) / f64::from(c.due()))).collect();
+    let mut honors: HashMap<String, usize> = HashMap::new();
+    for h in state.store.honors(&u.scope, &HonorFilter::default()).await? {
+        if let Some(i) = h.honor.institution {
+            *honors.entry(i).or_default() += 1;
+        }
+    }
+    let school_year = if t.month() >= 9 { t.year() } else { t.year() - 1 };
+    let weights = state.scorecard_weights.clone();
+    let mut lines: Vec<CardLine> = state
+        .store
+        .school_years(&u.scope, school_year)
+        .await?
+        .into_iter()
+        .filter(|s| passed.contains_key(s.code.as_str()))
+        .map(|s| {
+            let org = org_of.get(&s.code).map(|(_, o)| (o.clone(), org_names.get(o).cloned().unwrap_or_default()));
+            let coverage = passed.get(s.code.as_str()).copied();
+            let life_rate = org.as_ref().and_then(|(o, _)| life.get(o)).copied();
+            let h = honors.get(&s.code).copied().unwrap_or(0);
+            let i = s.indicators.clone();
+            let shares = [
+                coverage.map(|p| p as f64 / 3.0),
+                life_rate,
+                Some((h.min(3) as f64) / 3.0),
+                i.as_ref().filter(|i| i.classes > 0).map(|i| 1.0 - (i.large_classes + i.oversized_classes) as f64 / i.classes as f64),
+                i.as_ref().and_then(|i| match (i.admitted, i.candidates) {
+                    (Some(a), Some(c)) if c > 0 => Some(a as f64 / c as f64),
+                    _ => None,
+                }),
+                Some(if i.is_some() { 1.0 } else { 0.0 }),
+            ];
+            CardLine {
+                score: hongzhu_core::scorecard::score(&shares, &weights),
+                code: s.code,
+                name: s.name,
+                org,
+                coverage,
+                life: life_rate,
+                honors: h,
+                indicators: i,
+                shares,
+            }
+        })
+        .collect();
+    lines.sort_by(|a, b| b.score.unwrap_or(-1.0).total_cmp(&a.score.unwrap_or(-1.0)).then(a.code.cmp(&b.code)));
+    Ok((school_year, lines))
+}
+
+#[derive(Template)]
+#[template(path = "scorecard.html")]
+struct ScorecardPage {
+    c: Chrome,
+    year: i32,
+    lines: Vec<CardLine>,
+    weights: Vec<(&'static str, f64)>,
+}
+
+pub fn pct1(x: &Option<f64>) -> String {
+    x.map(|v| format!("{:.1}%", v * 100.0)).unwrap_or_else(|| "—".into())
+}
+
+async fn scorecard_page(State(state): State<AppState>, Lang(t): Lang, PageUser(u): PageUser) -> PageResult {
+    let (year, lines) = scorecard_lines(&state, &u).await?;
+    let title = l(t, "党建与业务融合评价", "Integration scorecard");
+    let c = chrome(&state, t, &u, "scorecard", title).await.crumb(t.t("menu_reports"), "/stats").crumb(title, "/scorecard");
+    let weights = hongzhu_core::scorecard::CRITERIA
+        .iter()
+        .zip(state.scorecard_weights.0)
+        .map(|(c, w)| (if t.is_en() { c.2 } else { c.1 }, w))
+        .collect();
+    render(ScorecardPage { c, year, lines, weights })
+}
+
+async fn api_scorecard(State(state): State<AppState>, ApiUser(u): ApiUser) -> ApiResult {
+    let (year, lines) = scorecard_lines(&state, &u).await?;
+    let items: Vec<Value> = lines
+        .iter()
+        .enumerate()
+        .map(|(n, x)| {
+            let shares: serde_json::Map<String, Value> = hongzhu_core::scorecard::CRITERIA.iter().zip(x.shares).map(|(c, s)| (c.0.to_string(), json!(s))).collect();
+            json!({"rank": n + 1, "institution": x.code, "name": x.name, "org": x.org.as_ref().map(|o| o.0.clone()), "score": x.score, "shares": shares, "coverage_passed": x.coverage, "life": x.life, "honors": x.honors})
+        })
+        .collect();
+    let weights: serde_json::Map<String, Value> =
+        hongzhu_core::scorecard::CRITERIA.iter().zip(state.scorecard_weights.0).map(|(c, w)| (c.0.to_string(), json!(w))).collect();
+    Ok(axum::Json(json!({"school_year": year, "weights": weights, "items": items})).into_response())
 }

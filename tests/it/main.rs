@@ -11,6 +11,7 @@ mod ledger;
 mod life;
 mod matrix;
 mod pages;
+mod plus;
 mod school;
 mod security;
 mod store;

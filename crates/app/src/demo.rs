@@ -45,6 +45,7 @@ pub async fn make_demo(db_file: &Path, seed: u64) -> Result<(Store, Vec<Account>
     demo_elections(&store, local_today).await?;
     demo_school(&store, &data, local_today, seed).await?;
     demo_campaigns(&store, &data, local_today, seed).await?;
+    demo_commitments(&store, local_today, seed).await?;
     let accounts = demo_accounts(&store).await?;
     // Audit snapshots a year, half a year and a quarter back and today, so the coverage page has
     // a trend to show.
@@ -503,6 +504,46 @@ async fn demo_campaigns(store: &Store, data: &synth::Dataset, today: chrono::Nai
             }
         }
         store.advance_campaign(id, "demo").await?;
+    }
+    Ok(())
+}
+
+/// This year's commitments of the members of a few organizations (most members, three
+/// dimensions each), half of them reviewed at mid-year.
+async fn demo_commitments(store: &Store, today: chrono::NaiveDate, seed: u64) -> Result<()> {
+    use chrono::Datelike;
+    use hongzhu_core::labels::{CommitmentDimension, ReviewGrade};
+    let mut rng = hongzhu_core::rng::Rng::new(seed ^ 0xc0de);
+    let texts = [
+        (
+            CommitmentDimension::Quality,
+            ["所教班级成绩稳中有升，每学期上一节公开课", "认真备好每一节课，作业全批全改", "带好一名青年教师，共同提高"],
+        ),
+        (CommitmentDimension::Management, ["负责的年级常规管理零差错", "按时完成教研组各项工作并留好台账", "管好实验室安全，每周检查一次"]),
+        (CommitmentDimension::Care, ["结对帮扶两名留守儿童，每月家访一次", "每周找两名学生谈心", "关注学困生，每周义务辅导一次"]),
+    ];
+    let year = today.year();
+    let orgs: Vec<i64> =
+        store.orgs(&Scope::All, None).await?.into_iter().filter(|o| o.member_count >= 5).take(6).map(|o| o.meta.id).collect();
+    let members = store.dues_members(&orgs, year).await?;
+    let mut made = Vec::new();
+    for m in &members {
+        if !rng.chance(0.75) {
+            continue;
+        }
+        for (d, options) in &texts {
+            let text = options[rng.range(0, options.len() as i64) as usize];
+            store.save_commitment(m.member_id, year, *d, text, "demo").await?;
+        }
+        made.push(m.member_id);
+    }
+    if today >= hongzhu_core::commitment::Review::Mid.opens(year) {
+        for id in made.iter().step_by(2) {
+            for c in store.commitments(hongzhu_store::commitments::Whose::Member(*id), year).await? {
+                let grade = if rng.chance(0.8) { ReviewGrade::Good } else { ReviewGrade::Fair };
+                store.review_commitment(c.id, hongzhu_core::commitment::Review::Mid, grade, "", None, today, "demo").await?;
+            }
+        }
     }
     Ok(())
 }

@@ -402,6 +402,25 @@ labeled!(
     }
 );
 
+labeled!(
+    /// 亮承诺: the three dimensions of a member's yearly commitment (三个向我看齐) and their own skill (亮本领).
+    CommitmentDimension {
+        Quality = "quality", "教育质量向我看齐", "Teaching quality";
+        Management = "management", "精致管理向我看齐", "Careful management";
+        Care = "care", "关爱学生向我看齐", "Caring for pupils";
+        Skill = "skill", "亮本领", "My skill";
+    }
+);
+
+labeled!(
+    /// 承诺践诺评价.
+    ReviewGrade {
+        Good = "good", "践诺好", "Kept well";
+        Fair = "fair", "基本践诺", "Mostly kept";
+        Poor = "poor", "未践诺", "Not kept";
+    }
+);
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -443,6 +462,8 @@ mod tests {
         check::<MemberStatus>();
         check::<HonorLevel>();
         check::<HonorKind>();
+        check::<CommitmentDimension>();
+        check::<ReviewGrade>();
         check::<OrgKind>();
         check::<ActivityKind>();
         check::<ActivityStatus>();

@@ -4,6 +4,7 @@
 
 pub mod campaign;
 pub mod codes;
+pub mod commitment;
 pub mod coverage;
 pub mod development;
 pub mod dues;

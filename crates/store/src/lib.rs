@@ -7,6 +7,7 @@ pub mod approvals;
 pub mod backup;
 mod bulk;
 pub mod campaigns;
+pub mod commitments;
 mod coverage;
 mod db;
 pub mod development;

@@ -25,6 +25,12 @@ pub const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
     (8, "elections", include_str!("../migrations/sqlite/0008_elections.sql"), include_str!("../migrations/postgres/0008_elections.sql")),
     (9, "school", include_str!("../migrations/sqlite/0009_school.sql"), include_str!("../migrations/postgres/0009_school.sql")),
     (10, "campaigns", include_str!("../migrations/sqlite/0010_campaigns.sql"), include_str!("../migrations/postgres/0010_campaigns.sql")),
+    (
+        11,
+        "commitments",
+        include_str!("../migrations/sqlite/0011_commitments.sql"),
+        include_str!("../migrations/postgres/0011_commitments.sql"),
+    ),
 ];
 
 const BOOKKEEPING_SQLITE: &str = "CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, name TEXT NOT NULL, checksum TEXT NOT NULL, applied_at TIMESTAMPTZ NOT NULL)";

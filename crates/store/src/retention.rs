@@ -67,7 +67,7 @@ impl Store {
         delete_where(&mut tx, &mut out, "study_records", Cond::all().add(Expr::col("member_id").in_subquery(members()))).await?;
         // Transfers go with the member record; the status history (names and dates only) stays.
         delete_where(&mut tx, &mut out, "transfers", Cond::all().add(Expr::col("member_id").in_subquery(members()))).await?;
-        for t in ["dues_bases", "dues_payments", "dues_reductions"] {
+        for t in ["dues_bases", "dues_payments", "dues_reductions", "commitments"] {
             delete_where(&mut tx, &mut out, t, Cond::all().add(Expr::col("member_id").in_subquery(members()))).await?;
         }
         // Development records (DOMAIN §3) go with the staff post they were kept for; a withdrawn

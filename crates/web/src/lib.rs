@@ -8,6 +8,7 @@ pub mod api;
 pub mod auth;
 pub mod campaigns;
 mod charts;
+pub mod commitments;
 pub mod coverage;
 pub mod dashboard;
 pub mod development;
@@ -157,6 +158,7 @@ pub fn router(state: AppState) -> Router {
         .merge(terms::routes())
         .merge(school::routes())
         .merge(campaigns::routes())
+        .merge(commitments::routes())
         .merge(admin::routes())
         .merge(coverage::routes())
         .merge(imports::routes())
@@ -247,6 +249,12 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/api/v1/development/people/{id}"),
     ("POST", "/api/v1/development/people/{id}/steps"),
     ("GET", "/api/v1/development/due"),
+    ("GET", "/m/commitments"),
+    ("POST", "/m/commitments"),
+    ("GET", "/commitments"),
+    ("GET", "/commitments/board"),
+    ("POST", "/commitments/{id}/review"),
+    ("GET", "/api/v1/commitments"),
     ("GET", "/campaigns"),
     ("POST", "/campaigns"),
     ("GET", "/campaigns/{id}"),

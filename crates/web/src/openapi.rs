@@ -380,6 +380,12 @@ fn life_paths(paths: &mut serde_json::Map<String, Value>) {
             "responses": {"200": {"description": "{school_year, weights, items}"}}}}),
     );
     paths.insert(
+        "/api/v1/commitments".into(),
+        json!({"get": {"tags": ["党建+"], "summary": "党员承诺（亮承诺）：某年各党员在“教育质量、精致管理、关爱学生”三个向我看齐和“亮本领”下的承诺及年中、年终评价",
+            "parameters": [{"name": "org", "in": "query", "schema": {"type": "string"}}, {"name": "year", "in": "query", "schema": {"type": "integer"}}],
+            "responses": {"200": {"description": "{year, items, total}"}}}}),
+    );
+    paths.insert(
         "/api/v1/life/absent".into(),
         json!({"get": {"tags": ["组织生活"], "summary": "连续3个月（提醒）、6个月（上报）未参加组织生活的党员（R3.5）",
             "responses": {"200": {"description": "{records_begin, members}"}}}}),

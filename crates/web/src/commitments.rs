@@ -1,0 +1,258 @@
+//! 亮身份、亮承诺、亮本领 (issue: 党建+, part 1): a member makes their yearly commitments on the
+//! phone (for themselves only); the branch reviews them at mid-year and year-end; a board compares
+//! the organizations with the figures behind each.
+use std::collections::BTreeMap;
+
+use askama::Template;
+use axum::Router;
+use axum::extract::{Form, Path, Query, State};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use chrono::Datelike;
+use hongzhu_core::commitment::Review;
+use hongzhu_core::labels::{CommitmentDimension, Labeled, ReviewGrade};
+use hongzhu_store::commitments::{CommitmentRow, Whose};
+use hongzhu_store::{MemberRow, OrgRow, PeopleFilter, Scope, StoreError};
+use serde::Deserialize;
+use serde_json::json;
+
+use crate::AppState;
+use crate::auth::{self, ApiUser, CurrentUser, Lang, PageUser};
+use crate::error::{ApiError, AppError};
+use crate::i18n::Tr;
+use crate::pages::{PageResult, chrome, county_or_secretary as allowed, local_today as today, render, zh_en as l};
+use crate::view::{Chrome, enc};
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/m/commitments", get(phone_page).post(phone_save))
+        .route("/commitments", get(list_page))
+        .route("/commitments/board", get(board_page))
+        .route("/commitments/{id}/review", post(review))
+        .route("/api/v1/commitments", get(api_list))
+}
+
+/// The signed-in person's member record.
+async fn own_member(state: &AppState, u: &CurrentUser) -> Result<MemberRow, AppError> {
+    let pid = u.user.person_id.ok_or(AppError::NotFound)?;
+    state
+        .store
+        .members(&Scope::Person(pid), &PeopleFilter { page: 1, page_size: 1, ..Default::default() })
+        .await?
+        .items
+        .into_iter()
+        .next()
+        .ok_or(AppError::NotFound)
+}
+
+// ------------------------------------------------------------------ the member's phone page
+
+#[derive(Template)]
+#[template(path = "commitments_phone.html")]
+struct PhonePage {
+    t: Tr,
+    csrf: String,
+    m: MemberRow,
+    year: i32,
+    rows: Vec<(CommitmentDimension, Option<CommitmentRow>)>,
+    msg: String,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct MsgQuery {
+    msg: String,
+    org: String,
+    year: String,
+}
+
+async fn phone_page(State(state): State<AppState>, Lang(t): Lang, PageUser(u): PageUser, Query(q): Query<MsgQuery>) -> PageResult {
+    let m = own_member(&state, &u).await?;
+    let year = today().year();
+    let mine = state.store.commitments(Whose::Member(m.meta.id), year).await?;
+    let rows = CommitmentDimension::ALL.iter().map(|d| (*d, mine.iter().find(|c| c.dimension == *d).cloned())).collect();
+    render(PhonePage { t, csrf: u.csrf.clone(), m, year, rows, msg: q.msg })
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct SaveForm {
+    #[serde(rename = "_csrf")]
+    csrf: String,
+    dimension: String,
+    content: String,
+}
+
+/// A member records for themselves: the form names no member, the record is the signed-in one's.
+async fn phone_save(State(state): State<AppState>, Lang(t): Lang, PageUser(u): PageUser, Form(f): Form<SaveForm>) -> PageResult {
+    auth::check_csrf(&u, Some(&f.csrf))?;
+    let m = own_member(&state, &u).await?;
+    let back = |msg: &str| Redirect::to(&format!("/m/commitments?msg={}", enc(msg))).into_response();
+    let Some(d) = CommitmentDimension::parse(&f.dimension) else {
+        return Ok(back(l(t, "承诺类别无效", "not a commitment dimension")));
+    };
+    match state.store.save_commitment(m.meta.id, today().year(), d, &f.content, &u.user.username).await {
+        Ok(()) => Ok(back(l(t, "已保存", "saved"))),
+        Err(StoreError::Refused(e)) => Ok(back(e.message(t.lang()))),
+        Err(e) => Err(e.into()),
+    }
+}
+
+// ------------------------------------------------------------------ the branch's list and reviews
+
+#[derive(Template)]
+#[template(path = "commitments.html")]
+struct ListPage {
+    c: Chrome,
+    org: OrgRow,
+    orgs: Vec<(String, String)>,
+    year: i32,
+    members: Vec<(i64, String, Vec<Option<CommitmentRow>>)>,
+    dimensions: Vec<&'static str>,
+    grades: Vec<(&'static str, &'static str)>,
+    msg: String,
+}
+
+async fn list_page(State(state): State<AppState>, Lang(t): Lang, PageUser(u): PageUser, Query(q): Query<MsgQuery>) -> PageResult {
+    allowed(&u)?;
+    let year = q.year.trim().parse::<i32>().ok().filter(|y| (2000..=2100).contains(y)).unwrap_or(today().year());
+    let orgs: Vec<OrgRow> = state.store.orgs(&u.scope, None).await?.into_iter().filter(|o| o.member_count > 0).collect();
+    let org = match q.org.trim() {
+        "" => orgs.iter().find(|o| Some(o.meta.id) == u.user.org_id).or(orgs.first()).cloned().ok_or(AppError::NotFound)?,
+        code => state.store.org(&u.scope, code).await?.ok_or(AppError::NotFound)?,
+    };
+    let roster = state
+        .store
+        .members(&u.scope, &PeopleFilter { org: Some(org.record.code.to_string()), page: 1, page_size: 500, ..Default::default() })
+        .await?
+        .items;
+    let rows = state.store.commitments(Whose::Orgs(&[org.meta.id]), year).await?;
+    let members = roster
+        .iter()
+        .filter(|m| m.org == org.record.code)
+        .map(|m| {
+            let cs = CommitmentDimension::ALL
+                .iter()
+                .map(|d| rows.iter().find(|c| c.member_id == m.meta.id && c.dimension == *d).cloned())
+                .collect();
+            (m.meta.id, m.person.name.clone(), cs)
+        })
+        .collect();
+    let title = l(t, "党员承诺", "Commitments");
+    let c = chrome(&state, t, &u, "commitments", title).await.crumb(t.t("menu_plus"), "/commitments").crumb(title, "/commitments");
+    let dimensions = CommitmentDimension::ALL.iter().map(|d| d.label(t.lang())).collect();
+    let grades = ReviewGrade::ALL.iter().map(|g| (g.code(), g.label(t.lang()))).collect();
+    let orgs = orgs.into_iter().map(|o| (o.record.code.to_string(), o.record.name)).collect();
+    render(ListPage { c, org, orgs, year, members, dimensions, grades, msg: q.msg })
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct ReviewForm {
+    #[serde(rename = "_csrf")]
+    csrf: String,
+    org: String,
+    which: String,
+    grade: String,
+    note: String,
+}
+
+async fn review(
+    State(state): State<AppState>,
+    Lang(t): Lang,
+    PageUser(u): PageUser,
+    Path(id): Path<i64>,
+    Form(f): Form<ReviewForm>,
+) -> PageResult {
+    auth::check_csrf(&u, Some(&f.csrf))?;
+    allowed(&u)?;
+    let back = |msg: &str| Redirect::to(&format!("/commitments?org={}&msg={}", enc(&f.org), enc(msg))).into_response();
+    let (Some(which), Some(grade)) = (Review::parse(&f.which), ReviewGrade::parse(&f.grade)) else {
+        return Ok(back(l(t, "请选择年中或年终评价，以及评价等次", "choose mid-year or year-end and a grade")));
+    };
+    let acting: Option<Vec<i64>> = match &u.scope {
+        Scope::Within { orgs, .. } => Some(orgs.clone()),
+        _ => None,
+    };
+    match state.store.review_commitment(id, which, grade, &f.note, acting.as_deref(), today(), &u.user.username).await {
+        Ok(()) => Ok(back(l(t, "已评价", "reviewed"))),
+        Err(StoreError::Refused(e)) => Ok(back(e.message(t.lang()))),
+        Err(e) => Err(e.into()),
+    }
+}
+
+// ------------------------------------------------------------------ the board: 比作风、比创新、比业绩
+
+struct BoardLine {
+    code: String,
+    name: String,
+    members: i64,
+    committed: usize,
+    reviewed: usize,
+    good: usize,
+}
+
+#[derive(Template)]
+#[template(path = "commitments_board.html")]
+struct BoardPage {
+    c: Chrome,
+    year: i32,
+    lines: Vec<BoardLine>,
+}
+
+async fn board_lines(state: &AppState, u: &CurrentUser, year: i32) -> Result<Vec<BoardLine>, AppError> {
+    let orgs: Vec<OrgRow> = state.store.orgs(&u.scope, None).await?.into_iter().filter(|o| o.member_count > 0).collect();
+    let ids: Vec<i64> = orgs.iter().map(|o| o.meta.id).collect();
+    let rows = state.store.commitments(Whose::Orgs(&ids), year).await?;
+    let mut by: BTreeMap<i64, (std::collections::BTreeSet<i64>, usize, usize)> = BTreeMap::new();
+    for c in &rows {
+        let e = by.entry(c.org_id).or_default();
+        e.0.insert(c.member_id);
+        let grade = c.end_grade.or(c.mid_grade);
+        e.1 += usize::from(grade.is_some());
+        e.2 += usize::from(grade == Some(ReviewGrade::Good));
+    }
+    let mut lines: Vec<BoardLine> = orgs
+        .into_iter()
+        .map(|o| {
+            let (who, reviewed, good) = by.remove(&o.meta.id).unwrap_or_default();
+            BoardLine {
+                code: o.record.code.to_string(),
+                name: o.record.name,
+                members: o.member_count,
+                committed: who.len(),
+                reviewed,
+                good,
+            }
+        })
+        .collect();
+    lines.sort_by(|a, b| {
+        (b.committed as f64 / b.members.max(1) as f64).total_cmp(&(a.committed as f64 / a.members.max(1) as f64)).then(a.code.cmp(&b.code))
+    });
+    Ok(lines)
+}
+
+async fn board_page(State(state): State<AppState>, Lang(t): Lang, PageUser(u): PageUser, Query(q): Query<MsgQuery>) -> PageResult {
+    allowed(&u)?;
+    let year = q.year.trim().parse::<i32>().ok().filter(|y| (2000..=2100).contains(y)).unwrap_or(today().year());
+    let lines = board_lines(&state, &u, year).await?;
+    let title = l(t, "承诺践诺比一比", "Commitments compared");
+    let c = chrome(&state, t, &u, "commitments", title).await.crumb(t.t("menu_plus"), "/commitments").crumb(title, "/commitments/board");
+    render(BoardPage { c, year, lines })
+}
+
+async fn api_list(State(state): State<AppState>, ApiUser(u): ApiUser, Query(q): Query<MsgQuery>) -> Result<Response, ApiError> {
+    allowed(&u)?;
+    let year = q.year.trim().parse::<i32>().ok().filter(|y| (2000..=2100).contains(y)).unwrap_or(today().year());
+    let ids: Vec<i64> = match q.org.trim() {
+        "" => state.store.orgs(&u.scope, None).await?.into_iter().map(|o| o.meta.id).collect(),
+        code => vec![state.store.org(&u.scope, code).await?.ok_or(AppError::NotFound)?.meta.id],
+    };
+    let rows = state.store.commitments(Whose::Orgs(&ids), year).await?;
+    Ok(axum::Json(json!({"year": year, "items": rows, "total": rows.len()})).into_response())
+}
+
+/// Percent of a whole, for templates.
+pub fn share(part: &usize, whole: &i64) -> String {
+    if *whole <= 0 { "—".into() } else { format!("{:.1}%", *part as f64 / *whole as f64 * 100.0) }
+}

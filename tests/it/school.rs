@@ -145,6 +145,7 @@ async fn county_dashboard() {
     let sec = support::page_login(&app, "yizhong").await;
     let home = sec.get(format!("{}/", app.base)).send().await.unwrap().text().await.unwrap();
     assert!(!home.contains("id=\"dash-towns\""), "the secretary's home is their own");
+    assert!(home.contains("其他待办") && home.contains("/development/due") && home.contains("/orgs/terms"), "with their other open work");
 }
 
 /// Year-end statistics from the history: a member who dies today counts yesterday and not today,

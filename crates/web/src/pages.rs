@@ -160,6 +160,8 @@ struct HomePage {
     c: Chrome,
     totals: Totals,
     todos: Vec<(String, String, hongzhu_core::life::Todo)>,
+    /// The secretary's other open work: label, count, where to act.
+    due: Vec<(&'static str, usize, &'static str)>,
 }
 
 #[derive(Deserialize, Default)]
@@ -182,8 +184,9 @@ async fn home(State(state): State<AppState>, Lang(t): Lang, PageUser(u): PageUse
     }
     let totals = state.store.totals(&u.scope).await?;
     let todos = crate::life::home_todos(&state, &u).await?;
+    let due = secretary_due(&state, t, &u).await?;
     let c = chrome(&state, t, &u, "home", t.t("home_title")).await;
-    render(HomePage { c, totals, todos })
+    render(HomePage { c, totals, todos, due })
 }
 
 // ------------------------------------------------------------------ institutions
@@ -1323,4 +1326,52 @@ pub(crate) fn zh_en(t: Tr, zh: &'static str, en: &'static str) -> &'static str {
 /// county's and the secretaries'; members and the three administrators have none of them (S6, S7).
 pub(crate) fn county_or_secretary(u: &CurrentUser) -> Result<(), AppError> {
     if matches!(u.role(), Role::CountyAdmin | Role::Secretary) { Ok(()) } else { Err(AppError::Forbidden) }
+}
+
+/// A secretary's open work beside organizational life: development steps due this month or
+/// late (DOMAIN §3), transfers waiting for their acceptance, terms ended or ending (R1.6, R1.7).
+async fn secretary_due(state: &AppState, t: Tr, u: &CurrentUser) -> Result<Vec<(&'static str, usize, &'static str)>, AppError> {
+    use chrono::Datelike;
+    let today = local_today();
+    let month_end = hongzhu_core::development::add_months(today.with_day(1).unwrap_or(today), 1) - chrono::Duration::days(1);
+    let development = state
+        .store
+        .development_people(&u.scope)
+        .await?
+        .iter()
+        .filter(|c| {
+            let h: Vec<_> = c.steps.iter().map(|s| s.record.clone()).collect();
+            let p = hongzhu_core::development::progress(&h, today);
+            p.flags.iter().any(|f| f.overdue) || p.due.is_some_and(|d| d.0 <= month_end)
+        })
+        .count();
+    let own: Vec<i64> = match &u.scope {
+        Scope::Within { orgs, .. } => orgs.clone(),
+        _ => Vec::new(),
+    };
+    let to_receive = state
+        .store
+        .transfers(
+            &u.scope,
+            &hongzhu_store::transfers::TransferFilter { status: Some(hongzhu_core::labels::TransferStatus::Pending), ..Default::default() },
+        )
+        .await?
+        .iter()
+        .filter(|x| x.to_org.as_ref().is_some_and(|o| own.contains(&o.id)))
+        .count();
+    let remind = hongzhu_core::coverage::AuditSettings::default().remind_months;
+    let terms = state
+        .store
+        .orgs(&u.scope, None)
+        .await?
+        .iter()
+        .filter(|o| {
+            o.record.term_end().is_some_and(|e| hongzhu_core::term::term_state(e, today, remind) != hongzhu_core::term::TermState::Current)
+        })
+        .count();
+    Ok(vec![
+        (zh_en(t, "发展党员本月到期或逾期", "development steps due this month or late"), development, "/development/due"),
+        (zh_en(t, "待本组织接收的组织关系", "transfers for you to accept"), to_receive, "/members/transfers?status=pending"),
+        (zh_en(t, "任期已届满或 6 个月内届满", "terms ended or ending within 6 months"), terms, "/orgs/terms"),
+    ])
 }

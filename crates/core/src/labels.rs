@@ -224,6 +224,18 @@ labeled!(
     }
 );
 
+impl CoverageMode {
+    /// Which covering organization is a school's own when several cover it: its own first, then a
+    /// joint branch, then the one it is attached to (R1.1, R1.2). Lower is preferred.
+    pub fn preference(self) -> u8 {
+        match self {
+            CoverageMode::Own => 0,
+            CoverageMode::Joint => 1,
+            CoverageMode::Attached => 2,
+        }
+    }
+}
+
 labeled!(
     /// 党员类别.
     MemberCategory {

@@ -56,7 +56,8 @@ pub struct YearEnd {
     pub changes: Vec<Row>,
 }
 
-fn age_on(birth: NaiveDate, on: NaiveDate) -> i32 {
+/// Full years of age on a day.
+pub fn age_on(birth: NaiveDate, on: NaiveDate) -> i32 {
     let mut y = on.year() - birth.year();
     if (on.month(), on.day()) < (birth.month(), birth.day()) {
         y -= 1;

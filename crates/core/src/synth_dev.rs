@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use chrono::{Duration, NaiveDate};
 
 use crate::development::{StepRecord, add_months, one_year_after};
-use crate::labels::{CoverageMode, DevelopmentStage, MemberCategory, OrgKind};
+use crate::labels::{DevelopmentStage, MemberCategory, OrgKind};
 use crate::rng::Rng;
 use crate::synth::Dataset;
 
@@ -31,11 +31,7 @@ pub fn records_for(data: &Dataset, seed: u64, today: NaiveDate) -> Vec<GenRecord
     // The organization of each institution (its own first), and each organization's full members.
     let mut org_of: HashMap<String, (u8, String)> = HashMap::new();
     for c in &data.coverages {
-        let rank = match c.mode {
-            CoverageMode::Own => 0,
-            CoverageMode::Joint => 1,
-            CoverageMode::Attached => 2,
-        };
+        let rank = c.mode.preference();
         let e = org_of.entry(c.institution.to_string()).or_insert((rank, c.org.to_string()));
         if rank < e.0 {
             *e = (rank, c.org.to_string());

@@ -89,10 +89,38 @@ pub struct EntryRow {
 /// The reviewer name of a school's own assessment.
 pub const SELF: &str = "self";
 
+/// How many schools applied, beside each campaign row.
+fn entries_count() -> sea_query::SimpleExpr {
+    Expr::cust("(SELECT COUNT(*) FROM campaign_entries e WHERE e.campaign_id = c.id)")
+}
+
+async fn indicators_of(tx: &mut Tx, campaign: i64) -> Result<Vec<IndicatorRow>> {
+    tx.all(
+        Query::select()
+            .columns(["id", "code", "grp", "name", "max_points", "evidence"])
+            .from("campaign_indicators")
+            .and_where(Expr::col("campaign_id").eq(campaign))
+            .order_by("position", Order::Asc),
+        |r: &dyn Row| {
+            Ok(IndicatorRow {
+                id: r.int("id")?,
+                indicator: Indicator {
+                    code: r.text("code")?,
+                    group: r.text("grp")?,
+                    name: r.text("name")?,
+                    max: r.float_opt("max_points")?.unwrap_or(0.0),
+                    evidence: r.text("evidence")?,
+                },
+            })
+        },
+    )
+    .await
+}
+
 async fn campaign_row(tx: &mut Tx, id: i64) -> Result<CampaignRow> {
     let mut q = Query::select();
     q.columns([("c", "id"), ("c", "name"), ("c", "year"), ("c", "level"), ("c", "status")])
-        .expr_as(Expr::cust("(SELECT COUNT(*) FROM campaign_entries e WHERE e.campaign_id = c.id)"), "entries")
+        .expr_as(entries_count(), "entries")
         .from_as("campaigns", "c")
         .and_where(Expr::col(("c", "id")).eq(id));
     tx.opt(&q, campaign_of).await?.ok_or(StoreError::NotFound)
@@ -113,7 +141,7 @@ impl Store {
     pub async fn campaigns(&self) -> Result<Vec<CampaignRow>> {
         let mut q = Query::select();
         q.columns([("c", "id"), ("c", "name"), ("c", "year"), ("c", "level"), ("c", "status")])
-            .expr_as(Expr::cust("(SELECT COUNT(*) FROM campaign_entries e WHERE e.campaign_id = c.id)"), "entries")
+            .expr_as(entries_count(), "entries")
             .from_as("campaigns", "c")
             .order_by(("c", "year"), Order::Desc)
             .order_by(("c", "id"), Order::Desc);
@@ -128,27 +156,7 @@ impl Store {
     pub async fn campaign(&self, id: i64, scope: &Scope) -> Result<(CampaignRow, Vec<IndicatorRow>, Vec<EntryRow>)> {
         let mut tx = self.read().await?;
         let c = campaign_row(&mut tx, id).await?;
-        let indicators = tx
-            .all(
-                Query::select()
-                    .columns(["id", "code", "grp", "name", "max_points", "evidence"])
-                    .from("campaign_indicators")
-                    .and_where(Expr::col("campaign_id").eq(id))
-                    .order_by("position", Order::Asc),
-                |r: &dyn Row| {
-                    Ok(IndicatorRow {
-                        id: r.int("id")?,
-                        indicator: Indicator {
-                            code: r.text("code")?,
-                            group: r.text("grp")?,
-                            name: r.text("name")?,
-                            max: r.float_opt("max_points")?.unwrap_or(0.0),
-                            evidence: r.text("evidence")?,
-                        },
-                    })
-                },
-            )
-            .await?;
+        let indicators = indicators_of(&mut tx, id).await?;
         let mut q = Query::select();
         q.columns([("e", "id"), ("e", "institution_id"), ("e", "applied_on")])
             .expr_as(Expr::col(("i", "code")), "code")
@@ -341,29 +349,15 @@ impl Store {
                 "a reviewer does not score their own school",
             ));
         }
-        let indicators: Vec<(i64, Indicator)> = tx
-            .all(
-                Query::select()
-                    .columns(["id", "code", "grp", "name", "max_points", "evidence"])
-                    .from("campaign_indicators")
-                    .and_where(Expr::col("campaign_id").eq(cid)),
-                |r: &dyn Row| {
-                    Ok((
-                        r.int("id")?,
-                        Indicator {
-                            code: r.text("code")?,
-                            group: r.text("grp")?,
-                            name: r.text("name")?,
-                            max: r.float_opt("max_points")?.unwrap_or(0.0),
-                            evidence: r.text("evidence")?,
-                        },
-                    ))
-                },
-            )
-            .await?;
+        let indicators = indicators_of(&mut tx, cid).await?;
         for (iid, score) in scores {
-            let Some((_, ind)) = indicators.iter().find(|(id, _)| id == iid) else {
-                return Err(refuse("indicator", "unknown", "指标不属于本次评比", "the indicator is not this campaign's"));
+            let Some(ind) = indicators.iter().find(|i| i.id == *iid).map(|i| &i.indicator) else {
+                return Err(refuse(
+                    "indicator",
+                    "unknown",
+                    "指标不属于本次评比，请在本次评比的指标中打分",
+                    "the indicator is not this campaign's",
+                ));
             };
             campaign::check_score(ind, *score).map_err(|e| StoreError::Refused(FieldError::from_invalid("score", e)))?;
         }

@@ -3,7 +3,7 @@
 //! (DOMAIN §3; SUMMARY's first remedy for a school without members).
 use chrono::NaiveDate;
 use hongzhu_core::development::{self, Context, Outcome, PersonFact, StepRecord};
-use hongzhu_core::labels::{DevelopmentStage, Labeled, MemberCategory, OrgKind, PoliticalStatus};
+use hongzhu_core::labels::{CoverageMode, DevelopmentStage, Labeled, MemberCategory, OrgKind, PoliticalStatus};
 use hongzhu_core::registry::FieldError;
 use sea_query::{Expr, ExprTrait, JoinType, Query};
 use serde::Serialize;
@@ -137,6 +137,13 @@ pub struct OrgRef {
     pub kind: OrgKind,
 }
 
+impl Candidate {
+    /// The recorded steps, as the rules read them.
+    pub fn history(&self) -> Vec<StepRecord> {
+        self.steps.iter().map(|s| s.record.clone()).collect()
+    }
+}
+
 /// A member who may be named as contact or introducer.
 #[derive(Debug, Clone, Serialize)]
 pub struct MemberChoice {
@@ -261,21 +268,23 @@ fn candidate_row(r: &dyn Row) -> Result<Candidate> {
     })
 }
 
-/// The organization covering an institution: its own first, then a joint one, then attachment.
-async fn covering_org(tx: &mut Tx, institution_id: i64) -> Result<Option<OrgRef>> {
+/// The organization covering each of these institutions: its own first, then a joint one, then
+/// the one it is attached to (`CoverageMode::preference`). One query for all of them.
+async fn covering_orgs(tx: &mut Tx, institutions: &[i64]) -> Result<std::collections::HashMap<i64, OrgRef>> {
     let rows = tx
         .all(
             Query::select()
                 .columns([("o", "id"), ("o", "code"), ("o", "name"), ("o", "kind")])
-                .column(("c", "mode"))
+                .columns([("c", "mode"), ("c", "institution_id")])
                 .from_as("coverages", "c")
                 .join_as(JoinType::InnerJoin, "party_orgs", "o", Expr::col(("o", "id")).equals(("c", "org_id")))
-                .and_where(Expr::col(("c", "institution_id")).eq(institution_id))
+                .and_where(Expr::col(("c", "institution_id")).is_in(institutions.to_vec()))
                 .and_where(Expr::col(("c", "deleted_at")).is_null())
                 .and_where(Expr::col(("o", "deleted_at")).is_null()),
             |r: &dyn Row| {
                 Ok((
-                    r.text("mode")?,
+                    r.int("institution_id")?,
+                    parse_label::<CoverageMode>(&r.text("mode")?)?.preference(),
                     OrgRef {
                         id: r.int("id")?,
                         code: r.text("code")?,
@@ -286,12 +295,20 @@ async fn covering_org(tx: &mut Tx, institution_id: i64) -> Result<Option<OrgRef>
             },
         )
         .await?;
-    let rank = |m: &str| match m {
-        "own" => 0,
-        "joint" => 1,
-        _ => 2,
-    };
-    Ok(rows.into_iter().min_by_key(|(m, o)| (rank(m), o.id)).map(|(_, o)| o))
+    let mut best: std::collections::HashMap<i64, (u8, OrgRef)> = std::collections::HashMap::new();
+    for (inst, rank, org) in rows {
+        match best.get(&inst) {
+            Some((r, o)) if (*r, o.id) <= (rank, org.id) => {}
+            _ => {
+                best.insert(inst, (rank, org));
+            }
+        }
+    }
+    Ok(best.into_iter().map(|(k, (_, o))| (k, o)).collect())
+}
+
+async fn covering_org(tx: &mut Tx, institution_id: i64) -> Result<Option<OrgRef>> {
+    Ok(covering_orgs(tx, &[institution_id]).await?.remove(&institution_id))
 }
 
 async fn load_steps(tx: &mut Tx, person_id: i64) -> Result<Vec<StepRow>> {
@@ -349,13 +366,13 @@ impl Store {
         for (pid, s) in all {
             by.entry(pid).or_default().push(s);
         }
-        let mut orgs: std::collections::HashMap<i64, Option<OrgRef>> = std::collections::HashMap::new();
+        let mut institutions: Vec<i64> = people.iter().map(|c| c.institution_id).collect();
+        institutions.sort_unstable();
+        institutions.dedup();
+        let orgs = covering_orgs(&mut tx, &institutions).await?;
         for c in &mut people {
             c.steps = by.get(&c.person_id).cloned().unwrap_or_default();
-            if let std::collections::hash_map::Entry::Vacant(e) = orgs.entry(c.institution_id) {
-                e.insert(covering_org(&mut tx, c.institution_id).await?);
-            }
-            c.org = orgs.get(&c.institution_id).cloned().flatten();
+            c.org = orgs.get(&c.institution_id).cloned();
         }
         tx.commit().await?;
         people.retain(|c| c.steps.last().is_none_or(|s| s.record.step < 25));

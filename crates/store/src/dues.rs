@@ -276,7 +276,7 @@ impl Store {
                 return Err(refuse(
                     "member",
                     "not_in_org",
-                    format!("党员（编号 {member}）不属于本组织"),
+                    format!("党员（编号 {member}）不属于本组织，请在本组织党员中选择"),
                     "the member is not in this organization",
                 ));
             }
@@ -379,7 +379,7 @@ impl Store {
                 return Err(refuse(
                     "member",
                     "not_in_org",
-                    format!("党员（编号 {member}）不属于本组织"),
+                    format!("党员（编号 {member}）不属于本组织，请在本组织党员中选择"),
                     "the member is not in this organization",
                 ));
             };

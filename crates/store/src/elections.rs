@@ -46,24 +46,8 @@ pub struct Candidate {
     pub direct: bool,
 }
 
-async fn subtree(tx: &mut Tx, root: i64) -> Result<Vec<i64>> {
-    let all: Vec<(i64, Option<i64>)> = tx
-        .all(Query::select().columns(["id", "parent_id"]).from("party_orgs").and_where(Expr::col("deleted_at").is_null()), |r: &dyn Row| {
-            Ok((r.int("id")?, r.int_opt("parent_id")?))
-        })
-        .await?;
-    let mut out = vec![root];
-    let mut i = 0;
-    while i < out.len() {
-        let p = out[i];
-        out.extend(all.iter().filter(|(_, parent)| *parent == Some(p)).map(|(id, _)| *id));
-        i += 1;
-    }
-    Ok(out)
-}
-
 async fn candidates_in(tx: &mut Tx, org_id: i64) -> Result<Vec<Candidate>> {
-    let orgs = subtree(tx, org_id).await?;
+    let orgs = crate::records::subtree_in(tx, org_id).await?;
     let rows = tx
         .all(
             Query::select()

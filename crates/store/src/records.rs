@@ -573,6 +573,23 @@ pub struct Totals {
 
 // ---------------------------------------------------------------- writes: shared helpers
 
+/// An organization and every organization under it, within a transaction.
+pub(crate) async fn subtree_in(tx: &mut Tx, root: i64) -> Result<Vec<i64>> {
+    let all = tx
+        .all(Query::select().columns(["id", "parent_id"]).from("party_orgs").and_where(Expr::col("deleted_at").is_null()), |r| {
+            Ok((r.int("id")?, r.int_opt("parent_id")?))
+        })
+        .await?;
+    let mut out = vec![root];
+    let mut i = 0;
+    while i < out.len() {
+        let p = out[i];
+        out.extend(all.iter().filter(|(_, parent)| *parent == Some(p)).map(|(id, _)| *id));
+        i += 1;
+    }
+    Ok(out)
+}
+
 pub(crate) fn now() -> DateTime<Utc> {
     Utc::now()
 }
@@ -940,19 +957,8 @@ impl Store {
     /// The organization and every organization below it.
     pub async fn org_subtree(&self, root: i64) -> Result<Vec<i64>> {
         let mut tx = self.read().await?;
-        let all = tx
-            .all(Query::select().columns(["id", "parent_id"]).from("party_orgs").and_where(Expr::col("deleted_at").is_null()), |r| {
-                Ok((r.int("id")?, r.int_opt("parent_id")?))
-            })
-            .await?;
+        let out = subtree_in(&mut tx, root).await?;
         tx.commit().await?;
-        let mut out = vec![root];
-        let mut i = 0;
-        while i < out.len() {
-            let p = out[i];
-            out.extend(all.iter().filter(|(_, parent)| *parent == Some(p)).map(|(id, _)| *id));
-            i += 1;
-        }
         Ok(out)
     }
 

@@ -391,10 +391,20 @@ impl Store {
                     return Err(refuse("to_org", "unknown", format!("党组织代码“{code}”不存在"), format!("no organization {code}")));
                 };
                 if status != "active" {
-                    return Err(refuse("to_org", "dissolved", "接收的党组织已撤销", "the receiving organization is dissolved"));
+                    return Err(refuse(
+                        "to_org",
+                        "dissolved",
+                        "接收的党组织已撤销，请选择现有的党组织",
+                        "the receiving organization is dissolved",
+                    ));
                 }
                 if id == m.org_id {
-                    return Err(refuse("to_org", "same", "接收的党组织就是现在的党组织", "the member is in that organization already"));
+                    return Err(refuse(
+                        "to_org",
+                        "same",
+                        "接收的党组织就是现在的党组织，请选择另一个党组织",
+                        "the member is in that organization already",
+                    ));
                 }
                 Some(id)
             }

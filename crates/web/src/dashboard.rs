@@ -113,13 +113,7 @@ async fn figures(state: &AppState, t: Tr, u: &CurrentUser) -> Result<Figures, Ap
 
     // Members: age bands, gender, category (R2.10), by town.
     let profiles = state.store.member_profiles(&u.scope).await?;
-    let age = |b: NaiveDate| {
-        let mut y = today.year() - b.year();
-        if (today.month(), today.day()) < (b.month(), b.day()) {
-            y -= 1;
-        }
-        y
-    };
+    let age = |b: NaiveDate| hongzhu_core::stats::age_on(b, today);
     let bands = [("≤35", 0, 35), ("36–45", 36, 45), ("46–55", 46, 55), ("56+", 56, 200)];
     let age_counts: Vec<(String, usize)> = bands
         .iter()
@@ -212,13 +206,8 @@ async fn figures(state: &AppState, t: Tr, u: &CurrentUser) -> Result<Figures, Ap
             o.term_end().is_some_and(|e| hongzhu_core::term::term_state(e, today, remind) == hongzhu_core::term::TermState::Expired)
         })
         .count();
-    let development_overdue = people
-        .iter()
-        .filter(|c| {
-            let h: Vec<_> = c.steps.iter().map(|s| s.record.clone()).collect();
-            hongzhu_core::development::progress(&h, today).flags.iter().any(|f| f.overdue)
-        })
-        .count();
+    let development_overdue =
+        people.iter().filter(|c| hongzhu_core::development::progress(&c.history(), today).flags.iter().any(|f| f.overdue)).count();
     let waiting = state
         .store
         .transfers(&u.scope, &TransferFilter { status: Some(TransferStatus::Pending), ..Default::default() })

@@ -13,7 +13,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use chrono::{Datelike, NaiveDate};
-use hongzhu_core::development::{self, Needs, Outcome, Progress, STEPS, StepInput, StepRecord, step_info};
+use hongzhu_core::development::{self, Needs, Outcome, Progress, STEPS, StepInput, step_info};
 use hongzhu_core::labels::{Labeled, PoliticalStatus};
 use hongzhu_core::registry::FieldError;
 use hongzhu_store::development::{Candidate, Checking, MemberChoice, OrgRef, PipelineRow, StepRow};
@@ -90,8 +90,7 @@ struct Line {
 
 impl Line {
     fn new(c: Candidate, today: NaiveDate) -> Self {
-        let history: Vec<StepRecord> = c.steps.iter().map(|s| s.record.clone()).collect();
-        let p = development::progress(&history, today);
+        let p = development::progress(&c.history(), today);
         Line { c, p }
     }
     fn stage(&self, t: Tr) -> &'static str {
@@ -325,7 +324,8 @@ fn quarter(d: NaiveDate) -> (NaiveDate, NaiveDate) {
     (first, development::add_months(first, 3).pred_opt().expect("valid"))
 }
 
-fn month_end(d: NaiveDate) -> NaiveDate {
+/// The last day of the month of `d`.
+pub(crate) fn month_end(d: NaiveDate) -> NaiveDate {
     development::add_months(d.with_day(1).expect("valid"), 1).pred_opt().expect("valid")
 }
 

@@ -1331,17 +1331,15 @@ pub(crate) fn county_or_secretary(u: &CurrentUser) -> Result<(), AppError> {
 /// A secretary's open work beside organizational life: development steps due this month or
 /// late (DOMAIN §3), transfers waiting for their acceptance, terms ended or ending (R1.6, R1.7).
 async fn secretary_due(state: &AppState, t: Tr, u: &CurrentUser) -> Result<Vec<(&'static str, usize, &'static str)>, AppError> {
-    use chrono::Datelike;
     let today = local_today();
-    let month_end = hongzhu_core::development::add_months(today.with_day(1).unwrap_or(today), 1) - chrono::Duration::days(1);
+    let month_end = crate::development::month_end(today);
     let development = state
         .store
         .development_people(&u.scope)
         .await?
         .iter()
         .filter(|c| {
-            let h: Vec<_> = c.steps.iter().map(|s| s.record.clone()).collect();
-            let p = hongzhu_core::development::progress(&h, today);
+            let p = hongzhu_core::development::progress(&c.history(), today);
             p.flags.iter().any(|f| f.overdue) || p.due.is_some_and(|d| d.0 <= month_end)
         })
         .count();

@@ -661,11 +661,7 @@ async fn scorecard_lines(state: &AppState, u: &CurrentUser) -> Result<(i32, Vec<
     // The covering organization of each school: its own first, then joint, then attached.
     let mut org_of: HashMap<String, (u8, String)> = HashMap::new();
     for c in &computed.data.coverages {
-        let rank = match c.mode {
-            hongzhu_core::labels::CoverageMode::Own => 0,
-            hongzhu_core::labels::CoverageMode::Joint => 1,
-            hongzhu_core::labels::CoverageMode::Attached => 2,
-        };
+        let rank = c.mode.preference();
         let e = org_of.entry(c.institution.to_string()).or_insert((rank, c.org.to_string()));
         if rank < e.0 {
             *e = (rank, c.org.to_string());

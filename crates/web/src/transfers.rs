@@ -297,10 +297,12 @@ async fn relations_render(state: &AppState, t: Tr, u: &CurrentUser, id: i64, err
     let m = state.store.member(&u.scope, id).await?.ok_or(AppError::NotFound)?;
     let transfers = state.store.member_transfers(id).await?;
     let history = state.store.status_history(id).await?;
-    // Receiving organizations: every active one in the county (a member may move anywhere in it).
+    // Receiving organizations: every active one in the user's county (a member may move anywhere
+    // in it), not every organization the database holds.
+    let county = u.user.region_code.clone().map(Scope::Region).unwrap_or(Scope::All);
     let orgs = state
         .store
-        .orgs(&Scope::All, None)
+        .orgs(&county, None)
         .await?
         .into_iter()
         .filter(|o| o.record.code != m.org && o.record.status == OrgStatus::Active)

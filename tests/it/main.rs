@@ -3,6 +3,7 @@
 mod api;
 mod browser;
 mod campaigns;
+mod care;
 mod cli;
 mod coverage;
 mod development;
@@ -14,6 +15,7 @@ mod pages;
 mod plus;
 mod school;
 mod security;
+mod service;
 mod store;
 mod support;
 mod terms;

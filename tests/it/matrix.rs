@@ -107,6 +107,38 @@ const MATRIX: &[(&str, &str, &str, &str)] = &[
     ("GET", "/commitments/board", "", "ooffff"),
     ("POST", "/commitments/{id}/review", "", "c"),
     ("GET", "/api/v1/commitments", "", "ooffff"),
+    ("GET", "/children", "", "oorfff"),
+    ("GET", "/children/new", "", "foffff"),
+    ("POST", "/children/new", "", "c"),
+    ("GET", "/children/exports", "", "foffff"),
+    ("POST", "/children/exports", "", "c"),
+    ("POST", "/children/exports/{id}", "", "c"),
+    ("GET", "/children/export.xlsx", "", "ffffff"),
+    ("POST", "/children/pairings/{id}/end", "", "c"),
+    ("GET", "/children/{id}", "own", "norfff"),
+    ("GET", "/children/{id}", "other", "nnrfff"),
+    ("GET", "/children/{id}/edit", "own", "foffff"),
+    ("GET", "/children/{id}/edit", "other", "fnffff"),
+    ("POST", "/children/{id}/edit", "", "c"),
+    ("POST", "/children/{id}/pair", "", "c"),
+    ("POST", "/children/{id}/close", "", "c"),
+    ("GET", "/m/children", "", "noofff"),
+    ("POST", "/m/children/visits", "", "c"),
+    ("GET", "/api/v1/children", "", "ooofff"),
+    ("GET", "/m/service", "", "noofff"),
+    ("POST", "/m/service/register", "", "c"),
+    ("POST", "/m/service/records", "", "c"),
+    ("GET", "/service", "", "ooffff"),
+    ("GET", "/service.xlsx", "", "ooffff"),
+    ("GET", "/service/stations", "", "ooffff"),
+    ("POST", "/service/stations", "", "c"),
+    ("GET", "/service/concerns", "", "ooffff"),
+    ("POST", "/service/concerns", "", "c"),
+    ("POST", "/service/concerns/{id}", "", "c"),
+    ("GET", "/api/v1/service", "", "ooffff"),
+    ("POST", "/api/v1/service/records", "", "c"),
+    ("GET", "/api/v1/children/{id}", "own", "nooff f"),
+    ("GET", "/api/v1/children/{id}", "other", "nnnfff"),
     ("GET", "/campaigns", "", "ooffff"),
     ("POST", "/campaigns", "", "c"),
     ("GET", "/campaigns/{id}", "own", "ooffff"),
@@ -394,6 +426,27 @@ async fn s06_role_route_object_matrix() {
         .unwrap();
     let own_entry = store.apply_to_campaign(campaign, &Scope::All, "3708280001", today, "test").await.unwrap();
     let other_entry = store.apply_to_campaign(campaign, &Scope::All, "3708280002", today, "test").await.unwrap();
+    // A left-behind child at the secretary's school paired with the member, and one elsewhere.
+    let child = |inst: &'static str| {
+        let store = store.clone();
+        async move {
+            let i = store.institution(&Scope::All, inst).await.unwrap().unwrap().meta.id;
+            let input = hongzhu_core::care::ChildInput {
+                name: "测试儿童".into(),
+                gender: "女".into(),
+                birth_date: (today - chrono::Duration::days(365 * 10)).to_string(),
+                class_name: "四年级一班".into(),
+                situation: "both_away".into(),
+                guardian: "grandparents".into(),
+                note: String::new(),
+            };
+            store.add_child(i, &hongzhu_core::care::check_child(&input, today).unwrap(), "test").await.unwrap()
+        }
+    };
+    let own_child = child("3708280001").await;
+    let other_child = child("3708280002").await;
+    store.pair_child(own_child, own_member.meta.id, today, &[hongzhu_core::labels::HelpKind::Study], today, "test").await.unwrap();
+    store.pair_child(other_child, other_member.meta.id, today, &[hongzhu_core::labels::HelpKind::Study], today, "test").await.unwrap();
     let user_id = store.user_by_username("yizhong").await.unwrap().unwrap().id;
     let fill = |p: &str, variant: &str| -> String {
         let own = variant != "other";
@@ -404,6 +457,8 @@ async fn s06_role_route_object_matrix() {
             if own { own_staff.meta.id } else { other_staff.meta.id }
         } else if p.starts_with("/campaigns") || p.starts_with("/api/v1/campaigns") {
             campaign
+        } else if p.starts_with("/children") || p.starts_with("/api/v1/children") {
+            if own { own_child } else { other_child }
         } else if p.starts_with("/members/transfers") || p.starts_with("/api/v1/transfers") {
             if own { own_transfer } else { other_transfer }
         } else if p.starts_with("/members") || p.starts_with("/api/v1/members") {

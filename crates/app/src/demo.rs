@@ -46,6 +46,8 @@ pub async fn make_demo(db_file: &Path, seed: u64) -> Result<(Store, Vec<Account>
     demo_school(&store, &data, local_today, seed).await?;
     demo_campaigns(&store, &data, local_today, seed).await?;
     demo_commitments(&store, local_today, seed).await?;
+    demo_children(&store, local_today, seed).await?;
+    demo_service(&store, local_today, seed).await?;
     let accounts = demo_accounts(&store).await?;
     // Audit snapshots a year, half a year and a quarter back and today, so the coverage page has
     // a trend to show.
@@ -95,6 +97,21 @@ async fn demo_accounts(store: &Store) -> Result<Vec<Account>> {
     add_account(store, &mut out, "county", Role::CountyAdmin, "县教育工委组织办", None, None).await?;
     // A second county-level account: unmasked exports need another administrator's approval (S14).
     add_account(store, &mut out, "fushuji", Role::CountyAdmin, "县教育工委副书记", None, None).await?;
+    // S8: designated for left-behind children's records (R6.2); `county` sees counts only.
+    let fushuji = store.user_by_username("fushuji").await?.context("demo account fushuji")?;
+    store
+        .change_user(
+            fushuji.id,
+            &hongzhu_store::UserChange { can_children: Some(true), ..Default::default() },
+            &hongzhu_store::AuditEntry {
+                actor: hongzhu_store::Actor::cli("demo"),
+                event: "user_change",
+                object: "user fushuji".into(),
+                outcome: hongzhu_store::Outcome::Success,
+                detail: "designated for left-behind children's records".into(),
+            },
+        )
+        .await?;
     // The secretary of 金乡县第一中学's Party committee.
     let org_id = store.org_id("JX-YZ-DW").await?.context("demo organization JX-YZ-DW")?;
     let members =
@@ -543,6 +560,205 @@ async fn demo_commitments(store: &Store, today: chrono::NaiveDate, seed: u64) ->
                 let grade = if rng.chance(0.8) { ReviewGrade::Good } else { ReviewGrade::Fair };
                 store.review_commitment(c.id, hongzhu_core::commitment::Review::Mid, grade, "", None, today, "demo").await?;
             }
+        }
+    }
+    Ok(())
+}
+
+/// Left-behind children (R6.2) at the rural primary and middle schools and a few at 金乡县第一中学
+/// (15-year-olds in their first year), most paired with a member teaching there, with visits since.
+/// The demo member teacher is paired with one child, so their phone page has something to show.
+async fn demo_children(store: &Store, today: chrono::NaiveDate, seed: u64) -> Result<()> {
+    use hongzhu_core::care::{ChildInput, check_child};
+    use hongzhu_core::labels::{HelpKind, InstitutionKind};
+    let mut maker = synth::PersonMaker::new(seed ^ 0xc41d, "370828");
+    let schools =
+        store.institutions(&Scope::All, &hongzhu_store::InstitutionFilter { page: 1, page_size: 1000, ..Default::default() }).await?.items;
+    let rural: Vec<_> = schools
+        .iter()
+        .filter(|i| matches!(i.record.kind, InstitutionKind::Primary | InstitutionKind::Junior | InstitutionKind::NineYear))
+        .take(16)
+        .collect();
+    let yizhong = schools.iter().find(|i| i.record.code.as_str() == "3708280001");
+    let notes = [
+        "父母在外地打工，和奶奶一起生活，性格内向",
+        "数学基础较弱，需要课后辅导",
+        "爷爷奶奶年纪大，作业无人辅导",
+        "家庭经济困难，需要学习用品资助",
+        "",
+    ];
+    let visit_notes = [
+        (HelpKind::Study, "辅导数学作业，讲解分数应用题"),
+        (HelpKind::Mental, "谈心，了解在校情况，鼓励多参加集体活动"),
+        (HelpKind::Moral, "一起观看红色电影，讲革命先辈故事"),
+        (HelpKind::Money, "送去书包和文具，了解家庭近况"),
+        (HelpKind::Study, "检查暑假作业，制定阅读计划"),
+        (HelpKind::Mental, "与孩子视频连线在外务工的父母"),
+    ];
+    let classes = ["一年级", "二年级", "三年级", "四年级", "五年级", "六年级", "七年级", "八年级", "九年级", "高一"];
+    // The demo member (made by `demo_accounts` the same way: the first branch member with no post).
+    let branch =
+        store.members(&Scope::All, &PeopleFilter { org: Some("JX-YZ-ZB1".into()), page: 1, page_size: 20, ..Default::default() }).await?;
+    let dangyuan_person = branch.items.iter().find(|m| m.party_post.is_none()).map(|m| m.person.person_id);
+    let mut plan: Vec<(&hongzhu_store::InstitutionRow, i64, i64)> = rural.iter().map(|i| (*i, 3, 7)).collect();
+    if let Some(y) = yizhong {
+        plan.push((y, 2, 3));
+    }
+    for (school, lo, hi) in plan {
+        let teachers = store
+            .members(
+                &Scope::All,
+                &PeopleFilter { institution: Some(school.record.code.to_string()), page: 1, page_size: 200, ..Default::default() },
+            )
+            .await?
+            .items;
+        let senior = school.record.code.as_str() == "3708280001";
+        let n = maker.rng().range(lo, hi);
+        for k in 0..n {
+            let (min_age, max_age) = if senior {
+                (15, 15)
+            } else if school.record.kind == InstitutionKind::Primary {
+                (6, 11)
+            } else {
+                (12, 14)
+            };
+            let p = maker.person(today, min_age, max_age);
+            let age = hongzhu_core::stats::age_on(p.id_number.birth_date(), today);
+            let grade = if senior { 9 } else { (age - 6).clamp(0, 8) as usize };
+            let input = ChildInput {
+                name: p.name.clone(),
+                gender: if p.id_number.is_male() { "男" } else { "女" }.into(),
+                birth_date: p.id_number.birth_date().to_string(),
+                class_name: format!("{}{}班", classes[grade], maker.rng().range(1, 4)),
+                situation: if maker.rng().chance(0.8) { "both_away" } else { "one_away" }.into(),
+                guardian: if maker.rng().chance(0.75) { "grandparents" } else { "relative" }.into(),
+                note: maker.rng().pick(&notes).to_string(),
+            };
+            let Ok(child) = check_child(&input, today) else { continue };
+            let id = store.add_child(school.meta.id, &child, "demo").await?;
+            // Most children are paired; at 一中 the demo member takes the first.
+            let teacher = if senior && k == 0 {
+                teachers.iter().find(|m| Some(m.person.person_id) == dangyuan_person).or(teachers.first())
+            } else if teachers.is_empty() || !maker.rng().chance(0.85) {
+                None
+            } else {
+                Some(&teachers[maker.rng().range(0, teachers.len() as i64) as usize])
+            };
+            let Some(t) = teacher else { continue };
+            let start = today - chrono::Duration::days(maker.rng().range(60, 330));
+            let helps = [HelpKind::Study, HelpKind::Mental, if maker.rng().chance(0.3) { HelpKind::Money } else { HelpKind::Moral }];
+            let pairing = store.pair_child(id, t.meta.id, start, &helps, today, "demo").await?;
+            let visits = maker.rng().range(0, 7);
+            let span = (today - start).num_days().max(1);
+            let mut days: Vec<i64> = (0..visits).map(|_| maker.rng().range(0, span)).collect();
+            days.sort_unstable();
+            days.dedup();
+            for d in days {
+                let (help, note) = *maker.rng().pick(&visit_notes);
+                store.record_visit(pairing, t.meta.id, start + chrono::Duration::days(d), help, note, today, "demo").await?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Community service (R6.3): the members of some organizations registered at their communities
+/// with this year's records (some reach the target, some not), after-school sessions, five service
+/// stations and residents' concerns at every step.
+async fn demo_service(store: &Store, today: chrono::NaiveDate, seed: u64) -> Result<()> {
+    use chrono::Datelike;
+    use hongzhu_core::labels::ServiceKind;
+    use hongzhu_core::service::ConcernState;
+    let mut rng = hongzhu_core::rng::Rng::new(seed ^ 0x5e4c);
+    let communities = ["奎星社区", "金珠社区", "莱河社区", "文峰社区", "缗城社区", "金城社区", "西城社区", "东关社区"];
+    // The demo member's branch first, so their phone page has a year to show.
+    let mut orgs: Vec<hongzhu_store::OrgRow> = store.orgs(&Scope::All, None).await?.into_iter().filter(|o| o.member_count >= 5).collect();
+    orgs.sort_by_key(|o| o.record.code.as_str() != "JX-YZ-ZB1");
+    orgs.truncate(10);
+    let jan1 = chrono::NaiveDate::from_ymd_opt(today.year(), 1, 1).expect("valid");
+    let span = (today - jan1).num_days().max(1);
+    let mut stations = Vec::new();
+    for (i, o) in orgs.iter().take(5).enumerate() {
+        let c = communities[i];
+        let name = format!("{}党员服务站（{c}）", o.record.name.trim_end_matches("委员会").trim_end_matches("支部委员会"));
+        let id = store.add_station(o.meta.id, &name, c, today - chrono::Duration::days(400), "demo").await?;
+        stations.push((id, o.meta.id));
+    }
+    let contents = [
+        (ServiceKind::Community, "社区文明创建志愿服务，清理楼道小广告"),
+        (ServiceKind::Community, "社区疫情防控与卫生整治志愿服务"),
+        (ServiceKind::Contact, "走访社区困难家庭，了解子女上学情况"),
+        (ServiceKind::Community, "社区“四点半课堂”辅导小学生作业"),
+        (ServiceKind::AfterSchool, "课后服务：书法社团辅导"),
+        (ServiceKind::AfterSchool, "课后服务：作业辅导与阅读指导"),
+        (ServiceKind::Contact, "到社区宣讲家庭教育知识"),
+    ];
+    for (k, o) in orgs.iter().enumerate() {
+        let members = store
+            .members(&Scope::All, &PeopleFilter { org: Some(o.record.code.to_string()), page: 1, page_size: 200, ..Default::default() })
+            .await?
+            .items;
+        for m in members {
+            if !rng.chance(0.8) {
+                continue;
+            }
+            let c = *rng.pick(&communities);
+            store
+                .register_service(
+                    m.meta.id,
+                    &format!("金乡街道{c}"),
+                    jan1 + chrono::Duration::days(rng.range(0, 60).min(span)),
+                    today,
+                    "demo",
+                )
+                .await?;
+            if k >= 6 {
+                continue;
+            }
+            let n = rng.range(2, 14);
+            for _ in 0..n {
+                let (kind, text) = *rng.pick(&contents);
+                let on = jan1 + chrono::Duration::days(rng.range(0, span));
+                let hours = [1.0, 1.5, 2.0, 3.0, 4.0][rng.range(0, 5) as usize];
+                let station = if kind == ServiceKind::AfterSchool { None } else { stations.iter().find(|s| s.1 == o.meta.id).map(|s| s.0) };
+                // A day already full is skipped (the rule refuses it).
+                let _ = store.record_service(m.meta.id, on, kind, &hours.to_string(), text, station, today, "demo").await;
+            }
+        }
+    }
+    let concerns = [
+        "小区门口上下学时段车辆拥堵，孩子过马路不安全",
+        "希望学校暑期开放操场供社区孩子锻炼",
+        "孩子沉迷手机游戏，家长不知道怎么办",
+        "社区老人想学用智能手机挂号",
+        "路灯坏了一个多月，晚上孩子放学回家太黑",
+        "想了解随迁子女入学需要准备哪些材料",
+        "小区附近有无证校外培训班，担心安全",
+        "希望学校老师给家长讲讲青春期教育",
+    ];
+    let notes = [
+        "已联系交警中队，上下学时段安排护学岗",
+        "协调学校周末开放操场，安排党员值守",
+        "组织党员教师开展家庭教育讲座",
+        "与社区联系，已维修",
+        "整理入学材料清单发放到社区",
+    ];
+    for (i, text) in concerns.iter().enumerate() {
+        let (station, org) = stations[i % stations.len()];
+        let id = store.raise_concern(station, today - chrono::Duration::days(60 - i as i64 * 6), text, today, "demo").await?;
+        let steps = i % 4;
+        if steps == 0 {
+            continue;
+        }
+        let code = store.org_code(org).await?.unwrap_or_default();
+        let m = store.members(&Scope::All, &PeopleFilter { org: Some(code), page: 1, page_size: 5, ..Default::default() }).await?.items;
+        let Some(m) = m.first() else { continue };
+        store.step_concern(id, ConcernState::Assigned, Some(m.meta.id), "", today, "demo").await?;
+        if steps >= 2 {
+            store.step_concern(id, ConcernState::Handled, None, notes[i % notes.len()], today, "demo").await?;
+        }
+        if steps >= 3 {
+            store.step_concern(id, ConcernState::Answered, None, "已电话答复群众，群众表示满意", today, "demo").await?;
         }
     }
     Ok(())

@@ -254,6 +254,10 @@ pub async fn serve(store: Store, listen: SocketAddr, secure_cookies: bool, on_re
         state.scorecard_weights = hongzhu_core::scorecard::Weights::parse(&v)
             .map_err(|e| anyhow::anyhow!("HONGZHU_SCORECARD_WEIGHTS=“{v}”无效：{} / {}", e.message_zh, e.message_en))?;
     }
+    // R6.3: the yearly service-hours target per member.
+    if let Ok(v) = std::env::var("HONGZHU_SERVICE_HOURS_TARGET") {
+        state.service_target = hongzhu_core::service::parse_target(&v).map_err(|e| anyhow::anyhow!(e))?;
+    }
     let app = hongzhu_web::router(state);
     axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
         .with_graceful_shutdown(async {

@@ -425,6 +425,43 @@ labeled!(
 );
 
 labeled!(
+    /// R6.2 留守儿童: why a child counts as left behind.
+    ChildSituation {
+        BothAway = "both_away", "父母均外出务工", "Both parents work away";
+        OneAwayOtherUnable = "one_away", "一方外出务工、另一方无监护能力", "One works away, the other cannot act as guardian";
+    }
+);
+
+labeled!(
+    /// 结对帮扶: the kinds of help a paired member gives.
+    HelpKind {
+        Moral = "moral", "思想教育", "Moral guidance";
+        Mental = "mental", "心理疏导", "Emotional support";
+        Study = "study", "学业帮助", "Help with studies";
+        Money = "money", "经济帮扶", "Material help";
+    }
+);
+
+labeled!(
+    /// Who looks after a left-behind child day to day.
+    Guardian {
+        Grandparents = "grandparents", "祖父母或外祖父母", "Grandparents";
+        Parent = "parent", "留家的父亲或母亲", "The parent at home";
+        Relative = "relative", "其他亲属", "Another relative";
+        Other = "other", "其他", "Other";
+    }
+);
+
+labeled!(
+    /// What a member's service record is (R6.3 counts community service and contact with residents).
+    ServiceKind {
+        Community = "community", "社区服务", "Community service";
+        Contact = "contact", "联系群众", "Contact with residents";
+        AfterSchool = "after_school", "课后服务", "After-school service";
+    }
+);
+
+labeled!(
     /// 承诺践诺评价.
     ReviewGrade {
         Good = "good", "践诺好", "Kept well";
@@ -476,6 +513,10 @@ mod tests {
         check::<HonorKind>();
         check::<CommitmentDimension>();
         check::<ReviewGrade>();
+        check::<ChildSituation>();
+        check::<HelpKind>();
+        check::<Guardian>();
+        check::<ServiceKind>();
         check::<OrgKind>();
         check::<ActivityKind>();
         check::<ActivityStatus>();

@@ -3,6 +3,7 @@
 #![forbid(unsafe_code)]
 
 pub mod campaign;
+pub mod care;
 pub mod codes;
 pub mod commitment;
 pub mod coverage;
@@ -17,6 +18,7 @@ pub mod registry;
 pub mod rng;
 pub mod school;
 pub mod scorecard;
+pub mod service;
 pub mod stats;
 pub mod synth;
 pub mod synth_dev;

@@ -94,6 +94,8 @@ pub struct User {
     pub totp_sealed: Option<String>,
     /// S8: may show ID and phone numbers in full (granted by the security administrator).
     pub can_unmask: bool,
+    /// S8: designated county staff who may see left-behind children's records (R6.2).
+    pub can_children: bool,
 }
 
 impl User {
@@ -132,7 +134,7 @@ pub struct SessionRow {
     pub reauth_at: Option<DateTime<Utc>>,
 }
 
-const USER_COLS: [&str; 16] = [
+const USER_COLS: [&str; 17] = [
     "id",
     "username",
     "password_hash",
@@ -149,6 +151,7 @@ const USER_COLS: [&str; 16] = [
     "created_at",
     "totp_sealed",
     "can_unmask",
+    "can_children",
 ];
 
 fn user_row(r: &dyn Row) -> Result<User> {
@@ -169,6 +172,7 @@ fn user_row(r: &dyn Row) -> Result<User> {
         created_at: r.time("created_at")?,
         totp_sealed: r.text_opt("totp_sealed")?,
         can_unmask: r.boolean("can_unmask")?,
+        can_children: r.boolean("can_children")?,
     })
 }
 
@@ -389,6 +393,10 @@ impl Store {
         }
         if let Some((role, region, org, person)) = &change.role {
             q.value("role", role.code()).value("region_code", region.clone()).value("org_id", *org).value("person_id", *person);
+            // S8: only county staff are designated for children's records; another role loses it.
+            if *role != Role::CountyAdmin && change.can_children.is_none() {
+                q.value("can_children", false);
+            }
             ends_sessions = true;
         }
         if let Some(d) = change.disabled {
@@ -403,6 +411,9 @@ impl Store {
         }
         if let Some(v) = change.can_unmask {
             q.value("can_unmask", v);
+        }
+        if let Some(v) = change.can_children {
+            q.value("can_children", v);
         }
         if change.unlock {
             q.value("failed_logins", 0).value("locked_until", Option::<DateTime<Utc>>::None);
@@ -470,6 +481,8 @@ pub struct UserChange {
     pub unlock: bool,
     /// S8: grant or take back the permission to show numbers in full.
     pub can_unmask: Option<bool>,
+    /// S8: grant or take back the permission to see left-behind children's records.
+    pub can_children: Option<bool>,
     /// The session to keep when the others end (the user's own, on a password change).
     pub keep_session: Option<String>,
 }

@@ -3,7 +3,8 @@
 //!
 //! Categories: deleted registry records (staff posts, members with their attendance, reviews and
 //! study records, instructors, coverage links, rectification tasks, development records), deleted activities with their
-//! rosters, hosts and files, deleted files, monthly themes and activity kinds; persons no record
+//! rosters, hosts and files, deleted files, monthly themes and activity kinds; left-behind children's
+//! records closed or deleted, with their pairings and visits; persons no record
 //! refers to any more; decided export requests. Institutions, organizations and regions are the
 //! county's register that history points at: they are kept.
 use std::collections::BTreeMap;
@@ -67,7 +68,15 @@ impl Store {
         delete_where(&mut tx, &mut out, "study_records", Cond::all().add(Expr::col("member_id").in_subquery(members()))).await?;
         // Transfers go with the member record; the status history (names and dates only) stays.
         delete_where(&mut tx, &mut out, "transfers", Cond::all().add(Expr::col("member_id").in_subquery(members()))).await?;
-        for t in ["dues_bases", "dues_payments", "dues_reductions", "commitments"] {
+        // A concern a purged member handled stays (it is the station's), without the name.
+        tx.exec(
+            Query::update()
+                .table("concerns")
+                .value("member_id", Option::<i64>::None)
+                .and_where(Expr::col("member_id").in_subquery(members())),
+        )
+        .await?;
+        for t in ["dues_bases", "dues_payments", "dues_reductions", "commitments", "service_records", "service_registrations"] {
             delete_where(&mut tx, &mut out, t, Cond::all().add(Expr::col("member_id").in_subquery(members()))).await?;
         }
         // Development records (DOMAIN §3) go with the staff post they were kept for; a withdrawn
@@ -90,6 +99,31 @@ impl Store {
             Cond::any().add(Expr::col("activity_id").in_subquery(activities())).add(Expr::col("deleted_at").lt(deleted_cutoff)),
         )
         .await?;
+        // Children's records (R6.2) closed or deleted before the cutoff, with their pairings and
+        // visits; pairings of a purged member go with the member.
+        let children = || {
+            Query::select()
+                .column("id")
+                .from("children")
+                .cond_where(
+                    Cond::any().add(Expr::col("deleted_at").lt(deleted_cutoff)).add(Expr::col("closed_on").lt(deleted_cutoff.date_naive())),
+                )
+                .to_owned()
+        };
+        let pairings = || {
+            Query::select()
+                .column("id")
+                .from("child_pairings")
+                .cond_where(
+                    Cond::any().add(Expr::col("child_id").in_subquery(children())).add(Expr::col("member_id").in_subquery(members())),
+                )
+                .to_owned()
+        };
+        delete_where(&mut tx, &mut out, "child_visits", Cond::all().add(Expr::col("pairing_id").in_subquery(pairings()))).await?;
+        delete_history(&mut tx, "child_pairings", pairings()).await?;
+        delete_where(&mut tx, &mut out, "child_pairings", Cond::all().add(Expr::col("id").in_subquery(pairings()))).await?;
+        delete_history(&mut tx, "children", children()).await?;
+        delete_where(&mut tx, &mut out, "children", Cond::all().add(Expr::col("id").in_subquery(children()))).await?;
         // The deleted records themselves, with their history.
         for t in ["activities", "members", "staff", "instructors", "coverages", "rectification_tasks", "life_guides", "activity_kinds"] {
             delete_history(&mut tx, t, deleted_before(t, deleted_cutoff)).await?;

@@ -135,6 +135,36 @@ impl Store {
             done += batch.len() as u64;
             tx.commit().await?;
         }
+        // Children's records, pairings and visits (R6.2): one sealed column each.
+        for table in ["children", "child_pairings", "child_visits"] {
+            let mut after = 0i64;
+            loop {
+                let mut tx = self.write().await?;
+                let batch = tx
+                    .all(
+                        Query::select()
+                            .columns(["id", "sealed"])
+                            .from(table)
+                            .and_where(Expr::col("id").gt(after))
+                            .order_by("id", Order::Asc)
+                            .limit(5000),
+                        |r: &dyn crate::db::Row| Ok((r.int("id")?, r.text("sealed")?)),
+                    )
+                    .await?;
+                let Some(last) = batch.last().map(|b| b.0) else {
+                    tx.commit().await?;
+                    break;
+                };
+                after = last;
+                for (id, sealed) in &batch {
+                    let plain = open_keys(&keys, sealed)?;
+                    tx.exec(Query::update().table(table).value("sealed", seal_with(&keys.data, &plain)).and_where(Expr::col("id").eq(*id)))
+                        .await?;
+                }
+                done += batch.len() as u64;
+                tx.commit().await?;
+            }
+        }
         // The second factors' secrets.
         let mut tx = self.write().await?;
         let users = tx

@@ -361,6 +361,30 @@ async fn user_change(
             let detail = if grant { "may show ID and phone numbers in full" } else { "may no longer show numbers in full" };
             state.store.change_user(id, &UserChange { can_unmask: Some(grant), ..Default::default() }, &entry(detail.into())).await?;
         }
+        "grant_children" | "revoke_children" => {
+            // S8: the designation for left-behind children's records (R6.2), county staff only.
+            u.require_reauth(&state.security, &format!("/admin/users/{id}"))?;
+            let grant = f.action == "grant_children";
+            if grant && user.role != Role::CountyAdmin {
+                return user_page(
+                    &state,
+                    t,
+                    &u,
+                    user,
+                    Some(f),
+                    vec![if en {
+                        "Only county administrators may be designated for children's records (school secretaries see their own schools' children).".into()
+                    } else {
+                        "只有县级管理员可以被指定查看留守儿童信息（学校党组织书记可查看本校儿童）。".into()
+                    }],
+                    None,
+                )
+                .await;
+            }
+            let detail =
+                if grant { "designated for left-behind children's records" } else { "no longer designated for children's records" };
+            state.store.change_user(id, &UserChange { can_children: Some(grant), ..Default::default() }, &entry(detail.into())).await?;
+        }
         "reset_second_factor" => {
             u.require_reauth(&state.security, &format!("/admin/users/{id}"))?;
             let e = AuditEntry { event: "second_factor", ..entry("removed by the security administrator".into()) };

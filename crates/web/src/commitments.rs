@@ -20,7 +20,7 @@ use crate::AppState;
 use crate::auth::{self, ApiUser, CurrentUser, Lang, PageUser};
 use crate::error::{ApiError, AppError};
 use crate::i18n::Tr;
-use crate::pages::{PageResult, chrome, county_or_secretary as allowed, local_today as today, render, zh_en as l};
+use crate::pages::{PageResult, chrome, county_or_secretary as allowed, local_today as today, own_member, render, zh_en as l};
 use crate::view::{Chrome, enc};
 
 pub fn routes() -> Router<AppState> {
@@ -30,19 +30,6 @@ pub fn routes() -> Router<AppState> {
         .route("/commitments/board", get(board_page))
         .route("/commitments/{id}/review", post(review))
         .route("/api/v1/commitments", get(api_list))
-}
-
-/// The signed-in person's member record.
-async fn own_member(state: &AppState, u: &CurrentUser) -> Result<MemberRow, AppError> {
-    let pid = u.user.person_id.ok_or(AppError::NotFound)?;
-    state
-        .store
-        .members(&Scope::Person(pid), &PeopleFilter { page: 1, page_size: 1, ..Default::default() })
-        .await?
-        .items
-        .into_iter()
-        .next()
-        .ok_or(AppError::NotFound)
 }
 
 // ------------------------------------------------------------------ the member's phone page

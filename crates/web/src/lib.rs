@@ -7,6 +7,7 @@ pub mod admin;
 pub mod api;
 pub mod auth;
 pub mod campaigns;
+pub mod care;
 mod charts;
 pub mod commitments;
 pub mod coverage;
@@ -21,6 +22,7 @@ pub mod openapi;
 pub mod pages;
 pub mod school;
 pub mod security;
+pub mod service;
 pub mod terms;
 pub mod totp;
 pub mod transfers;
@@ -57,6 +59,8 @@ pub struct AppState {
     pub dashboard_cache: dashboard::Cache,
     /// How the integration scorecard combines its criteria (`HONGZHU_SCORECARD_WEIGHTS`).
     pub scorecard_weights: hongzhu_core::scorecard::Weights,
+    /// R6.3: each member's yearly service-hours target (`HONGZHU_SERVICE_HOURS_TARGET`, default 20).
+    pub service_target: f64,
     /// SECURITY settings in effect.
     pub security: security::Settings,
     /// S2: failed logins per source address.
@@ -75,6 +79,7 @@ impl AppState {
             dues_base_rule: hongzhu_core::dues::BaseRule::FixedForYear,
             dashboard_cache: Default::default(),
             scorecard_weights: Default::default(),
+            service_target: hongzhu_core::service::DEFAULT_TARGET_HOURS,
             security: security::Settings::default(),
             throttle: Default::default(),
         }
@@ -159,6 +164,8 @@ pub fn router(state: AppState) -> Router {
         .merge(school::routes())
         .merge(campaigns::routes())
         .merge(commitments::routes())
+        .merge(care::routes())
+        .merge(service::routes())
         .merge(admin::routes())
         .merge(coverage::routes())
         .merge(imports::routes())
@@ -255,6 +262,35 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/commitments/board"),
     ("POST", "/commitments/{id}/review"),
     ("GET", "/api/v1/commitments"),
+    ("GET", "/children"),
+    ("GET", "/children/new"),
+    ("POST", "/children/new"),
+    ("GET", "/children/exports"),
+    ("POST", "/children/exports"),
+    ("POST", "/children/exports/{id}"),
+    ("GET", "/children/export.xlsx"),
+    ("POST", "/children/pairings/{id}/end"),
+    ("GET", "/children/{id}"),
+    ("GET", "/children/{id}/edit"),
+    ("POST", "/children/{id}/edit"),
+    ("POST", "/children/{id}/pair"),
+    ("POST", "/children/{id}/close"),
+    ("GET", "/m/children"),
+    ("POST", "/m/children/visits"),
+    ("GET", "/api/v1/children"),
+    ("GET", "/api/v1/children/{id}"),
+    ("GET", "/m/service"),
+    ("POST", "/m/service/register"),
+    ("POST", "/m/service/records"),
+    ("GET", "/service"),
+    ("GET", "/service.xlsx"),
+    ("GET", "/service/stations"),
+    ("POST", "/service/stations"),
+    ("GET", "/service/concerns"),
+    ("POST", "/service/concerns"),
+    ("POST", "/service/concerns/{id}"),
+    ("GET", "/api/v1/service"),
+    ("POST", "/api/v1/service/records"),
     ("GET", "/campaigns"),
     ("POST", "/campaigns"),
     ("GET", "/campaigns/{id}"),

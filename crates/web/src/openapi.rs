@@ -380,6 +380,29 @@ fn life_paths(paths: &mut serde_json::Map<String, Value>) {
             "responses": {"200": {"description": "{school_year, weights, items}"}}}}),
     );
     paths.insert(
+        "/api/v1/service".into(),
+        json!({"get": {"tags": ["党建+"], "summary": "在职党员到社区报到服务（R6.3）：各党员报到社区、本年社区服务与联系群众时长、是否达到年度目标（target_hours，可由 HONGZHU_SERVICE_HOURS_TARGET 设置，默认 20 小时）、课后服务时长",
+            "parameters": [{"name": "org", "in": "query", "schema": {"type": "string"}}, {"name": "year", "in": "query", "schema": {"type": "integer"}}],
+            "responses": {"200": {"description": "{year, target_hours, items}"}}}}),
+    );
+    paths.insert(
+        "/api/v1/service/records".into(),
+        json!({"post": {"tags": ["党建+"], "summary": "党员记录本人的一次服务：{served_on, kind (community|contact|after_school), hours (0 < h，当天合计不超过 24，最多一位小数), content, station?}；只能记录本人的；需 X-CSRF-Token",
+            "parameters": [{"name": "X-CSRF-Token", "in": "header", "required": true, "schema": {"type": "string"}}],
+            "responses": {"201": {"description": "{id}"}, "422": error_response("时长为负、为零、当天超过 24 小时，日期晚于今天等"), "404": error_response("登录账户没有党员记录")}}}),
+    );
+    paths.insert(
+        "/api/v1/children".into(),
+        json!({"get": {"tags": ["党建+"], "summary": "关爱留守儿童（R6.2）：各校在册、已结对、本年已走访人数（counts）；学校党组织书记和经指定的县级人员另得儿童记录（items，含结对与本年走访），党员只得本人结对的儿童；其他人员 items 为 null。每次返回儿童信息均记入审计日志",
+            "responses": {"200": {"description": "{year, counts, items}"}}}}),
+    );
+    paths.insert(
+        "/api/v1/children/{id}".into(),
+        json!({"get": {"tags": ["党建+"], "summary": "一名留守儿童的记录、历次结对和走访；范围外的请求返回 404 并记入审计日志",
+            "parameters": [{"name": "id", "in": "path", "required": true, "schema": {"type": "integer"}}],
+            "responses": {"200": {"description": "{child, pairings, visits}"}, "404": error_response("不存在或不在本人范围内")}}}),
+    );
+    paths.insert(
         "/api/v1/commitments".into(),
         json!({"get": {"tags": ["党建+"], "summary": "党员承诺（亮承诺）：某年各党员在“教育质量、精致管理、关爱学生”三个向我看齐和“亮本领”下的承诺及年中、年终评价",
             "parameters": [{"name": "org", "in": "query", "schema": {"type": "string"}}, {"name": "year", "in": "query", "schema": {"type": "integer"}}],

@@ -396,13 +396,13 @@ async fn institution_detail(State(state): State<AppState>, Lang(t): Lang, PageUs
 
 #[derive(Template)]
 #[template(path = "form.html")]
-struct FormPage {
-    c: Chrome,
-    action: String,
-    cancel: String,
-    version: Option<i64>,
-    fields: Vec<Field>,
-    problems: Vec<String>,
+pub(crate) struct FormPage {
+    pub(crate) c: Chrome,
+    pub(crate) action: String,
+    pub(crate) cancel: String,
+    pub(crate) version: Option<i64>,
+    pub(crate) fields: Vec<Field>,
+    pub(crate) problems: Vec<String>,
 }
 
 impl FormPage {
@@ -1315,6 +1315,19 @@ async fn phone_me(State(state): State<AppState>, Lang(t): Lang, PageUser(u): Pag
 /// Today in China time.
 pub(crate) fn local_today() -> chrono::NaiveDate {
     hongzhu_core::life::to_local(chrono::Utc::now()).date()
+}
+
+/// The signed-in person's member record (a member's own pages: commitments, service, pairing).
+pub(crate) async fn own_member(state: &AppState, u: &CurrentUser) -> Result<hongzhu_store::MemberRow, AppError> {
+    let pid = u.user.person_id.ok_or(AppError::NotFound)?;
+    state
+        .store
+        .members(&Scope::Person(pid), &PeopleFilter { page: 1, page_size: 1, ..Default::default() })
+        .await?
+        .items
+        .into_iter()
+        .next()
+        .ok_or(AppError::NotFound)
 }
 
 /// The Chinese or the English text, by the page's language.

@@ -14,6 +14,7 @@ mod matrix;
 mod pages;
 mod plus;
 mod school;
+mod schoolwork;
 mod security;
 mod service;
 mod store;

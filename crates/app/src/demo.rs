@@ -48,6 +48,7 @@ pub async fn make_demo(db_file: &Path, seed: u64) -> Result<(Store, Vec<Account>
     demo_commitments(&store, local_today, seed).await?;
     demo_children(&store, local_today, seed).await?;
     demo_service(&store, local_today, seed).await?;
+    demo_schoolwork(&store, local_today, seed).await?;
     let accounts = demo_accounts(&store).await?;
     // Audit snapshots a year, half a year and a quarter back and today, so the coverage page has
     // a trend to show.
@@ -760,6 +761,162 @@ async fn demo_service(store: &Store, today: chrono::NaiveDate, seed: u64) -> Res
         if steps >= 3 {
             store.step_concern(id, ConcernState::Answered, None, "已电话答复群众，群众表示满意", today, "demo").await?;
         }
+    }
+    Ok(())
+}
+
+/// 条块结合、送教下乡、同课异构、带团建带少建: this year's safety lessons and mental-health
+/// activities, three teaching teams with their trips to rural schools and same-topic sessions,
+/// the League branches and Pioneer brigades of the schools with their activities.
+async fn demo_schoolwork(store: &Store, today: chrono::NaiveDate, seed: u64) -> Result<()> {
+    use chrono::Datelike;
+    use hongzhu_core::labels::{InstitutionKind, Labeled, SchoolWorkKind, YouthForm, YouthUnitKind};
+    use hongzhu_core::schoolwork::{ActivityInput, check_activity};
+    let mut rng = hongzhu_core::rng::Rng::new(seed ^ 0x5c40);
+    let mut maker = synth::PersonMaker::new(seed ^ 0x70a7, "370828");
+    let schools =
+        store.institutions(&Scope::All, &hongzhu_store::InstitutionFilter { page: 1, page_size: 1000, ..Default::default() }).await?.items;
+    let jan1 = chrono::NaiveDate::from_ymd_opt(today.year(), 1, 1).expect("valid");
+    let span = (today - jan1).num_days().max(1);
+    let mut members_at = std::collections::HashMap::new();
+    for s in &schools {
+        let m: Vec<i64> = store
+            .members(
+                &Scope::All,
+                &PeopleFilter { institution: Some(s.record.code.to_string()), page: 1, page_size: 200, ..Default::default() },
+            )
+            .await?
+            .items
+            .iter()
+            .map(|m| m.meta.id)
+            .collect();
+        members_at.insert(s.record.code.to_string(), m);
+    }
+    let with_members: Vec<&hongzhu_store::InstitutionRow> =
+        schools.iter().filter(|s| members_at[s.record.code.as_str()].len() >= 3).collect();
+    // Dates and head counts from their own sequence (the closure holds it).
+    let mut when = hongzhu_core::rng::Rng::new(seed ^ 0x5c41);
+    let mut add = |kind: SchoolWorkKind, title: &str, target: &str, lessons: i64, form: &str| ActivityInput {
+        kind: kind.code().into(),
+        held_on: (jan1 + chrono::Duration::days(when.range(0, span))).to_string(),
+        title: title.into(),
+        target: target.into(),
+        lessons: lessons.to_string(),
+        participants: when.range(30, 400).to_string(),
+        form: form.into(),
+        note: String::new(),
+    };
+    let safety = ["防溺水安全教育", "交通安全第一课", "消防安全疏散演练讲解", "防范电信诈骗进校园", "食品安全与卫生习惯"];
+    let psych = ["考前心理调适讲座", "“阳光心态”团体辅导", "学会情绪管理主题班会", "留守儿童心理健康沙龙"];
+    // (school id, school code, the activity, its members, its team), recorded at the end.
+    type Pending = (i64, String, ActivityInput, Vec<i64>, Option<i64>);
+    let mut pending: Vec<Pending> = Vec::new();
+    for (i, s) in with_members.iter().take(24).enumerate() {
+        let ms = &members_at[s.record.code.as_str()];
+        for k in 0..rng.range(1, 4) {
+            let (kind, title) = if (i + k as usize) % 3 == 2 {
+                (SchoolWorkKind::PsychActivity, psych[(i + k as usize) % psych.len()])
+            } else {
+                (SchoolWorkKind::SafetyLesson, safety[(i + k as usize) % safety.len()])
+            };
+            let who = vec![ms[rng.range(0, ms.len() as i64) as usize]];
+            pending.push((s.meta.id, s.record.code.to_string(), add(kind, title, "", 1, ""), who, None));
+        }
+    }
+    // Teaching teams of the three largest schools, each with trips to rural primary schools.
+    let mut big: Vec<&&hongzhu_store::InstitutionRow> = with_members.iter().collect();
+    big.sort_by_key(|s| std::cmp::Reverse(members_at[s.record.code.as_str()].len()));
+    let rural: Vec<&hongzhu_store::InstitutionRow> = schools
+        .iter()
+        .filter(|s| matches!(s.record.kind, InstitutionKind::Primary | InstitutionKind::TeachingPoint))
+        .skip(20)
+        .take(14)
+        .collect();
+    let topics = ["《秋天的雨》", "分数的初步认识", "《背影》", "一元一次方程的应用", "光的折射", "Unit 3 My Friends", "《春》"];
+    for s in big.iter().take(3) {
+        let ms = &members_at[s.record.code.as_str()];
+        // The team: members of the branch with the most teachers at the school.
+        let here = store
+            .members(
+                &Scope::All,
+                &PeopleFilter { institution: Some(s.record.code.to_string()), page: 1, page_size: 300, ..Default::default() },
+            )
+            .await?
+            .items;
+        let mut by_org: std::collections::BTreeMap<String, Vec<i64>> = Default::default();
+        for m in &here {
+            by_org.entry(m.org.to_string()).or_default().push(m.meta.id);
+        }
+        let Some((org, ids)) = by_org.into_iter().max_by_key(|(_, v)| v.len()) else { continue };
+        let org_id = store.org_id(&org).await?.context("a member's organization")?;
+        let team: Vec<i64> = ids.into_iter().filter(|m| ms.contains(m)).take(5).collect();
+        if team.len() < 2 {
+            continue;
+        }
+        let short = s.record.name.trim_start_matches("金乡县");
+        let team_id = store.add_team(org_id, &format!("{short}党员送教小分队"), today.year(), &team, "demo").await?;
+        for _ in 0..rng.range(3, 6) {
+            let target = rural[rng.range(0, rural.len() as i64) as usize];
+            let title = topics[rng.range(0, topics.len() as i64) as usize];
+            let who = vec![team[rng.range(0, team.len() as i64) as usize]];
+            pending.push((
+                s.meta.id,
+                s.record.code.to_string(),
+                add(SchoolWorkKind::TeachingTrip, title, target.record.code.as_str(), rng.range(2, 7), ""),
+                who,
+                Some(team_id),
+            ));
+        }
+        let title = topics[rng.range(0, topics.len() as i64) as usize];
+        pending.push((
+            s.meta.id,
+            s.record.code.to_string(),
+            add(SchoolWorkKind::SameTopic, title, "", 3, ""),
+            team.iter().take(3).copied().collect(),
+            None,
+        ));
+    }
+    // League branches (secondary schools) and Pioneer brigades (primary and nine-year schools).
+    let forms = [
+        (YouthForm::Ceremony, "新团员入团仪式"),
+        (YouthForm::Reading, "“红色经典”读书分享会"),
+        (YouthForm::Speech, "“我和我的祖国”演讲比赛"),
+        (YouthForm::Volunteer, "学雷锋志愿服务"),
+        (YouthForm::Theme, "“请党放心，强国有我”主题团队日"),
+    ];
+    for s in with_members.iter().take(30) {
+        let kinds: &[YouthUnitKind] = match s.record.kind {
+            InstitutionKind::Primary => &[YouthUnitKind::PioneerBrigade],
+            InstitutionKind::NineYear => &[YouthUnitKind::LeagueBranch, YouthUnitKind::PioneerBrigade],
+            InstitutionKind::Junior | InstitutionKind::Senior | InstitutionKind::CompleteMiddle | InstitutionKind::Vocational => {
+                &[YouthUnitKind::LeagueBranch]
+            }
+            _ => &[],
+        };
+        let guiding = match store.coverages_of_institution(s.meta.id).await?.first() {
+            Some(c) => store.org_id(c.org.as_str()).await?,
+            None => None,
+        };
+        let short = s.record.name.trim_start_matches("金乡县");
+        for k in kinds {
+            let (name, count) = match k {
+                YouthUnitKind::LeagueBranch => (format!("共青团{short}委员会"), rng.range(40, 600)),
+                YouthUnitKind::PioneerBrigade => (format!("{short}少先队大队"), rng.range(200, 1500)),
+            };
+            let leader = maker.person(today, 24, 35).name;
+            store.save_youth_unit(s.meta.id, *k, &name, &leader, guiding, count, "demo").await?;
+            let ms = &members_at[s.record.code.as_str()];
+            if rng.chance(0.5) {
+                let (form, title) = forms[rng.range(0, forms.len() as i64) as usize];
+                let kind = if *k == YouthUnitKind::LeagueBranch { SchoolWorkKind::LeagueActivity } else { SchoolWorkKind::PioneerActivity };
+                let who = vec![ms[rng.range(0, ms.len() as i64) as usize]];
+                pending.push((s.meta.id, s.record.code.to_string(), add(kind, title, "", 0, form.code()), who, None));
+            }
+        }
+    }
+    for (inst, code, input, who, team) in pending {
+        let a = check_activity(&input, &code, who.len(), today).map_err(|e| anyhow::anyhow!("demo activity: {}", e[0].message_zh))?;
+        store.add_school_activity(inst, &a, team, &who, "demo").await?;
     }
     Ok(())
 }

@@ -462,6 +462,37 @@ labeled!(
 );
 
 labeled!(
+    /// 条块结合、送教下乡、带团建带少建: what a school-work activity is.
+    SchoolWorkKind {
+        SafetyLesson = "safety_lesson", "党员安全教育课", "Safety lesson by members";
+        PsychActivity = "psych_activity", "心理健康活动", "Mental-health activity";
+        TeachingTrip = "teaching_trip", "送教下乡", "Teaching trip to a rural school";
+        SameTopic = "same_topic", "同课异构", "One topic, several designs";
+        LeagueActivity = "league_activity", "团组织活动", "Youth League activity";
+        PioneerActivity = "pioneer_activity", "少先队活动", "Young Pioneers activity";
+    }
+);
+
+labeled!(
+    /// 带团建、带少建: a school's Youth League branch or Young Pioneers brigade.
+    YouthUnitKind {
+        LeagueBranch = "league_branch", "共青团团支部（团委）", "Youth League branch";
+        PioneerBrigade = "pioneer_brigade", "少先队大队", "Young Pioneers brigade";
+    }
+);
+
+labeled!(
+    /// What a League or Pioneers activity was.
+    YouthForm {
+        Ceremony = "ceremony", "入团入队仪式", "Joining ceremony";
+        Reading = "reading", "读书活动", "Reading";
+        Speech = "speech", "演讲比赛", "Speech contest";
+        Volunteer = "volunteer", "志愿服务队", "Volunteer team";
+        Theme = "theme", "主题团队日", "Theme day";
+    }
+);
+
+labeled!(
     /// 承诺践诺评价.
     ReviewGrade {
         Good = "good", "践诺好", "Kept well";
@@ -517,6 +548,9 @@ mod tests {
         check::<HelpKind>();
         check::<Guardian>();
         check::<ServiceKind>();
+        check::<SchoolWorkKind>();
+        check::<YouthUnitKind>();
+        check::<YouthForm>();
         check::<OrgKind>();
         check::<ActivityKind>();
         check::<ActivityStatus>();

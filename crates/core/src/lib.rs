@@ -17,6 +17,7 @@ pub mod mask;
 pub mod registry;
 pub mod rng;
 pub mod school;
+pub mod schoolwork;
 pub mod scorecard;
 pub mod service;
 pub mod stats;

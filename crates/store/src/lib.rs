@@ -22,6 +22,7 @@ mod migrate;
 mod records;
 pub mod retention;
 pub mod school;
+pub mod schoolwork;
 mod seal;
 pub mod service;
 mod snapshot;

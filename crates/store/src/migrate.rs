@@ -33,6 +33,12 @@ pub const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
     ),
     (12, "care", include_str!("../migrations/sqlite/0012_care.sql"), include_str!("../migrations/postgres/0012_care.sql")),
     (13, "service", include_str!("../migrations/sqlite/0013_service.sql"), include_str!("../migrations/postgres/0013_service.sql")),
+    (
+        14,
+        "schoolwork",
+        include_str!("../migrations/sqlite/0014_schoolwork.sql"),
+        include_str!("../migrations/postgres/0014_schoolwork.sql"),
+    ),
 ];
 
 const BOOKKEEPING_SQLITE: &str = "CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, name TEXT NOT NULL, checksum TEXT NOT NULL, applied_at TIMESTAMPTZ NOT NULL)";

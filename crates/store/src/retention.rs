@@ -76,7 +76,16 @@ impl Store {
                 .and_where(Expr::col("member_id").in_subquery(members())),
         )
         .await?;
-        for t in ["dues_bases", "dues_payments", "dues_reductions", "commitments", "service_records", "service_registrations"] {
+        for t in [
+            "dues_bases",
+            "dues_payments",
+            "dues_reductions",
+            "commitments",
+            "service_records",
+            "service_registrations",
+            "school_activity_members",
+            "teaching_team_members",
+        ] {
             delete_where(&mut tx, &mut out, t, Cond::all().add(Expr::col("member_id").in_subquery(members()))).await?;
         }
         // Development records (DOMAIN §3) go with the staff post they were kept for; a withdrawn

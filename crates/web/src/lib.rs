@@ -21,6 +21,7 @@ pub mod life;
 pub mod openapi;
 pub mod pages;
 pub mod school;
+pub mod schoolwork;
 pub mod security;
 pub mod service;
 pub mod terms;
@@ -166,6 +167,7 @@ pub fn router(state: AppState) -> Router {
         .merge(commitments::routes())
         .merge(care::routes())
         .merge(service::routes())
+        .merge(schoolwork::routes())
         .merge(admin::routes())
         .merge(coverage::routes())
         .merge(imports::routes())
@@ -291,6 +293,16 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("POST", "/service/concerns/{id}"),
     ("GET", "/api/v1/service"),
     ("POST", "/api/v1/service/records"),
+    ("GET", "/school-work"),
+    ("GET", "/school-work.xlsx"),
+    ("GET", "/school-work/activities/new"),
+    ("POST", "/school-work/activities/new"),
+    ("GET", "/teaching"),
+    ("POST", "/teaching/teams"),
+    ("GET", "/youth"),
+    ("POST", "/youth/units"),
+    ("GET", "/api/v1/school-work"),
+    ("POST", "/api/v1/school-work/activities"),
     ("GET", "/campaigns"),
     ("POST", "/campaigns"),
     ("GET", "/campaigns/{id}"),

@@ -380,6 +380,18 @@ fn life_paths(paths: &mut serde_json::Map<String, Value>) {
             "responses": {"200": {"description": "{school_year, weights, items}"}}}}),
     );
     paths.insert(
+        "/api/v1/school-work".into(),
+        json!({"get": {"tags": ["党建+"], "summary": "条块结合、送教下乡、带团建带少建：各校党员担任班主任和心理健康教师情况（roles），某年的党员安全教育课、心理健康活动、送教下乡、同课异构、团队活动（activities），团支部和少先队大队（youth_units），青年教师推优入党情况（pipeline，R2.3）",
+            "parameters": [{"name": "year", "in": "query", "schema": {"type": "integer"}}],
+            "responses": {"200": {"description": "{year, roles, activities, youth_units, pipeline}"}}}}),
+    );
+    paths.insert(
+        "/api/v1/school-work/activities".into(),
+        json!({"post": {"tags": ["党建+"], "summary": "登记一次活动：{school, kind (safety_lesson|psych_activity|teaching_trip|same_topic|league_activity|pioneer_activity), held_on, title, target（送教学校代码，送教下乡必填）, team?, lessons, participants, form（团队活动形式）, note, members: [在该校任教的党员 id]}；同课异构至少 2 名党员；需 X-CSRF-Token",
+            "parameters": [{"name": "X-CSRF-Token", "in": "header", "required": true, "schema": {"type": "string"}}],
+            "responses": {"201": {"description": "{id}"}, "422": error_response("日期晚于今天、缺少送教学校、送教本校、同课异构不足 2 人、党员不在该校任教等")}}}),
+    );
+    paths.insert(
         "/api/v1/service".into(),
         json!({"get": {"tags": ["党建+"], "summary": "在职党员到社区报到服务（R6.3）：各党员报到社区、本年社区服务与联系群众时长、是否达到年度目标（target_hours，可由 HONGZHU_SERVICE_HOURS_TARGET 设置，默认 20 小时）、课后服务时长",
             "parameters": [{"name": "org", "in": "query", "schema": {"type": "string"}}, {"name": "year", "in": "query", "schema": {"type": "integer"}}],

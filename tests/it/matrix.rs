@@ -106,6 +106,8 @@ const MATRIX: &[(&str, &str, &str, &str)] = &[
     ("GET", "/commitments", "", "ooffff"),
     ("GET", "/commitments/board", "", "ooffff"),
     ("POST", "/commitments/{id}/review", "", "c"),
+    ("POST", "/commitments/vanguard", "", "c"),
+    ("GET", "/commitments/cards", "", "ooffff"),
     ("GET", "/api/v1/commitments", "", "ooffff"),
     ("GET", "/children", "", "oorfff"),
     ("GET", "/children/new", "", "foffff"),
@@ -491,6 +493,7 @@ async fn s06_role_route_object_matrix() {
             + &match p {
                 "/life/book" | "/life/book.xlsx" => format!("?org={org}"),
                 "/api/v1/life/evaluations" => format!("?org={org}"),
+                "/commitments/cards" => format!("?org={org}"),
                 "/coverage/tasks/new" => format!("?institution={inst}"),
                 _ => String::new(),
             }

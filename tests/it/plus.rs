@@ -79,4 +79,52 @@ async fn commitments_made_on_the_phone_and_reviewed() {
         .await
         .unwrap();
     assert_eq!(api["total"], 1);
+    // 先锋岗: designated by the branch, shown on the printable card and the member's phone badge;
+    // a title too short is refused; a member outside the secretary's organizations is not found.
+    let r = sec
+        .post(format!("{base}/commitments/vanguard"))
+        .form(&[("_csrf", token.as_str()), ("org", "JX-YZ-ZB1"), ("member", &me.meta.id.to_string()), ("kind", "pioneer"), ("title", "岗")])
+        .send()
+        .await
+        .unwrap();
+    let shown = sec.get(format!("{base}{}", r.headers()["location"].to_str().unwrap())).send().await.unwrap().text().await.unwrap();
+    assert!(shown.contains("岗位名称应为 4–30 个字"));
+    let r = sec
+        .post(format!("{base}/commitments/vanguard"))
+        .form(&[
+            ("_csrf", token.as_str()),
+            ("org", "JX-YZ-ZB1"),
+            ("member", &me.meta.id.to_string()),
+            ("kind", "pioneer"),
+            ("title", "高一年级教学质量先锋岗"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    let cards = sec.get(format!("{base}/commitments/cards?org=JX-YZ-ZB1")).send().await.unwrap().text().await.unwrap();
+    let card = support::between(&cards, &me.person.name, "</section>").unwrap();
+    assert!(card.contains("党员先锋岗") && card.contains("高一年级教学质量先锋岗") && card.contains("认真备好每一节课"));
+    let badge = phone.get(format!("{base}/m/commitments")).send().await.unwrap().text().await.unwrap();
+    assert!(badge.contains("高一年级教学质量先锋岗"));
+    let outsider = store
+        .members(&Scope::All, &PeopleFilter { org: Some("JX-EZ-ZZ".into()), page: 1, page_size: 1, ..Default::default() })
+        .await
+        .unwrap()
+        .items
+        .remove(0);
+    let r = sec
+        .post(format!("{base}/commitments/vanguard"))
+        .form(&[
+            ("_csrf", token.as_str()),
+            ("org", "JX-EZ-ZZ"),
+            ("member", &outsider.meta.id.to_string()),
+            ("kind", "model"),
+            ("title", "教学示范岗位"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 404);
+    assert!(store.vanguard_posts(Whose::Member(outsider.meta.id), year).await.unwrap().is_empty());
 }

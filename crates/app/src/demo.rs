@@ -541,8 +541,10 @@ async fn demo_commitments(store: &Store, today: chrono::NaiveDate, seed: u64) ->
         (CommitmentDimension::Care, ["结对帮扶两名留守儿童，每月家访一次", "每周找两名学生谈心", "关注学困生，每周义务辅导一次"]),
     ];
     let year = today.year();
-    let orgs: Vec<i64> =
-        store.orgs(&Scope::All, None).await?.into_iter().filter(|o| o.member_count >= 5).take(6).map(|o| o.meta.id).collect();
+    // The demo member's branch first, so their phone badge and the cards have something to show.
+    let mut all: Vec<hongzhu_store::OrgRow> = store.orgs(&Scope::All, None).await?.into_iter().filter(|o| o.member_count >= 5).collect();
+    all.sort_by_key(|o| o.record.code.as_str() != "JX-YZ-ZB1");
+    let orgs: Vec<i64> = all.iter().take(6).map(|o| o.meta.id).collect();
     let members = store.dues_members(&orgs, year).await?;
     let mut made = Vec::new();
     for m in &members {
@@ -554,6 +556,17 @@ async fn demo_commitments(store: &Store, today: chrono::NaiveDate, seed: u64) ->
             store.save_commitment(m.member_id, year, *d, text, "demo").await?;
         }
         made.push(m.member_id);
+    }
+    // 先锋岗、示范岗 for some of those who committed.
+    let posts = [
+        (hongzhu_core::labels::VanguardKind::Pioneer, "教学质量先锋岗"),
+        (hongzhu_core::labels::VanguardKind::Model, "班级管理示范岗"),
+        (hongzhu_core::labels::VanguardKind::Pioneer, "关爱学生先锋岗"),
+        (hongzhu_core::labels::VanguardKind::Model, "教研创新示范岗"),
+    ];
+    for (i, id) in made.iter().step_by(5).enumerate() {
+        let (kind, title) = posts[i % posts.len()];
+        store.designate_vanguard(*id, year, kind, title, today, None, "demo").await?;
     }
     if today >= hongzhu_core::commitment::Review::Mid.opens(year) {
         for id in made.iter().step_by(2) {

@@ -493,6 +493,14 @@ labeled!(
 );
 
 labeled!(
+    /// 党员先锋岗、党员示范岗: a member's post designated by the branch for a year.
+    VanguardKind {
+        Pioneer = "pioneer", "党员先锋岗", "Vanguard post";
+        Model = "model", "党员示范岗", "Model post";
+    }
+);
+
+labeled!(
     /// 承诺践诺评价.
     ReviewGrade {
         Good = "good", "践诺好", "Kept well";
@@ -551,6 +559,7 @@ mod tests {
         check::<SchoolWorkKind>();
         check::<YouthUnitKind>();
         check::<YouthForm>();
+        check::<VanguardKind>();
         check::<OrgKind>();
         check::<ActivityKind>();
         check::<ActivityStatus>();

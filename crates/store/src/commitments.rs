@@ -1,7 +1,7 @@
 //! 亮承诺: the store side of `hongzhu_core::commitment`.
 use chrono::NaiveDate;
 use hongzhu_core::commitment::{self, Review};
-use hongzhu_core::labels::{CommitmentDimension, Labeled, ReviewGrade};
+use hongzhu_core::labels::{CommitmentDimension, Labeled, ReviewGrade, VanguardKind};
 use hongzhu_core::registry::FieldError;
 use sea_query::{Expr, ExprTrait, JoinType, Order, Query};
 use serde::Serialize;
@@ -180,5 +180,107 @@ impl Store {
         log_change(&mut tx, "commitments", id, "update", actor, None, Some(serde_json::json!({"review": g, "grade": grade.code()})))
             .await?;
         tx.commit().await
+    }
+}
+
+/// A member's 先锋岗 or 示范岗 for a year.
+#[derive(Debug, Clone, Serialize)]
+pub struct VanguardRow {
+    pub member_id: i64,
+    pub org_id: i64,
+    pub year: i32,
+    pub kind: VanguardKind,
+    pub title: String,
+    pub designated_on: NaiveDate,
+}
+
+impl Store {
+    /// The branch designates a member's post for a year (made again: replaced); `acting`: the
+    /// organizations the user acts for (`None`: the county, all).
+    #[allow(clippy::too_many_arguments)]
+    pub async fn designate_vanguard(
+        &self,
+        member_id: i64,
+        year: i32,
+        kind: VanguardKind,
+        title: &str,
+        on: NaiveDate,
+        acting: Option<&[i64]>,
+        actor: &str,
+    ) -> Result<()> {
+        let title = hongzhu_core::service::check_text("title", "岗位名称", title, 4, 30)
+            .map_err(|e| StoreError::Refused(FieldError::from_invalid("title", e)))?;
+        let mut tx = self.write().await?;
+        let org = tx
+            .opt(
+                Query::select()
+                    .column("org_id")
+                    .from("members")
+                    .and_where(Expr::col("id").eq(member_id))
+                    .and_where(Expr::col("deleted_at").is_null()),
+                |r: &dyn Row| r.int("org_id"),
+            )
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        if acting.is_some_and(|a| !a.contains(&org)) {
+            return Err(StoreError::NotFound);
+        }
+        tx.exec(
+            Query::delete()
+                .from_table("vanguard_posts")
+                .and_where(Expr::col("member_id").eq(member_id))
+                .and_where(Expr::col("year").eq(i64::from(year))),
+        )
+        .await?;
+        let id = tx
+            .insert_id(
+                Query::insert()
+                    .into_table("vanguard_posts")
+                    .columns(["member_id", "year", "kind", "title", "designated_on", "created_at"])
+                    .values_panic([member_id.into(), i64::from(year).into(), kind.code().into(), title.into(), on.into(), now().into()])
+                    .returning_col("id"),
+            )
+            .await?;
+        log_change(
+            &mut tx,
+            "vanguard_posts",
+            id,
+            "create",
+            actor,
+            None,
+            Some(serde_json::json!({"member": member_id, "kind": kind.code()})),
+        )
+        .await?;
+        tx.commit().await
+    }
+
+    /// The posts of some organizations' members, or one member's, in a year.
+    pub async fn vanguard_posts(&self, whose: Whose<'_>, year: i32) -> Result<Vec<VanguardRow>> {
+        let mut q = Query::select();
+        q.columns(["member_id", "year", "kind", "title", "designated_on"].map(|c| ("v", c)))
+            .column(("m", "org_id"))
+            .from_as("vanguard_posts", "v")
+            .join_as(JoinType::InnerJoin, "members", "m", Expr::col(("m", "id")).equals(("v", "member_id")))
+            .and_where(Expr::col(("m", "deleted_at")).is_null())
+            .and_where(Expr::col(("v", "year")).eq(i64::from(year)));
+        match whose {
+            Whose::Orgs(orgs) => q.and_where(Expr::col(("m", "org_id")).is_in(orgs.to_vec())),
+            Whose::Member(id) => q.and_where(Expr::col(("m", "id")).eq(id)),
+        };
+        let mut tx = self.read().await?;
+        let rows = tx
+            .all(&q, |r: &dyn Row| {
+                Ok(VanguardRow {
+                    member_id: r.int("member_id")?,
+                    org_id: r.int("org_id")?,
+                    year: r.int("year")? as i32,
+                    kind: parse_label(&r.text("kind")?)?,
+                    title: r.text("title")?,
+                    designated_on: r.date("designated_on")?,
+                })
+            })
+            .await?;
+        tx.commit().await?;
+        Ok(rows)
     }
 }

@@ -85,6 +85,7 @@ impl Store {
             "service_registrations",
             "school_activity_members",
             "teaching_team_members",
+            "vanguard_posts",
         ] {
             delete_where(&mut tx, &mut out, t, Cond::all().add(Expr::col("member_id").in_subquery(members()))).await?;
         }

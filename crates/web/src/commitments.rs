@@ -10,8 +10,8 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use chrono::Datelike;
 use hongzhu_core::commitment::Review;
-use hongzhu_core::labels::{CommitmentDimension, Labeled, ReviewGrade};
-use hongzhu_store::commitments::{CommitmentRow, Whose};
+use hongzhu_core::labels::{CommitmentDimension, Labeled, ReviewGrade, VanguardKind};
+use hongzhu_store::commitments::{CommitmentRow, VanguardRow, Whose};
 use hongzhu_store::{MemberRow, OrgRow, PeopleFilter, Scope, StoreError};
 use serde::Deserialize;
 use serde_json::json;
@@ -29,6 +29,8 @@ pub fn routes() -> Router<AppState> {
         .route("/commitments", get(list_page))
         .route("/commitments/board", get(board_page))
         .route("/commitments/{id}/review", post(review))
+        .route("/commitments/vanguard", post(designate))
+        .route("/commitments/cards", get(cards_page))
         .route("/api/v1/commitments", get(api_list))
 }
 
@@ -40,6 +42,7 @@ struct PhonePage {
     t: Tr,
     csrf: String,
     m: MemberRow,
+    post: Option<VanguardRow>,
     year: i32,
     rows: Vec<(CommitmentDimension, Option<CommitmentRow>)>,
     msg: String,
@@ -58,7 +61,8 @@ async fn phone_page(State(state): State<AppState>, Lang(t): Lang, PageUser(u): P
     let year = today().year();
     let mine = state.store.commitments(Whose::Member(m.meta.id), year).await?;
     let rows = CommitmentDimension::ALL.iter().map(|d| (*d, mine.iter().find(|c| c.dimension == *d).cloned())).collect();
-    render(PhonePage { t, csrf: u.csrf.clone(), m, year, rows, msg: q.msg })
+    let post = state.store.vanguard_posts(Whose::Member(m.meta.id), year).await?.into_iter().next();
+    render(PhonePage { t, csrf: u.csrf.clone(), m, post, year, rows, msg: q.msg })
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -95,9 +99,17 @@ struct ListPage {
     orgs: Vec<(String, String)>,
     year: i32,
     members: Vec<(i64, String, Vec<Option<CommitmentRow>>)>,
+    posts: Vec<VanguardRow>,
+    vanguard: Vec<(&'static str, &'static str)>,
     dimensions: Vec<&'static str>,
     grades: Vec<(&'static str, &'static str)>,
     msg: String,
+}
+
+impl ListPage {
+    fn post_of(&self, member: &i64) -> Option<&VanguardRow> {
+        self.posts.iter().find(|p| p.member_id == *member)
+    }
 }
 
 async fn list_page(State(state): State<AppState>, Lang(t): Lang, PageUser(u): PageUser, Query(q): Query<MsgQuery>) -> PageResult {
@@ -130,7 +142,9 @@ async fn list_page(State(state): State<AppState>, Lang(t): Lang, PageUser(u): Pa
     let dimensions = CommitmentDimension::ALL.iter().map(|d| d.label(t.lang())).collect();
     let grades = ReviewGrade::ALL.iter().map(|g| (g.code(), g.label(t.lang()))).collect();
     let orgs = orgs.into_iter().map(|o| (o.record.code.to_string(), o.record.name)).collect();
-    render(ListPage { c, org, orgs, year, members, dimensions, grades, msg: q.msg })
+    let posts = state.store.vanguard_posts(Whose::Orgs(&[org.meta.id]), year).await?;
+    let vanguard = VanguardKind::ALL.iter().map(|k| (k.code(), k.label(t.lang()))).collect();
+    render(ListPage { c, org, orgs, year, members, posts, vanguard, dimensions, grades, msg: q.msg })
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -177,6 +191,7 @@ struct BoardLine {
     committed: usize,
     reviewed: usize,
     good: usize,
+    posts: usize,
 }
 
 #[derive(Template)]
@@ -191,6 +206,7 @@ async fn board_lines(state: &AppState, u: &CurrentUser, year: i32) -> Result<Vec
     let orgs: Vec<OrgRow> = state.store.orgs(&u.scope, None).await?.into_iter().filter(|o| o.member_count > 0).collect();
     let ids: Vec<i64> = orgs.iter().map(|o| o.meta.id).collect();
     let rows = state.store.commitments(Whose::Orgs(&ids), year).await?;
+    let posts = state.store.vanguard_posts(Whose::Orgs(&ids), year).await?;
     let mut by: BTreeMap<i64, (std::collections::BTreeSet<i64>, usize, usize)> = BTreeMap::new();
     for c in &rows {
         let e = by.entry(c.org_id).or_default();
@@ -210,6 +226,7 @@ async fn board_lines(state: &AppState, u: &CurrentUser, year: i32) -> Result<Vec
                 committed: who.len(),
                 reviewed,
                 good,
+                posts: posts.iter().filter(|p| p.org_id == o.meta.id).count(),
             }
         })
         .collect();
@@ -242,4 +259,85 @@ async fn api_list(State(state): State<AppState>, ApiUser(u): ApiUser, Query(q): 
 /// Percent of a whole, for templates.
 pub fn share(part: &usize, whole: &i64) -> String {
     if *whole <= 0 { "—".into() } else { format!("{:.1}%", *part as f64 / *whole as f64 * 100.0) }
+}
+
+// ------------------------------------------------------------------ 先锋岗、示范岗 and the cards
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct VanguardForm {
+    #[serde(rename = "_csrf")]
+    csrf: String,
+    org: String,
+    member: String,
+    kind: String,
+    title: String,
+}
+
+async fn designate(State(state): State<AppState>, Lang(t): Lang, PageUser(u): PageUser, Form(f): Form<VanguardForm>) -> PageResult {
+    auth::check_csrf(&u, Some(&f.csrf))?;
+    allowed(&u)?;
+    let back = |msg: &str| Redirect::to(&format!("/commitments?org={}&msg={}", enc(&f.org), enc(msg))).into_response();
+    let (Ok(member), Some(kind)) = (f.member.trim().parse::<i64>(), VanguardKind::parse(&f.kind)) else {
+        return Ok(back(l(t, "请选择党员先锋岗或党员示范岗", "choose a vanguard or a model post")));
+    };
+    let acting: Option<Vec<i64>> = match &u.scope {
+        Scope::Within { orgs, .. } => Some(orgs.clone()),
+        _ => None,
+    };
+    match state.store.designate_vanguard(member, today().year(), kind, &f.title, today(), acting.as_deref(), &u.user.username).await {
+        Ok(()) => Ok(back(l(t, "已设岗", "designated"))),
+        Err(StoreError::Refused(e)) => Ok(back(e.message(t.lang()))),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// One member's public card (亮身份、亮承诺、亮本领).
+struct Card {
+    name: String,
+    post: Option<VanguardRow>,
+    commitments: Vec<(&'static str, String)>,
+}
+
+#[derive(Template)]
+#[template(path = "commitments_cards.html")]
+struct CardsPage {
+    c: Chrome,
+    org: OrgRow,
+    year: i32,
+    cards: Vec<Card>,
+}
+
+async fn cards_page(State(state): State<AppState>, Lang(t): Lang, PageUser(u): PageUser, Query(q): Query<MsgQuery>) -> PageResult {
+    allowed(&u)?;
+    let year = q.year.trim().parse::<i32>().ok().filter(|y| (2000..=2100).contains(y)).unwrap_or(today().year());
+    let org = state.store.org(&u.scope, q.org.trim()).await?.ok_or(AppError::NotFound)?;
+    let roster = state
+        .store
+        .members(&u.scope, &PeopleFilter { org: Some(org.record.code.to_string()), page: 1, page_size: 500, ..Default::default() })
+        .await?
+        .items;
+    let rows = state.store.commitments(Whose::Orgs(&[org.meta.id]), year).await?;
+    let posts = state.store.vanguard_posts(Whose::Orgs(&[org.meta.id]), year).await?;
+    let cards = roster
+        .iter()
+        .filter(|m| m.org == org.record.code)
+        .map(|m| Card {
+            name: m.person.name.clone(),
+            post: posts.iter().find(|p| p.member_id == m.meta.id).cloned(),
+            commitments: CommitmentDimension::ALL
+                .iter()
+                .filter_map(|d| {
+                    rows.iter().find(|c| c.member_id == m.meta.id && c.dimension == *d).map(|c| (d.label(t.lang()), c.content.clone()))
+                })
+                .collect(),
+        })
+        .collect();
+    let title = l(t, "党员公示卡", "Members' public cards");
+    let c = chrome(&state, t, &u, "commitments", title)
+        .await
+        .crumb(t.t("menu_plus"), "/commitments")
+        .crumb(l(t, "党员承诺", "Commitments"), format!("/commitments?org={}", org.record.code))
+        .crumb(title, "/commitments/cards");
+    render(CardsPage { c, org, year, cards })
 }

@@ -263,6 +263,8 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/commitments"),
     ("GET", "/commitments/board"),
     ("POST", "/commitments/{id}/review"),
+    ("POST", "/commitments/vanguard"),
+    ("GET", "/commitments/cards"),
     ("GET", "/api/v1/commitments"),
     ("GET", "/children"),
     ("GET", "/children/new"),

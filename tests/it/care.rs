@@ -33,6 +33,7 @@ async fn children_kept_sealed_scoped_and_audited() {
     assert!(form.contains("留守情形") && form.contains("3708280001"), "the form offers the secretary's schools");
     let csrf = support::csrf_in(&form);
     let t = today();
+    let year = chrono::Datelike::year(&t);
     let sixteen = t.checked_sub_months(chrono::Months::new(16 * 12)).unwrap().to_string();
     let ten = t.checked_sub_months(chrono::Months::new(10 * 12 + 3)).unwrap().to_string();
     let post = |birth: String, school: &'static str| {
@@ -61,10 +62,12 @@ async fn children_kept_sealed_scoped_and_audited() {
     assert_eq!(r.status(), 422);
     let body = r.text().await.unwrap();
     assert!(body.contains("R6.2") && body.contains("不满 16 周岁"), "says why");
-    assert!(store.care_counts(&Scope::All, 2026).await.unwrap().is_empty(), "nothing written");
+    assert!(store.care_counts(&Scope::All, year).await.unwrap().is_empty(), "nothing written");
     // A school outside the secretary's scope is not offered and not accepted.
+    assert!(!support::between(&form, "name=\"school\"", "</select>").unwrap().contains("3708280002"), "not offered");
     let r = post(ten.clone(), "3708280002").await;
     assert_eq!(r.status(), 422);
+    assert!(r.text().await.unwrap().contains("请选择本组织覆盖的学校"), "not accepted, and said why");
     let r = post(ten, "3708280001").await;
     assert_eq!(r.status(), 303, "{}", r.text().await.unwrap());
     let child: i64 = r.headers()["location"].to_str().unwrap().trim_start_matches("/children/").split('?').next().unwrap().parse().unwrap();
@@ -93,6 +96,23 @@ async fn children_kept_sealed_scoped_and_audited() {
     assert!(audit_count(&app, "view_sensitive", &format!("child {child}")).await >= 1, "the view is audited");
     let start = (t - chrono::Duration::days(30)).to_string();
     let me_id = me.meta.id.to_string();
+    let elsewhere = store
+        .members(&Scope::All, &PeopleFilter { institution: Some("3708280002".into()), page: 1, page_size: 1, ..Default::default() })
+        .await
+        .unwrap()
+        .items[0]
+        .meta
+        .id
+        .to_string();
+    let r = sec
+        .post(format!("{base}/children/{child}/pair"))
+        .form(&[("_csrf", csrf.as_str()), ("member", elsewhere.as_str()), ("started_on", start.as_str()), ("help", "study")])
+        .send()
+        .await
+        .unwrap();
+    let shown = sec.get(format!("{base}{}", r.headers()["location"].to_str().unwrap())).send().await.unwrap().text().await.unwrap();
+    assert!(shown.contains("请选择在该儿童学校任教的党员"), "a member of another school is refused");
+    assert!(store.child(child, year).await.unwrap().unwrap().1.is_empty(), "nothing written");
     let r = sec
         .post(format!("{base}/children/{child}/pair"))
         .form(&[
@@ -106,7 +126,7 @@ async fn children_kept_sealed_scoped_and_audited() {
         .await
         .unwrap();
     assert_eq!(r.status(), 303);
-    let (row, pairings, _) = store.child(child, 2026).await.unwrap().unwrap();
+    let (row, pairings, _) = store.child(child, year).await.unwrap().unwrap();
     assert_eq!(pairings.len(), 1);
     assert_eq!(row.pairing.as_ref().unwrap().member_id, me.meta.id);
     assert_eq!(pairings[0].help.len(), 2);
@@ -140,7 +160,7 @@ async fn children_kept_sealed_scoped_and_audited() {
     assert!(shown.contains("早于结对日期"), "the visit before the pairing is refused and says why");
     let r = visit(t.to_string(), pid.clone()).await;
     assert_eq!(r.status(), 303);
-    let (_, _, visits) = store.child(child, 2026).await.unwrap().unwrap();
+    let (_, _, visits) = store.child(child, year).await.unwrap().unwrap();
     assert_eq!(visits.len(), 1);
     assert_eq!(visits[0].note, "辅导数学作业一小时");
 
@@ -168,9 +188,25 @@ async fn children_kept_sealed_scoped_and_audited() {
     let r = visit(t.to_string(), other_pairing.to_string()).await;
     assert_eq!(r.status(), 404);
     assert_eq!(audit_count(&app, "access_denied", &format!("child {other_child}")).await, denied_before + 1);
-    assert!(store.child(other_child, 2026).await.unwrap().unwrap().2.is_empty());
-    // The secretary cannot open the other school's child either.
+    assert!(store.child(other_child, year).await.unwrap().unwrap().2.is_empty());
+    // The secretary cannot open the other school's child either, nor change it: 404, audited.
     assert_eq!(sec.get(format!("{base}/children/{other_child}")).send().await.unwrap().status(), 404);
+    let before = audit_count(&app, "access_denied", &format!("child {other_child}")).await;
+    for path in [format!("/children/{other_child}/close"), format!("/children/pairings/{other_pairing}/end")] {
+        let r = sec.post(format!("{base}{path}")).form(&[("_csrf", csrf.as_str()), ("ended_on", &t.to_string())]).send().await.unwrap();
+        assert_eq!(r.status(), 404, "{path}");
+    }
+    assert_eq!(audit_count(&app, "access_denied", &format!("child {other_child}")).await, before + 2);
+    let (row, pairings, _) = store.child(other_child, year).await.unwrap().unwrap();
+    assert!(row.closed_on.is_none() && pairings[0].ended_on.is_none(), "nothing changed");
+    // A name is searched by POST: the list filters, the URL keeps no name.
+    let found =
+        sec.post(format!("{base}/children")).form(&[("_csrf", csrf.as_str()), ("q", "甄小")]).send().await.unwrap().text().await.unwrap();
+    let table = support::between(&found, "id=\"children\"", "</table>").unwrap();
+    assert!(table.contains("甄小蕾"));
+    let none =
+        sec.post(format!("{base}/children")).form(&[("_csrf", csrf.as_str()), ("q", "无此人")]).send().await.unwrap().text().await.unwrap();
+    assert!(!none.contains("id=\"children\"") && none.contains("没有符合条件的记录"));
 
     // County staff not designated: counts only; a record is 404 with an audit row.
     let county = support::page_login(&app, "county").await;
@@ -193,7 +229,7 @@ async fn children_kept_sealed_scoped_and_audited() {
         .await
         .unwrap();
     assert_eq!(r.status(), 303);
-    let req = store.export_requests("", 10).await.unwrap().into_iter().find(|r| r.kind == "children").unwrap();
+    let req = store.export_requests("children", "", 10).await.unwrap().remove(0);
     let r = sec
         .post(format!("{base}/children/exports/{}", req.id))
         .form(&[("_csrf", csrf.as_str()), ("action", "approve")])
@@ -226,6 +262,9 @@ async fn children_kept_sealed_scoped_and_audited() {
         .await
         .unwrap();
     let c2 = support::page_login(&app, "county2").await;
+    let list = c2.get(format!("{base}/children")).send().await.unwrap().text().await.unwrap();
+    assert!(list.contains("甄小蕾") && list.contains("田小雨"), "designated county staff see the region's records");
+    assert_eq!(c2.get(format!("{base}/children/{child}")).send().await.unwrap().status(), 200);
     let page = c2.get(format!("{base}/children/exports")).send().await.unwrap().text().await.unwrap();
     assert!(page.contains("报送县妇联半年统计"), "the designated approver sees the request");
     let c2csrf = support::csrf_in(&page);
@@ -254,6 +293,7 @@ async fn closing_a_record_ends_the_pairing_and_retention_purges_it() {
     let app = support::app(Db::Sqlite).await;
     let store = &app.demo.store;
     let t = today();
+    let year = chrono::Datelike::year(&t);
     let inst = store.institution(&Scope::All, "3708280001").await.unwrap().unwrap().meta.id;
     let input = hongzhu_core::care::ChildInput {
         name: "岳小宁".into(),
@@ -281,10 +321,13 @@ async fn closing_a_record_ends_the_pairing_and_retention_purges_it() {
         .await
         .unwrap();
     store.close_child(id, t, "test").await.unwrap();
-    let (row, pairings, _) = store.child(id, 2026).await.unwrap().unwrap();
+    let (row, pairings, _) = store.child(id, year).await.unwrap().unwrap();
     assert_eq!(row.closed_on, Some(t));
     assert_eq!(pairings[0].ended_on, Some(t), "the pairing ends with the record");
-    // The member's visit form is gone with the pairing.
+    // A closed record is not paired again.
+    let again = store.pair_child(id, m.meta.id, t, &[hongzhu_core::labels::HelpKind::Moral], t, "test").await;
+    assert!(matches!(again, Err(hongzhu_store::StoreError::Refused(ref e)) if e.code == "closed"), "{again:?}");
+    // The pairing ended today: a visit on its last day still counts, none after.
     let too_late = store.record_visit(p, m.meta.id, t, hongzhu_core::labels::HelpKind::Moral, "一起读红色故事书", t, "test").await;
     assert!(too_late.is_ok(), "a visit on the last day still counts");
     let after = store
@@ -307,5 +350,5 @@ async fn closing_a_record_ends_the_pairing_and_retention_purges_it() {
     assert_eq!(purged.get("children").copied(), Some(1));
     assert_eq!(purged.get("child_pairings").copied(), Some(1));
     assert_eq!(purged.get("child_visits").copied(), Some(2));
-    assert!(store.child(id, 2026).await.unwrap().is_none());
+    assert!(store.child(id, year).await.unwrap().is_none());
 }

@@ -44,10 +44,9 @@ async fn service_hours_on_the_phone_and_concerns_handled() {
         .await
         .unwrap();
     assert_eq!(r.status(), 303);
-    let record = |hours: &'static str, on: chrono::NaiveDate| {
+    let record = |hours: &'static str, on: chrono::NaiveDate, member: String| {
         let phone = phone.clone();
         let csrf = csrf.clone();
-        let other_id = other.meta.id.to_string();
         async move {
             let r = phone
                 .post(format!("{base}/m/service/records"))
@@ -57,7 +56,7 @@ async fn service_hours_on_the_phone_and_concerns_handled() {
                     ("kind", "community"),
                     ("hours", hours),
                     ("content", "社区文明创建志愿服务"),
-                    ("member", other_id.as_str()),
+                    ("member", member.as_str()),
                 ])
                 .send()
                 .await
@@ -66,11 +65,14 @@ async fn service_hours_on_the_phone_and_concerns_handled() {
             phone.get(format!("{base}{}", r.headers()["location"].to_str().unwrap())).send().await.unwrap().text().await.unwrap()
         }
     };
-    assert!(record("-2", t).await.contains("大于 0"), "negative hours refused, and said why");
-    assert!(record("0", t).await.contains("大于 0"));
-    assert!(record("25", t).await.contains("24 小时"));
-    assert!(record("20", t).await.contains("已保存"));
-    let shown = record("5", t).await;
+    let mine = me.meta.id.to_string();
+    assert!(record("-2", t, String::new()).await.contains("大于 0"), "negative hours refused, and said why");
+    assert!(record("0", t, String::new()).await.contains("大于 0"));
+    assert!(record("25", t, String::new()).await.contains("24 小时"));
+    // For someone else: refused, nothing written.
+    assert!(record("2", t, other.meta.id.to_string()).await.contains("只能记录本人的服务"));
+    assert!(record("20", t, mine.clone()).await.contains("已保存"), "naming oneself is fine");
+    let shown = record("5", t, String::new()).await;
     assert!(
         shown.contains("当天已记录 20 小时"),
         "20 + 5 in a day refused: {}",
@@ -79,6 +81,7 @@ async fn service_hours_on_the_phone_and_concerns_handled() {
     let lines = store.service_lines(&[org], year).await.unwrap();
     let mine = lines.iter().find(|l| l.member_id == me.meta.id).unwrap();
     assert_eq!(mine.community_tenths, 200, "only the good record, and only the member's own");
+    assert_eq!(mine.records, 1);
     assert_eq!(mine.community.as_deref(), Some("金乡街道奎星社区"));
     assert!(mine.met(20.0) && !mine.met(20.5), "R6.3 target");
     assert_eq!(lines.iter().find(|l| l.member_id == other.meta.id).unwrap().records, 0, "nothing for the member the form named");
@@ -92,9 +95,30 @@ async fn service_hours_on_the_phone_and_concerns_handled() {
         .await
         .unwrap();
     assert_eq!(r.status(), 404);
+    // The member's API: a station by its id, another member refused.
+    let (mapi, mcsrf) = support::api_login(&app, "dangyuan").await;
+    let station0 = store.add_station(org, "一中党员服务站（测试）", "奎星社区", t, "test").await.unwrap();
+    let r = mapi
+        .post(format!("{base}/api/v1/service/records"))
+        .header("x-csrf-token", &mcsrf)
+        .json(&json!({"served_on": (t - chrono::Duration::days(1)).to_string(), "kind": "contact", "hours": 1.5, "content": "走访社区困难家庭", "station": station0}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201, "{}", r.text().await.unwrap());
+    let r = mapi
+        .post(format!("{base}/api/v1/service/records"))
+        .header("x-csrf-token", &mcsrf)
+        .json(
+            &json!({"served_on": t.to_string(), "kind": "contact", "hours": 1, "content": "走访社区困难家庭", "member_id": other.meta.id}),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 422);
     let body: Value = county_api.get(format!("{base}/api/v1/service?org={}", me.org)).send().await.unwrap().json().await.unwrap();
     assert_eq!(body["target_hours"], 20.0);
-    assert!(body["items"].as_array().unwrap().iter().any(|i| i["met"] == true && i["community_hours"] == 20.0));
+    assert!(body["items"].as_array().unwrap().iter().any(|i| i["met"] == true && i["community_hours"] == 21.5));
 
     // Concerns: a station of the secretary's organization; no step skipped.
     let sec = support::page_login(&app, "yizhong").await;

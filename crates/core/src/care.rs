@@ -13,8 +13,8 @@ use crate::stats::age_on;
 
 /// R6.2: a left-behind child is under 16.
 pub const MAX_AGE: i32 = 16;
-/// Below this age a record at a primary or middle school is almost surely a mistyped year.
-pub const MIN_AGE: i32 = 5;
+/// Below this age (kindergartens take children from 3) a record is almost surely a mistyped year.
+pub const MIN_AGE: i32 = 3;
 /// R6.2, PIPL art. 28, 31: all data about children under 14 is sensitive personal information.
 pub const SENSITIVE_UNDER: i32 = 14;
 
@@ -98,8 +98,8 @@ pub fn check_child(i: &ChildInput, today: NaiveDate) -> Result<Child, Vec<FieldE
                 errs.push(err(
                     "birth_date",
                     "too_young",
-                    format!("该儿童不满 {MIN_AGE} 周岁，请核对出生年份（中小学学生）"),
-                    format!("the child is under {MIN_AGE}: check the year of birth (a school pupil)"),
+                    format!("该儿童不满 {MIN_AGE} 周岁，请核对出生年份（幼儿园至中学的学生）"),
+                    format!("the child is under {MIN_AGE}: check the year of birth (a pupil from kindergarten up)"),
                 ));
             }
             Some(b)
@@ -247,7 +247,8 @@ mod tests {
         assert_eq!(e[0].code, "over_16");
         assert!(e[0].message_zh.contains("R6.2"));
         assert_eq!(check_child(&input("2027-01-01"), today).unwrap_err()[0].code, "future");
-        assert_eq!(check_child(&input("2023-01-01"), today).unwrap_err()[0].code, "too_young");
+        assert_eq!(check_child(&input("2024-01-01"), today).unwrap_err()[0].code, "too_young");
+        assert!(check_child(&input("2023-09-01"), today).is_ok(), "a kindergarten child of 3");
         assert_eq!(check_child(&input("2014/09/01"), today).unwrap_err()[0].code, "date");
     }
 

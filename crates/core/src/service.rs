@@ -23,6 +23,9 @@ pub fn check_hours(text: &str, already_that_day_tenths: i64) -> Result<i64, Inva
     if !h.is_finite() || h <= 0.0 {
         return Err(Invalid::new("hours", "服务时长应大于 0 小时", "the hours are more than 0"));
     }
+    if h > 24.0 {
+        return Err(Invalid::new("over_24", format!("一天最多 24 小时，{h} 小时超过了"), format!("a day has 24 hours; {h} is more")));
+    }
     let n = tenths(h);
     if (h * 10.0 - n as f64).abs() > 1e-6 {
         return Err(Invalid::new("hours", "服务时长最多保留一位小数，如 1.5", "at most one decimal place, e.g. 1.5"));
@@ -150,6 +153,7 @@ mod tests {
         assert!(check_hours("1.25", 0).is_err());
         assert!(check_hours("abc", 0).is_err());
         assert_eq!(check_hours("25", 0).unwrap_err().code, "over_24");
+        assert_eq!(check_hours("1e300", 0).unwrap_err().code, "over_24", "no overflow into a small number");
         assert_eq!(check_hours("4", 210).unwrap_err().code, "over_24", "21 h already that day");
         assert!(check_hours("3", 210).is_ok());
     }

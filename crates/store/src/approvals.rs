@@ -141,11 +141,11 @@ impl Store {
         Ok(r)
     }
 
-    /// Requests for regions starting with `prefix` (all when empty), newest first.
-    pub async fn export_requests(&self, prefix: &str, limit: u64) -> Result<Vec<ExportRequest>> {
+    /// Requests of a kind for regions starting with `prefix` (all when empty), newest first.
+    pub async fn export_requests(&self, kind: &str, prefix: &str, limit: u64) -> Result<Vec<ExportRequest>> {
         let mut tx = self.read().await?;
         let mut q = Query::select();
-        q.columns(COLS).from("export_requests").order_by("id", Order::Desc).limit(limit);
+        q.columns(COLS).from("export_requests").and_where(Expr::col("kind").eq(kind)).order_by("id", Order::Desc).limit(limit);
         if !prefix.is_empty() {
             q.and_where(Expr::col("region").like(format!("{prefix}%")));
         }

@@ -71,6 +71,8 @@ pub enum Whom<'a> {
     Scope(&'a Scope),
     /// The children a member is paired with now.
     PairedWith(i64),
+    /// One child (the caller has checked it may be seen).
+    Child(i64),
 }
 
 fn refused(field: &'static str, code: &'static str, zh: impl Into<String>, en: impl Into<String>) -> StoreError {
@@ -138,6 +140,9 @@ impl Store {
             .order_by(("c", "id"), Order::Asc);
         match whom {
             Whom::Scope(scope) => crate::records::scope_institutions(&mut q, scope, "i"),
+            Whom::Child(id) => {
+                q.and_where(Expr::col(("c", "id")).eq(id));
+            }
             Whom::PairedWith(member) => {
                 q.and_where(
                     Expr::col(("c", "id")).in_subquery(
@@ -202,10 +207,7 @@ impl Store {
 
     /// One child's record with every pairing and visit (None: no such child).
     pub async fn child(&self, id: i64, year: i32) -> Result<Option<(ChildRow, Vec<PairingRow>, Vec<VisitRow>)>> {
-        let found = self.child_institution(id).await?;
-        let Some(inst) = found else { return Ok(None) };
-        let scope = Scope::Within { orgs: vec![], institutions: vec![inst] };
-        let Some(row) = self.children(Whom::Scope(&scope), year).await?.into_iter().find(|c| c.id == id) else { return Ok(None) };
+        let Some(row) = self.children(Whom::Child(id), year).await?.into_iter().next() else { return Ok(None) };
         let pairings = self.pairings_of(&[id], false).await?;
         let pids: Vec<i64> = pairings.iter().map(|p| p.id).collect();
         let mut tx = self.read().await?;
@@ -464,6 +466,21 @@ impl Store {
             return Err(refused("help", "help", "请至少选择一项帮扶内容", "choose at least one kind of help"));
         }
         let mut tx = self.write().await?;
+        // The child's record is open (a closed one is not paired again).
+        let school = tx
+            .opt(
+                Query::select()
+                    .column("institution_id")
+                    .from("children")
+                    .and_where(Expr::col("id").eq(child_id))
+                    .and_where(Expr::col("closed_on").is_null())
+                    .and_where(Expr::col("deleted_at").is_null()),
+                |r: &dyn Row| r.int("institution_id"),
+            )
+            .await?
+            .ok_or_else(|| {
+                refused("child", "closed", "该儿童的记录已结束，不能再结对", "the child's record is closed: it cannot be paired")
+            })?;
         let open = tx
             .opt(
                 Query::select()
@@ -482,18 +499,20 @@ impl Store {
                 "the child is already paired: end that pairing first",
             ));
         }
+        // The member teaches at the child's school.
         let member_ok = tx
             .opt(
                 Query::select()
                     .column("id")
                     .from("members")
                     .and_where(Expr::col("id").eq(member_id))
+                    .and_where(Expr::col("work_institution_id").eq(school))
                     .and_where(Expr::col("deleted_at").is_null()),
                 |r: &dyn Row| r.int("id"),
             )
             .await?;
         if member_ok.is_none() {
-            return Err(refused("member", "member", "请选择本组织的党员", "choose a member of the organization"));
+            return Err(refused("member", "member", "请选择在该儿童学校任教的党员", "choose a member who teaches at the child's school"));
         }
         let detail = PairingDetail { help: help.iter().map(|h| h.code().to_string()).collect() };
         let sealed = tx.seal(&encode(&detail))?;

@@ -40,6 +40,12 @@ pub const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../migrations/postgres/0014_schoolwork.sql"),
     ),
     (15, "vanguard", include_str!("../migrations/sqlite/0015_vanguard.sql"), include_str!("../migrations/postgres/0015_vanguard.sql")),
+    (
+        16,
+        "pairing_once",
+        include_str!("../migrations/sqlite/0016_pairing_once.sql"),
+        include_str!("../migrations/postgres/0016_pairing_once.sql"),
+    ),
 ];
 
 const BOOKKEEPING_SQLITE: &str = "CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, name TEXT NOT NULL, checksum TEXT NOT NULL, applied_at TIMESTAMPTZ NOT NULL)";

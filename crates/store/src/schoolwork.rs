@@ -83,7 +83,39 @@ pub const LEAGUE_AGE: i32 = 28;
 /// 青年教师: 35 and under.
 pub const YOUNG_AGE: i32 = 35;
 
+/// A Party member teaching at a school: id, name, organization.
+#[derive(Debug, Clone, Serialize)]
+pub struct TeacherMember {
+    pub id: i64,
+    pub name: String,
+    pub org_name: String,
+}
+
 impl Store {
+    /// The Party members whose work is at a school (the register's 工作单位), by organization.
+    /// One definition for pairing a child, recording an activity and choosing a team.
+    pub async fn members_at_school(&self, institution_id: i64) -> Result<Vec<TeacherMember>> {
+        let mut tx = self.read().await?;
+        let rows = tx
+            .all(
+                Query::select()
+                    .expr_as(Expr::col(("m", "id")), "id")
+                    .expr_as(Expr::col(("p", "name")), "name")
+                    .expr_as(Expr::col(("o", "name")), "org_name")
+                    .from_as("members", "m")
+                    .join_as(JoinType::InnerJoin, "persons", "p", Expr::col(("p", "id")).equals(("m", "person_id")))
+                    .join_as(JoinType::InnerJoin, "party_orgs", "o", Expr::col(("o", "id")).equals(("m", "org_id")))
+                    .and_where(Expr::col(("m", "work_institution_id")).eq(institution_id))
+                    .and_where(Expr::col(("m", "deleted_at")).is_null())
+                    .order_by(("o", "code"), Order::Asc)
+                    .order_by(("m", "id"), Order::Asc),
+                |r: &dyn Row| Ok(TeacherMember { id: r.int("id")?, name: r.text("name")?, org_name: r.text("org_name")? }),
+            )
+            .await?;
+        tx.commit().await?;
+        Ok(rows)
+    }
+
     /// Activities of some kinds in a year at the schools of a scope (as organizer), newest first.
     pub async fn school_activities(&self, scope: &Scope, kinds: &[SchoolWorkKind], year: i32) -> Result<Vec<ActivityRow>> {
         let mut q = Query::select();
@@ -173,20 +205,24 @@ impl Store {
             ),
             None => None,
         };
-        let at_school: Vec<i64> = tx
+        // The members, each once, all of them teaching at the school.
+        let mut members = members.to_vec();
+        members.sort_unstable();
+        members.dedup();
+        let mut at_school: Vec<i64> = tx
             .all(
                 Query::select()
-                    .column(("m", "id"))
-                    .from_as("members", "m")
-                    .join_as(JoinType::InnerJoin, "staff", "s", Expr::col(("s", "person_id")).equals(("m", "person_id")))
-                    .and_where(Expr::col(("s", "institution_id")).eq(institution_id))
-                    .and_where(Expr::col(("s", "deleted_at")).is_null())
-                    .and_where(Expr::col(("m", "deleted_at")).is_null())
-                    .and_where(Expr::col(("m", "id")).is_in(members.to_vec())),
+                    .column("id")
+                    .from("members")
+                    .and_where(Expr::col("work_institution_id").eq(institution_id))
+                    .and_where(Expr::col("deleted_at").is_null())
+                    .and_where(Expr::col("id").is_in(members.clone())),
                 |r: &dyn Row| r.int("id"),
             )
             .await?;
-        if at_school.len() != members.len() {
+        at_school.sort_unstable();
+        at_school.dedup();
+        if at_school != members {
             return Err(StoreError::Refused(FieldError::new(
                 "members",
                 "members",
@@ -229,12 +265,12 @@ impl Store {
                     .returning_col("id"),
             )
             .await?;
-        for m in members {
+        for &m in &members {
             tx.exec(
                 Query::insert()
                     .into_table("school_activity_members")
                     .columns(["activity_id", "member_id"])
-                    .values_panic([id.into(), (*m).into()]),
+                    .values_panic([id.into(), m.into()]),
             )
             .await?;
         }
@@ -302,6 +338,9 @@ impl Store {
     pub async fn add_team(&self, org_id: i64, name: &str, year: i32, members: &[i64], actor: &str) -> Result<i64> {
         let name = hongzhu_core::service::check_text("name", "团队名称", name, 4, 40)
             .map_err(|e| StoreError::Refused(FieldError::from_invalid("name", e)))?;
+        let mut members = members.to_vec();
+        members.sort_unstable();
+        members.dedup();
         if members.is_empty() {
             return Err(StoreError::Refused(FieldError::new("members", "members", "请选择团队成员", "choose the team's members")));
         }
@@ -317,10 +356,7 @@ impl Store {
             .await?;
         for m in members {
             tx.exec(
-                Query::insert()
-                    .into_table("teaching_team_members")
-                    .columns(["team_id", "member_id"])
-                    .values_panic([id.into(), (*m).into()]),
+                Query::insert().into_table("teaching_team_members").columns(["team_id", "member_id"]).values_panic([id.into(), m.into()]),
             )
             .await?;
         }
@@ -329,15 +365,17 @@ impl Store {
         Ok(id)
     }
 
-    /// The teaching teams of some organizations (`None`: all) in a year.
-    pub async fn teams(&self, orgs: Option<&[i64]>, year: i32) -> Result<Vec<TeamRow>> {
+    /// The teaching teams of some organizations (`None`: all), of a year or of every year.
+    pub async fn teams(&self, orgs: Option<&[i64]>, year: Option<i32>) -> Result<Vec<TeamRow>> {
         let mut q = Query::select();
         q.columns(["id", "name", "year"].map(|c| ("t", c)))
             .expr_as(Expr::col(("o", "name")), "org_name")
             .from_as("teaching_teams", "t")
             .join_as(JoinType::InnerJoin, "party_orgs", "o", Expr::col(("o", "id")).equals(("t", "org_id")))
-            .and_where(Expr::col(("t", "year")).eq(i64::from(year)))
             .order_by(("t", "id"), Order::Asc);
+        if let Some(y) = year {
+            q.and_where(Expr::col(("t", "year")).eq(i64::from(y)));
+        }
         if let Some(o) = orgs {
             q.and_where(Expr::col(("t", "org_id")).is_in(o.to_vec()));
         }

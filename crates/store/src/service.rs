@@ -12,6 +12,9 @@ use crate::db::{Row, Store};
 use crate::records::{log_change, now, parse_label};
 use crate::{Result, StoreError};
 
+/// The advisory-lock class that serializes one member's service records on PostgreSQL.
+const SERVICE_LOCK: i32 = 0x7365_7276;
+
 fn refused(e: hongzhu_core::Invalid, field: &'static str) -> StoreError {
     StoreError::Refused(FieldError::from_invalid(field, e))
 }
@@ -132,6 +135,15 @@ impl Store {
         service::check_served_on(on, today).map_err(|e| refused(e, "served_on"))?;
         let content = service::check_text("content", "服务内容", content, 4, 200).map_err(|e| refused(e, "content"))?;
         let mut tx = self.write().await?;
+        if tx.backend() == crate::Backend::Postgres {
+            // One member's records of a day are summed and added in turn (SQLite's writer lock
+            // already makes them).
+            tx.exec(
+                Query::select()
+                    .expr(Expr::cust_with_values("pg_advisory_xact_lock($1, $2)", [SERVICE_LOCK, (member_id & 0x7fff_ffff) as i32])),
+            )
+            .await?;
+        }
         let already: i64 = tx
             .all(
                 Query::select()

@@ -18,7 +18,7 @@ use hongzhu_core::labels::{ChildSituation, Guardian, HelpKind, Labeled};
 use hongzhu_core::registry::FieldError;
 use hongzhu_ledger::table::Cell;
 use hongzhu_store::care::{CareCount, ChildRow, PairingRow, VisitRow, Whom};
-use hongzhu_store::{InstitutionFilter, Outcome, PeopleFilter, Role, Scope, StoreError};
+use hongzhu_store::{InstitutionFilter, Outcome, Role, Scope, StoreError};
 use serde::Deserialize;
 use serde_json::json;
 
@@ -26,12 +26,12 @@ use crate::AppState;
 use crate::auth::{self, ApiUser, CurrentUser, Lang, PageUser};
 use crate::error::{ApiError, AppError};
 use crate::i18n::Tr;
-use crate::pages::{FormPage, PageResult, chrome, local_today as today, own_member, render, zh_en as l};
+use crate::pages::{FormPage, PageResult, audited_xlsx, chrome, local_today as today, own_member, render, zh_en as l};
 use crate::view::{Chrome, Field, FieldKind, Opt, attach_errors, enc, label_options};
 
 pub fn routes() -> Router<AppState> {
     Router::new()
-        .route("/children", get(list_page))
+        .route("/children", get(list_page).post(list_search))
         .route("/children/new", get(new_page).post(new_save))
         .route("/children/exports", get(exports_page).post(export_request))
         .route("/children/exports/{id}", post(export_decide))
@@ -76,6 +76,17 @@ async fn keeper(state: &AppState, u: &CurrentUser) -> Result<Scope, AppError> {
     }
 }
 
+/// A child's record the user keeps: anyone else asking about it (not in scope, not a keeper)
+/// gets 404 and an audit row.
+async fn kept_child(state: &AppState, u: &CurrentUser, id: i64) -> Result<(), AppError> {
+    let ok = match keeper(state, u).await {
+        Ok(scope) => state.store.child_in_scope(id, &scope).await?,
+        Err(AppError::Forbidden) => false,
+        Err(e) => return Err(e),
+    };
+    if ok { Ok(()) } else { Err(denied(state, u, id).await) }
+}
+
 async fn audit_view(state: &AppState, u: &CurrentUser, object: String, detail: String) -> Result<(), AppError> {
     crate::security::audit(state, u.actor.clone(), "view_sensitive", object, Outcome::Success, detail).await
 }
@@ -118,14 +129,28 @@ fn scope_label(u: &CurrentUser) -> String {
 
 // ------------------------------------------------------------------ the list
 
+/// The list's filters. A name is searched by POST only (a child's name never goes into a URL,
+/// where logs and browser history would keep it).
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
 struct ListQuery {
     school: String,
+    #[serde(skip)]
     q: String,
     unpaired: String,
     closed: String,
     msg: String,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct SearchForm {
+    #[serde(rename = "_csrf")]
+    csrf: String,
+    q: String,
+    school: String,
+    unpaired: String,
+    closed: String,
 }
 
 #[derive(Template)]
@@ -158,9 +183,19 @@ fn filter_rows(rows: Vec<ChildRow>, q: &ListQuery) -> Vec<ChildRow> {
         .collect()
 }
 
+async fn list_search(State(state): State<AppState>, Lang(t): Lang, PageUser(u): PageUser, Form(f): Form<SearchForm>) -> PageResult {
+    auth::check_csrf(&u, Some(&f.csrf))?;
+    let q = ListQuery { school: f.school, q: f.q, unpaired: f.unpaired, closed: f.closed, msg: String::new() };
+    render_list(&state, t, &u, q).await
+}
+
 async fn list_page(State(state): State<AppState>, Lang(t): Lang, PageUser(u): PageUser, Query(q): Query<ListQuery>) -> PageResult {
+    render_list(&state, t, &u, q).await
+}
+
+async fn render_list(state: &AppState, t: Tr, u: &CurrentUser, q: ListQuery) -> PageResult {
     let year = today().year();
-    let (scope, records) = match access(&state, &u).await? {
+    let (scope, records) = match access(state, u).await? {
         Access::Paired(_) => return Ok(Redirect::to("/m/children").into_response()),
         Access::Counts(s) => (s, false),
         Access::Records(s) => (s, true),
@@ -169,14 +204,14 @@ async fn list_page(State(state): State<AppState>, Lang(t): Lang, PageUser(u): Pa
     let totals = counts.iter().fold((0, 0, 0), |a, c| (a.0 + c.children, a.1 + c.paired, a.2 + c.visited_this_year));
     let rows = if records {
         let rows = filter_rows(state.store.children(Whom::Scope(&scope), year).await?, &q);
-        audit_view(&state, &u, format!("children list ({})", scope_label(&u)), format!("{} records shown", rows.len())).await?;
+        audit_view(state, u, format!("children list ({})", scope_label(u)), format!("{} records shown", rows.len())).await?;
         Some(rows)
     } else {
         None
     };
     let schools = counts.iter().map(|c| Opt { value: c.code.clone(), label: c.name.clone(), selected: c.code == q.school }).collect();
     let title = l(t, "关爱留守儿童", "Left-behind children");
-    let c = chrome(&state, t, &u, "children", title).await.crumb(t.t("menu_plus"), "/commitments").crumb(title, "/children");
+    let c = chrome(state, t, u, "children", title).await.crumb(t.t("menu_plus"), "/commitments").crumb(title, "/children");
     let mut res = render(ListPage { c, q, counts, totals, rows, schools, today: today(), can_keep: records })?;
     no_store(&mut res);
     Ok(res)
@@ -224,14 +259,10 @@ async fn detail_page(
     // Members who may be paired: the Party members teaching at the child's school.
     let members = state
         .store
-        .members(
-            &Scope::All,
-            &PeopleFilter { institution: Some(row.institution_code.clone()), page: 1, page_size: 500, ..Default::default() },
-        )
+        .members_at_school(row.institution_id)
         .await?
-        .items
         .into_iter()
-        .map(|m| Opt { value: m.meta.id.to_string(), label: format!("{}（{}）", m.person.name, m.org_name), selected: false })
+        .map(|m| Opt { value: m.id.to_string(), label: format!("{}（{}）", m.name, m.org_name), selected: false })
         .collect();
     let helps = HelpKind::ALL.iter().map(|h| (h.code(), h.label(t.lang()))).collect();
     let title = row.child.name.clone();
@@ -360,15 +391,13 @@ async fn new_save(State(state): State<AppState>, Lang(t): Lang, PageUser(u): Pag
     auth::check_csrf(&u, Some(&f.csrf))?;
     let scope = keeper(&state, &u).await?;
     let school = state.store.institution(&scope, f.school.trim()).await?;
-    let mut errors = match care::check_child(&f.child, today()) {
-        Ok(_) => vec![],
-        Err(e) => e,
-    };
+    let checked = care::check_child(&f.child, today());
+    let mut errors = checked.as_ref().err().cloned().unwrap_or_default();
     if school.is_none() {
         errors.insert(0, FieldError::new("school", "school", "请选择本组织覆盖的学校", "choose a school in your scope"));
     }
-    match (school, care::check_child(&f.child, today())) {
-        (Some(s), Ok(child)) if errors.is_empty() => {
+    match (school, checked) {
+        (Some(s), Ok(child)) => {
             let id = state.store.add_child(s.meta.id, &child, &u.user.username).await?;
             Ok(Redirect::to(&format!("/children/{id}?msg={}", enc(l(t, "已登记", "added")))).into_response())
         }
@@ -377,7 +406,7 @@ async fn new_save(State(state): State<AppState>, Lang(t): Lang, PageUser(u): Pag
 }
 
 async fn edit_page(State(state): State<AppState>, Lang(t): Lang, PageUser(u): PageUser, Path(id): Path<i64>) -> PageResult {
-    keeper(&state, &u).await?;
+    kept_child(&state, &u, id).await?;
     let (row, _, _) = visible_child(&state, &u, id).await?;
     let c = &row.child;
     let v = ChildInput {
@@ -400,10 +429,7 @@ async fn edit_save(
     Form(f): Form<ChildForm>,
 ) -> PageResult {
     auth::check_csrf(&u, Some(&f.csrf))?;
-    let scope = keeper(&state, &u).await?;
-    if !state.store.child_in_scope(id, &scope).await? {
-        return Err(denied(&state, &u, id).await);
-    }
+    kept_child(&state, &u, id).await?;
     match care::check_child(&f.child, today()) {
         Ok(child) => {
             state.store.update_child(id, &child, &u.user.username).await?;
@@ -449,11 +475,7 @@ fn back_to(id: i64, msg: &str) -> Response {
 async fn pair(State(state): State<AppState>, Lang(t): Lang, PageUser(u): PageUser, Path(id): Path<i64>, body: String) -> PageResult {
     let f = pair_form(&body);
     auth::check_csrf(&u, Some(&f.csrf))?;
-    let scope = keeper(&state, &u).await?;
-    if !state.store.child_in_scope(id, &scope).await? {
-        return Err(denied(&state, &u, id).await);
-    }
-    let Some(inst) = state.store.child_institution(id).await? else { return Err(AppError::NotFound) };
+    kept_child(&state, &u, id).await?;
     let help = match care::check_help(&f.help) {
         Ok(h) => h,
         Err(e) => return Ok(back_to(id, if t.is_en() { &e.message_en } else { &e.message_zh })),
@@ -461,40 +483,15 @@ async fn pair(State(state): State<AppState>, Lang(t): Lang, PageUser(u): PageUse
     let Ok(start) = NaiveDate::parse_from_str(f.started_on.trim(), "%Y-%m-%d") else {
         return Ok(back_to(id, l(t, "结对日期应为 YYYY-MM-DD", "the start date is YYYY-MM-DD")));
     };
-    // The member teaches at the child's school.
-    let member = f.member.trim().parse::<i64>().ok();
-    let teaches_here = match member {
-        Some(m) => state
-            .store
-            .members(
-                &Scope::All,
-                &PeopleFilter { institution: Some(inst_code(&state, inst).await?), page: 1, page_size: 500, ..Default::default() },
-            )
-            .await?
-            .items
-            .iter()
-            .any(|x| x.meta.id == m),
-        None => false,
-    };
-    let (Some(member), true) = (member, teaches_here) else {
+    let Ok(member) = f.member.trim().parse::<i64>() else {
         return Ok(back_to(id, l(t, "请选择在该校任教的党员", "choose a member who teaches at the child's school")));
     };
+    // The store checks the record is open and the member teaches at the child's school.
     match state.store.pair_child(id, member, start, &help, today(), &u.user.username).await {
         Ok(_) => Ok(back_to(id, l(t, "已结对", "paired"))),
         Err(StoreError::Refused(e)) => Ok(back_to(id, e.message(t.lang()))),
         Err(e) => Err(e.into()),
     }
-}
-
-async fn inst_code(state: &AppState, inst: i64) -> Result<String, AppError> {
-    let all = state
-        .store
-        .institutions(
-            &Scope::Within { orgs: vec![], institutions: vec![inst] },
-            &InstitutionFilter { page: 1, page_size: 1, ..Default::default() },
-        )
-        .await?;
-    all.items.into_iter().next().map(|i| i.record.code.to_string()).ok_or(AppError::NotFound)
 }
 
 async fn end_pairing(
@@ -506,11 +503,8 @@ async fn end_pairing(
 ) -> PageResult {
     let f = pair_form(&body);
     auth::check_csrf(&u, Some(&f.csrf))?;
-    let scope = keeper(&state, &u).await?;
     let Some((child, _, _, _)) = state.store.pairing_parties(pid).await? else { return Err(AppError::NotFound) };
-    if !state.store.child_in_scope(child, &scope).await? {
-        return Err(denied(&state, &u, child).await);
-    }
+    kept_child(&state, &u, child).await?;
     let on = NaiveDate::parse_from_str(f.ended_on.trim(), "%Y-%m-%d").unwrap_or(today());
     if on > today() {
         return Ok(back_to(child, l(t, "结束日期不能晚于今天", "the end cannot be after today")));
@@ -525,10 +519,7 @@ async fn end_pairing(
 async fn close(State(state): State<AppState>, Lang(t): Lang, PageUser(u): PageUser, Path(id): Path<i64>, body: String) -> PageResult {
     let f = pair_form(&body);
     auth::check_csrf(&u, Some(&f.csrf))?;
-    let scope = keeper(&state, &u).await?;
-    if !state.store.child_in_scope(id, &scope).await? {
-        return Err(denied(&state, &u, id).await);
-    }
+    kept_child(&state, &u, id).await?;
     let on = NaiveDate::parse_from_str(f.ended_on.trim(), "%Y-%m-%d").unwrap_or(today());
     if on > today() {
         return Ok(back_to(id, l(t, "结束日期不能晚于今天", "the end cannot be after today")));
@@ -610,13 +601,19 @@ fn export_key(u: &CurrentUser) -> String {
     }
 }
 
-/// Whether a designated county user may decide a request.
-fn may_decide(u: &CurrentUser, r: &hongzhu_store::ExportRequest) -> bool {
-    u.user.role == Role::CountyAdmin
-        && u.user.can_children
-        && r.requested_by != u.user.id
-        && (r.region.starts_with("org:")
-            || r.region.starts_with(&u.user.region_code.as_deref().map(hongzhu_store::region_prefix).unwrap_or_default()))
+/// Whether a designated county user may decide a request: not their own, and for their region or
+/// an organization within it.
+async fn may_decide(state: &AppState, u: &CurrentUser, r: &hongzhu_store::ExportRequest) -> Result<bool, AppError> {
+    if u.user.role != Role::CountyAdmin || !u.user.can_children || r.requested_by == u.user.id {
+        return Ok(false);
+    }
+    Ok(match r.region.strip_prefix("org:").map(|id| id.parse::<i64>().unwrap_or(0)) {
+        Some(org) => match state.store.org_code(org).await? {
+            Some(code) => state.store.org(&u.scope, &code).await?.is_some(),
+            None => false,
+        },
+        None => r.region.starts_with(&u.user.region_code.as_deref().map(hongzhu_store::region_prefix).unwrap_or_default()),
+    })
 }
 
 #[derive(Template)]
@@ -630,17 +627,13 @@ struct ExportsPage {
 
 async fn exports_page(State(state): State<AppState>, Lang(t): Lang, PageUser(u): PageUser, Query(q): Query<MsgQuery>) -> PageResult {
     keeper(&state, &u).await?;
-    let requests = state
-        .store
-        .export_requests("", 200)
-        .await?
-        .into_iter()
-        .filter(|r| r.kind == EXPORT_KIND)
-        .filter_map(|r| {
-            let decide = may_decide(&u, &r);
-            (r.requested_by == u.user.id || decide).then_some((r, decide))
-        })
-        .collect();
+    let mut requests = Vec::new();
+    for r in state.store.export_requests(EXPORT_KIND, "", 200).await? {
+        let decide = may_decide(&state, &u, &r).await?;
+        if r.requested_by == u.user.id || decide {
+            requests.push((r, decide));
+        }
+    }
     let title = l(t, "儿童信息导出审批", "Exports of children's records");
     let c = chrome(&state, t, &u, "children", title)
         .await
@@ -691,7 +684,7 @@ async fn export_decide(
 ) -> PageResult {
     auth::check_csrf(&u, Some(&f.csrf))?;
     let r = state.store.export_request(id).await?.ok_or(AppError::NotFound)?;
-    if r.kind != EXPORT_KIND || !may_decide(&u, &r) {
+    if r.kind != EXPORT_KIND || !may_decide(&state, &u, &r).await? {
         return Err(AppError::Forbidden);
     }
     let approve = match f.action.as_str() {
@@ -770,21 +763,20 @@ async fn export_xlsx(State(state): State<AppState>, PageUser(u): PageUser, Query
     let columns: Vec<(&str, f64)> = columns.iter().map(|(a, b)| (*a as &str, *b)).collect();
     let bytes = hongzhu_ledger::table::table(&format!("留守儿童结对帮扶台账（{on}）"), "留守儿童", &columns, &cells)
         .map_err(|e| AppError::Internal(e.to_string()))?;
-    let digest = crate::auth::token_hash_bytes(&bytes);
-    crate::security::audit(
+    let detail = format!(
+        "{} rows; fields: school, name, sex, birth date, age, class, situation, guardian, pairing, help, visits; approved request {request}",
+        cells.len()
+    );
+    audited_xlsx(
         &state,
-        u.actor.clone(),
-        "export",
+        &u,
         format!("children ({})", scope_label(&u)),
-        Outcome::Success,
-        format!(
-            "留守儿童-{on}.xlsx; {} rows; fields: school, name, sex, birth date, age, class, situation, guardian, pairing, help, visits; approved request {request}; {} bytes; sha256={digest}",
-            cells.len(),
-            bytes.len()
-        ),
+        &detail,
+        bytes,
+        &format!("children-{on}.xlsx"),
+        &format!("留守儿童-{on}.xlsx"),
     )
-    .await?;
-    crate::view::xlsx_response(bytes, &format!("children-{on}.xlsx"), &format!("留守儿童-{on}.xlsx"))
+    .await
 }
 
 // ------------------------------------------------------------------ API

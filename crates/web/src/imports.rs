@@ -250,7 +250,7 @@ async fn data_page(State(state): State<AppState>, Lang(t): Lang, PageUser(u): Pa
         .collect();
     let title = t.t("menu_data");
     let c = Chrome::new(t, &u, "data", title).crumb(title, "/data");
-    let requests = state.store.export_requests(&own_prefix(&u), 30).await?;
+    let requests = state.store.export_requests("ledger_full", &own_prefix(&u), 30).await?;
     Ok(Html(DataPage { c, regions, requests, me: u.user.id }.render().map_err(|e| AppError::Internal(e.to_string()))?).into_response())
 }
 
@@ -412,7 +412,7 @@ async fn decide_full_export(
 
 async fn api_export_requests(State(state): State<AppState>, ApiUser(u): ApiUser) -> Result<Response, ApiError> {
     admin(&u).map_err(ApiError)?;
-    let items = state.store.export_requests(&own_prefix(&u), 100).await?;
+    let items = state.store.export_requests("ledger_full", &own_prefix(&u), 100).await?;
     Ok(axum::Json(serde_json::json!({"items": items})).into_response())
 }
 

@@ -1330,6 +1330,46 @@ pub(crate) async fn own_member(state: &AppState, u: &CurrentUser) -> Result<hong
         .ok_or(AppError::NotFound)
 }
 
+/// The organizations a user acts for (`None`: all — a county user without a region). A region's
+/// county user acts for the organizations in the region, a secretary for theirs.
+pub(crate) async fn acting_orgs(state: &AppState, u: &CurrentUser) -> Result<Option<Vec<i64>>, AppError> {
+    Ok(match &u.scope {
+        Scope::All => None,
+        Scope::Within { orgs, .. } => Some(orgs.clone()),
+        Scope::Person(_) => Some(vec![]),
+        scope => Some(state.store.orgs(scope, None).await?.into_iter().map(|o| o.meta.id).collect()),
+    })
+}
+
+/// A `year` parameter (2000–2100), or this year.
+pub(crate) fn year_param(s: &str) -> i32 {
+    use chrono::Datelike;
+    s.trim().parse::<i32>().ok().filter(|y| (2000..=2100).contains(y)).unwrap_or(local_today().year())
+}
+
+/// S14: an Excel export is logged (what, row count, fields, the file's hash) before it is handed out.
+pub(crate) async fn audited_xlsx(
+    state: &AppState,
+    u: &CurrentUser,
+    object: String,
+    detail: &str,
+    bytes: Vec<u8>,
+    ascii: &str,
+    name: &str,
+) -> PageResult {
+    let digest = crate::auth::token_hash_bytes(&bytes);
+    crate::security::audit(
+        state,
+        u.actor.clone(),
+        "export",
+        object,
+        hongzhu_store::Outcome::Success,
+        format!("{detail}; {} bytes; sha256={digest}", bytes.len()),
+    )
+    .await?;
+    crate::view::xlsx_response(bytes, ascii, name)
+}
+
 /// The Chinese or the English text, by the page's language.
 pub(crate) fn zh_en(t: Tr, zh: &'static str, en: &'static str) -> &'static str {
     if t.is_en() { en } else { zh }

@@ -18,14 +18,17 @@ use hongzhu_core::registry::FieldError;
 use hongzhu_core::schoolwork::{self, ActivityInput};
 use hongzhu_ledger::table::Cell;
 use hongzhu_store::schoolwork::{ActivityRow, PipelineLine, RoleLine, TeamRow, UnitRow};
-use hongzhu_store::{InstitutionFilter, OrgRow, Outcome, PeopleFilter, Scope, StoreError};
+use hongzhu_store::{InstitutionFilter, OrgRow, PeopleFilter, Scope, StoreError};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::AppState;
 use crate::auth::{self, ApiUser, CurrentUser, Lang, PageUser};
 use crate::error::{ApiError, AppError};
-use crate::pages::{PageResult, chrome, county_or_secretary as allowed, local_today as today, render, zh_en as l};
+use crate::pages::{
+    PageResult, acting_orgs as own_orgs, audited_xlsx, chrome, county_or_secretary as allowed, local_today as today, render,
+    year_param as year_of, zh_en as l,
+};
 use crate::view::{Chrome, Opt, enc};
 
 pub fn routes() -> Router<AppState> {
@@ -34,8 +37,10 @@ pub fn routes() -> Router<AppState> {
         .route("/school-work.xlsx", get(roles_xlsx))
         .route("/school-work/activities/new", get(activity_form).post(activity_save))
         .route("/teaching", get(teaching_page))
+        .route("/teaching.xlsx", get(teaching_xlsx))
         .route("/teaching/teams", post(team_save))
         .route("/youth", get(youth_page))
+        .route("/youth.xlsx", get(youth_xlsx))
         .route("/youth/units", post(unit_save))
         .route("/api/v1/school-work", get(api_list))
         .route("/api/v1/school-work/activities", post(api_add))
@@ -49,10 +54,6 @@ struct YearQuery {
     kind: String,
     school: String,
     org: String,
-}
-
-fn year_of(s: &str) -> i32 {
-    s.trim().parse::<i32>().ok().filter(|y| (2000..=2100).contains(y)).unwrap_or(today().year())
 }
 
 fn pct(part: i64, whole: i64) -> String {
@@ -137,17 +138,129 @@ async fn roles_xlsx(State(state): State<AppState>, PageUser(u): PageUser) -> Pag
     ];
     let bytes = hongzhu_ledger::table::table("党员教师担任班主任、心理健康教师情况", "条块结合", &columns, &cells)
         .map_err(|e| AppError::Internal(e.to_string()))?;
-    let digest = crate::auth::token_hash_bytes(&bytes);
-    crate::security::audit(
+    audited_xlsx(
         &state,
-        u.actor.clone(),
-        "export",
-        "school work roles".to_string(),
-        Outcome::Success,
-        format!("{} rows; counts only; {} bytes; sha256={digest}", cells.len(), bytes.len()),
+        &u,
+        "school work roles".into(),
+        &format!("{} rows; counts only", cells.len()),
+        bytes,
+        "school-work.xlsx",
+        &format!("党员岗位情况-{}.xlsx", today()),
     )
-    .await?;
-    crate::view::xlsx_response(bytes, "school-work.xlsx", &format!("党员岗位情况-{}.xlsx", today()))
+    .await
+}
+
+async fn teaching_xlsx(State(state): State<AppState>, PageUser(u): PageUser, Query(q): Query<YearQuery>) -> PageResult {
+    allowed(&u)?;
+    let year = year_of(&q.year);
+    let activities = state.store.school_activities(&u.scope, &[SchoolWorkKind::TeachingTrip, SchoolWorkKind::SameTopic], year).await?;
+    let cells: Vec<Vec<Cell>> = activities
+        .iter()
+        .map(|a| {
+            vec![
+                Cell::from(a.held_on.to_string()),
+                Cell::from(a.kind.zh()),
+                Cell::from(a.title.clone()),
+                Cell::from(a.institution_name.clone()),
+                Cell::from(a.target_name.clone().unwrap_or_default()),
+                Cell::from(a.team.clone().unwrap_or_default()),
+                Cell::from(a.members.join("、")),
+                Cell::Number(a.lessons as f64),
+                Cell::Number(a.participants as f64),
+            ]
+        })
+        .collect();
+    let columns = [
+        ("日期", 12.0),
+        ("类别", 10.0),
+        ("课题", 24.0),
+        ("派出学校", 24.0),
+        ("送教学校", 24.0),
+        ("送教团队", 20.0),
+        ("执教党员", 24.0),
+        ("授课节数", 8.0),
+        ("学生人次", 8.0),
+    ];
+    let bytes = hongzhu_ledger::table::table(&format!("{year}年送教下乡、同课异构记录"), &format!("{year}年"), &columns, &cells)
+        .map_err(|e| AppError::Internal(e.to_string()))?;
+    audited_xlsx(
+        &state,
+        &u,
+        format!("teaching {year}"),
+        &format!("{} rows; fields: date, kind, topic, schools, team, members, lessons", cells.len()),
+        bytes,
+        &format!("teaching-{year}.xlsx"),
+        &format!("送教下乡-{year}.xlsx"),
+    )
+    .await
+}
+
+async fn youth_xlsx(State(state): State<AppState>, PageUser(u): PageUser) -> PageResult {
+    allowed(&u)?;
+    let units = state.store.youth_units(&u.scope).await?;
+    let pipeline = state.store.youth_pipeline(&u.scope, today()).await?;
+    // One line per school: its League branch, its Pioneers brigade and its pipeline.
+    let mut schools: BTreeMap<String, String> = BTreeMap::new();
+    for x in &units {
+        schools.insert(x.institution_code.clone(), x.institution_name.clone());
+    }
+    for p in &pipeline {
+        schools.entry(p.code.clone()).or_insert_with(|| p.name.clone());
+    }
+    let unit = |code: &str, kind: YouthUnitKind| units.iter().find(|x| x.institution_code == code && x.kind == kind);
+    let cells: Vec<Vec<Cell>> = schools
+        .iter()
+        .map(|(code, name)| {
+            let mut row = vec![Cell::from(code.clone()), Cell::from(name.clone())];
+            for kind in [YouthUnitKind::LeagueBranch, YouthUnitKind::PioneerBrigade] {
+                match unit(code, kind) {
+                    Some(x) => row.extend([
+                        Cell::from(x.name.clone()),
+                        Cell::from(x.leader.clone()),
+                        Cell::from(x.guiding_org.clone().unwrap_or_default()),
+                        Cell::Number(x.members as f64),
+                    ]),
+                    None => row.extend([Cell::from(""), Cell::from(""), Cell::from(""), Cell::from("")]),
+                }
+            }
+            let p = pipeline.iter().find(|p| &p.code == code);
+            row.extend([
+                Cell::Number(p.map(|p| p.league).unwrap_or(0) as f64),
+                Cell::Number(p.map(|p| p.league_on_the_way).unwrap_or(0) as f64),
+                Cell::Number(p.map(|p| p.young_on_the_way).unwrap_or(0) as f64),
+                Cell::Number(p.map(|p| p.young_members).unwrap_or(0) as f64),
+            ]);
+            row
+        })
+        .collect();
+    let columns = [
+        ("学校代码", 12.0),
+        ("学校", 24.0),
+        ("团组织", 24.0),
+        ("团委书记", 8.0),
+        ("指导党组织", 24.0),
+        ("团员", 7.0),
+        ("少先队大队", 22.0),
+        ("大队辅导员", 8.0),
+        ("指导党组织", 24.0),
+        ("队员", 7.0),
+        ("团员教师（≤28岁）", 10.0),
+        ("其中已申请或推优", 10.0),
+        ("青年教师在发展中", 10.0),
+        ("青年党员", 8.0),
+    ];
+    let bytes =
+        hongzhu_ledger::table::table("带团建带少建情况", "团队组织", &columns, &cells).map_err(|e| AppError::Internal(e.to_string()))?;
+    audited_xlsx(
+        &state,
+        &u,
+        "youth units and pipeline".into(),
+        &format!("{} rows; units and counts", cells.len()),
+        bytes,
+        "youth.xlsx",
+        &format!("带团建带少建-{}.xlsx", today()),
+    )
+    .await
 }
 
 // ------------------------------------------------------------------ recording an activity
@@ -180,16 +293,10 @@ async fn schools_of(state: &AppState, u: &CurrentUser) -> Result<Vec<Opt>, AppEr
         .collect())
 }
 
-/// The Party members teaching at a school.
-async fn members_at(state: &AppState, school: &str) -> Result<Vec<(i64, String)>, AppError> {
-    Ok(state
-        .store
-        .members(&Scope::All, &PeopleFilter { institution: Some(school.to_string()), page: 1, page_size: 500, ..Default::default() })
-        .await?
-        .items
-        .into_iter()
-        .map(|m| (m.meta.id, m.person.name))
-        .collect())
+/// The Party members teaching at a school (by its code).
+async fn members_at(state: &AppState, u: &CurrentUser, school: &str) -> Result<Vec<(i64, String)>, AppError> {
+    let Some(inst) = state.store.institution(&u.scope, school).await? else { return Ok(vec![]) };
+    Ok(state.store.members_at_school(inst.meta.id).await?.into_iter().map(|m| (m.id, m.name)).collect())
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -208,7 +315,7 @@ async fn render_form(
     for s in &mut schools {
         s.selected = s.value == school;
     }
-    let members = members_at(state, &school).await?.into_iter().map(|(id, n)| (id, n, chosen.contains(&id))).collect();
+    let members = members_at(state, u, &school).await?.into_iter().map(|(id, n)| (id, n, chosen.contains(&id))).collect();
     let targets = if kind == SchoolWorkKind::TeachingTrip {
         state
             .store
@@ -227,7 +334,7 @@ async fn render_form(
         vec![]
     };
     let orgs = own_orgs(state, u).await?;
-    let teams = if kind == SchoolWorkKind::TeachingTrip { state.store.teams(orgs.as_deref(), today().year()).await? } else { vec![] };
+    let teams = if kind == SchoolWorkKind::TeachingTrip { state.store.teams(orgs.as_deref(), None).await? } else { vec![] };
     let kinds = SchoolWorkKind::ALL.iter().map(|k| (k.code(), k.label(t.lang()), *k == kind)).collect();
     let forms = YouthForm::ALL.iter().map(|x| (x.code(), x.label(t.lang()))).collect();
     let title = l(t, "登记活动", "Record an activity");
@@ -245,15 +352,6 @@ async fn activity_form(State(state): State<AppState>, Lang(t): Lang, PageUser(u)
     allowed(&u)?;
     let f = ActivityInput { kind: q.kind.clone(), held_on: today().to_string(), ..Default::default() };
     render_form(&state, t, &u, f, q.school.clone(), &[], vec![]).await
-}
-
-/// The organizations whose teams a user keeps (`None`: all, for a county user without a region).
-async fn own_orgs(state: &AppState, u: &CurrentUser) -> Result<Option<Vec<i64>>, AppError> {
-    Ok(match &u.scope {
-        Scope::All => None,
-        Scope::Within { orgs, .. } => Some(orgs.clone()),
-        scope => Some(state.store.orgs(scope, None).await?.into_iter().map(|o| o.meta.id).collect()),
-    })
 }
 
 /// Record an activity: the school in the user's scope, the members teaching there.
@@ -276,7 +374,7 @@ async fn add_activity(
     let team = team.trim().parse::<i64>().ok().filter(|_| a.kind == SchoolWorkKind::TeachingTrip);
     if let Some(tid) = team {
         let orgs = own_orgs(state, u).await?;
-        if !state.store.teams(orgs.as_deref(), a.held_on.year()).await?.iter().any(|x| x.id == tid) {
+        if !state.store.teams(orgs.as_deref(), None).await?.iter().any(|x| x.id == tid) {
             return Ok(Err(vec![FieldError::new("team", "team", "送教团队不存在或不属于本人范围", "no such team in your scope")]));
         }
     }
@@ -356,7 +454,7 @@ async fn teaching_page(State(state): State<AppState>, Lang(t): Lang, PageUser(u)
     allowed(&u)?;
     let year = year_of(&q.year);
     let orgs_in = own_orgs(&state, &u).await?;
-    let teams = state.store.teams(orgs_in.as_deref(), year).await?;
+    let teams = state.store.teams(orgs_in.as_deref(), Some(year)).await?;
     let activities = state.store.school_activities(&u.scope, &[SchoolWorkKind::TeachingTrip, SchoolWorkKind::SameTopic], year).await?;
     let mut by: BTreeMap<String, Reach> = BTreeMap::new();
     for a in activities.iter().filter(|a| a.kind == SchoolWorkKind::TeachingTrip) {

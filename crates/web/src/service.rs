@@ -12,7 +12,7 @@ use hongzhu_core::labels::{Labeled, ServiceKind};
 use hongzhu_core::service::ConcernState;
 use hongzhu_ledger::table::Cell;
 use hongzhu_store::service::{Concern, ServiceLine, ServiceRecord, Station};
-use hongzhu_store::{OrgRow, Outcome, PeopleFilter, Scope, StoreError};
+use hongzhu_store::{OrgRow, PeopleFilter, Scope, StoreError};
 use serde::Deserialize;
 use serde_json::json;
 
@@ -20,7 +20,10 @@ use crate::AppState;
 use crate::auth::{self, ApiUser, CurrentUser, Lang, PageUser};
 use crate::error::{ApiError, AppError};
 use crate::i18n::Tr;
-use crate::pages::{PageResult, chrome, county_or_secretary as allowed, local_today as today, own_member, render, zh_en as l};
+use crate::pages::{
+    PageResult, acting_orgs, audited_xlsx, chrome, county_or_secretary as allowed, local_today as today, own_member, render, year_param,
+    zh_en as l,
+};
 use crate::view::{Chrome, Opt, enc};
 
 pub fn routes() -> Router<AppState> {
@@ -112,6 +115,9 @@ async fn phone_register(State(state): State<AppState>, Lang(t): Lang, PageUser(u
 struct RecordForm {
     #[serde(rename = "_csrf")]
     csrf: String,
+    /// A member named by the form: only the signed-in member's own id is accepted.
+    #[serde(alias = "member_id")]
+    member: String,
     served_on: String,
     kind: String,
     hours: String,
@@ -122,6 +128,14 @@ struct RecordForm {
 /// Record one's own service: the form names no member; the record is the signed-in member's.
 async fn save_record(state: &AppState, u: &CurrentUser, f: &RecordForm) -> Result<i64, AppError> {
     let m = own_member(state, u).await?;
+    if !f.member.trim().is_empty() && f.member.trim() != m.meta.id.to_string() {
+        return Err(AppError::Invalid(vec![hongzhu_core::registry::FieldError::new(
+            "member",
+            "someone_else",
+            "只能记录本人的服务，不能替他人记录",
+            "you record your own service only, not someone else's",
+        )]));
+    }
     let on = NaiveDate::parse_from_str(f.served_on.trim(), "%Y-%m-%d").map_err(|_| {
         AppError::Invalid(vec![hongzhu_core::registry::FieldError::new(
             "served_on",
@@ -183,10 +197,6 @@ struct OrgLine {
     tenths: i64,
 }
 
-fn year_of(q: &MsgQuery) -> i32 {
-    q.year.trim().parse::<i32>().ok().filter(|y| (2000..=2100).contains(y)).unwrap_or(today().year())
-}
-
 /// The organizations a user may look at (with members), and the one chosen.
 async fn chosen_orgs(state: &AppState, u: &CurrentUser, asked: &str) -> Result<(Vec<OrgRow>, Vec<i64>), AppError> {
     let orgs: Vec<OrgRow> = state.store.orgs(&u.scope, None).await?.into_iter().filter(|o| o.member_count > 0).collect();
@@ -199,7 +209,7 @@ async fn chosen_orgs(state: &AppState, u: &CurrentUser, asked: &str) -> Result<(
 
 async fn list_page(State(state): State<AppState>, Lang(t): Lang, PageUser(u): PageUser, Query(q): Query<MsgQuery>) -> PageResult {
     allowed(&u)?;
-    let year = year_of(&q);
+    let year = year_param(&q.year);
     let (orgs, ids) = chosen_orgs(&state, &u, &q.org).await?;
     let lines = state.store.service_lines(&ids, year).await?;
     let target = state.service_target;
@@ -236,7 +246,7 @@ async fn list_page(State(state): State<AppState>, Lang(t): Lang, PageUser(u): Pa
 
 async fn list_xlsx(State(state): State<AppState>, PageUser(u): PageUser, Query(q): Query<MsgQuery>) -> PageResult {
     allowed(&u)?;
-    let year = year_of(&q);
+    let year = year_param(&q.year);
     let (_, ids) = chosen_orgs(&state, &u, &q.org).await?;
     let lines = state.store.service_lines(&ids, year).await?;
     let target = state.service_target;
@@ -267,21 +277,16 @@ async fn list_xlsx(State(state): State<AppState>, PageUser(u): PageUser, Query(q
     ];
     let bytes = hongzhu_ledger::table::table(&format!("{year}年在职党员到社区报到服务台账"), &format!("{year}年"), &columns, &cells)
         .map_err(|e| AppError::Internal(e.to_string()))?;
-    let digest = crate::auth::token_hash_bytes(&bytes);
-    crate::security::audit(
+    audited_xlsx(
         &state,
-        u.actor.clone(),
-        "export",
+        &u,
         format!("service {year} org {}", if q.org.is_empty() { "all" } else { &q.org }),
-        Outcome::Success,
-        format!(
-            "{} rows; fields: organization, member, community, date, hours, target; {} bytes; sha256={digest}",
-            cells.len(),
-            bytes.len()
-        ),
+        &format!("{} rows; fields: organization, member, community, date, hours, target", cells.len()),
+        bytes,
+        &format!("service-{year}.xlsx"),
+        &format!("党员社区服务-{year}.xlsx"),
     )
-    .await?;
-    crate::view::xlsx_response(bytes, &format!("service-{year}.xlsx"), &format!("党员社区服务-{year}.xlsx"))
+    .await
 }
 
 // ------------------------------------------------------------------ stations and concerns
@@ -298,11 +303,7 @@ struct StationsPage {
 
 async fn own_station_orgs(state: &AppState, u: &CurrentUser) -> Result<Option<Vec<i64>>, AppError> {
     allowed(u)?;
-    Ok(match &u.scope {
-        Scope::Within { orgs, .. } => Some(orgs.clone()),
-        Scope::Region(_) => Some(state.store.orgs(&u.scope, None).await?.into_iter().map(|o| o.meta.id).collect()),
-        _ => None,
-    })
+    acting_orgs(state, u).await
 }
 
 async fn stations_page(State(state): State<AppState>, Lang(t): Lang, PageUser(u): PageUser, Query(q): Query<MsgQuery>) -> PageResult {
@@ -484,7 +485,7 @@ async fn concern_step(
 
 async fn api_lines(State(state): State<AppState>, ApiUser(u): ApiUser, Query(q): Query<MsgQuery>) -> Result<Response, ApiError> {
     allowed(&u)?;
-    let year = year_of(&q);
+    let year = year_param(&q.year);
     let (_, ids) = chosen_orgs(&state, &u, &q.org).await?;
     let lines = state.store.service_lines(&ids, year).await?;
     let target = state.service_target;
@@ -503,9 +504,10 @@ async fn api_lines(State(state): State<AppState>, ApiUser(u): ApiUser, Query(q):
 struct ApiRecord {
     served_on: String,
     kind: String,
-    hours: serde_json::Value,
+    hours: String,
     content: String,
-    station: Option<i64>,
+    station: String,
+    member_id: String,
 }
 
 async fn api_record(
@@ -516,18 +518,14 @@ async fn api_record(
 ) -> Result<Response, ApiError> {
     crate::api::csrf(&u, &headers)?;
     let b: ApiRecord = crate::api::input(body)?;
-    let hours = match &b.hours {
-        serde_json::Value::Number(n) => n.to_string(),
-        serde_json::Value::String(s) => s.clone(),
-        _ => String::new(),
-    };
     let f = RecordForm {
         csrf: String::new(),
+        member: b.member_id,
         served_on: b.served_on,
         kind: b.kind,
-        hours,
+        hours: b.hours,
         content: b.content,
-        station: b.station.map(|s| s.to_string()).unwrap_or_default(),
+        station: b.station,
     };
     let id = save_record(&state, &u, &f).await?;
     Ok((axum::http::StatusCode::CREATED, axum::Json(json!({"id": id})).into_response()).into_response())

@@ -115,4 +115,11 @@ async fn a_campaign_from_application_to_publication() {
     assert_eq!(s, 422);
     let html = county_page.get(format!("{base}/campaigns/{id}")).send().await.unwrap().text().await.unwrap();
     assert!(html.contains("已公布") && html.contains("id=\"ranking\"") && html.contains("三个全覆盖达标"));
+    // Each default indicator's evidence is drawn from the records, agreeing with them.
+    let page = county_page.get(format!("{base}/campaigns/{id}/entries/{mine}")).send().await.unwrap().text().await.unwrap();
+    let teachers =
+        store.members_at_school(store.institution(&Scope::All, "3708280001").await.unwrap().unwrap().meta.id).await.unwrap().len();
+    assert!(page.contains(&format!("在校党员 {teachers} 名")), "members at the school, from the register");
+    assert!(page.contains("党员全覆盖 ✓"), "coverage from the audit");
+    assert!(page.contains("系统记录") && page.contains("组织生活记录") && page.contains("居民说事已答复"));
 }

@@ -14,7 +14,7 @@ use chrono::Datelike;
 use hongzhu_core::campaign::{self, Combined, five_goods};
 use hongzhu_core::labels::{HonorLevel, Labeled};
 use hongzhu_store::campaigns::{CampaignRow, EntryRow, IndicatorRow, SELF, Stage};
-use hongzhu_store::{Role, Scope, StoreError};
+use hongzhu_store::{PeopleFilter, Role, Scope, StoreError};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -259,6 +259,9 @@ struct ScorePage {
     k: CampaignRow,
     e: EntryRow,
     indicators: Vec<IndicatorRow>,
+    /// What Hongzhu's records say for an indicator's evidence (by its evidence text): a summary
+    /// and the page with the records.
+    found: HashMap<String, (String, String)>,
     mine: HashMap<i64, String>,
     own: HashMap<i64, f64>,
     as_self: bool,
@@ -292,7 +295,154 @@ async fn score_render(
         .crumb(l(t, "创建评比", "Campaigns"), "/campaigns")
         .crumb(k.name.clone(), format!("/campaigns/{id}"))
         .crumb(e.name.clone(), format!("/campaigns/{id}/entries/{entry}"));
-    render(ScorePage { c, k, e, indicators, mine, own, as_self: who == SELF, errors })
+    let found = record_evidence(state, u, &e, k.year).await?;
+    render(ScorePage { c, k, e, indicators, found, mine, own, as_self: who == SELF, errors })
+}
+
+impl ScorePage {
+    fn found_for(&self, evidence: &str) -> Option<&(String, String)> {
+        self.found.get(evidence)
+    }
+}
+
+/// Evidence drawn from the records instead of typed again (issue: campaigns): for the default
+/// indicators' evidence, what Hongzhu holds about the school in the campaign's year.
+async fn record_evidence(
+    state: &AppState,
+    u: &CurrentUser,
+    e: &EntryRow,
+    year: i32,
+) -> Result<HashMap<String, (String, String)>, AppError> {
+    use hongzhu_store::commitments::Whose;
+    let mut out = HashMap::new();
+    let code = e.institution.clone();
+    let one = Scope::Within { orgs: vec![], institutions: vec![e.institution_id] };
+    let yes = |b: bool| if b { "✓" } else { "✗" };
+    // 1.1 三个全覆盖.
+    let region = u.user.region_code.clone().unwrap_or_default();
+    let computed = crate::coverage::compute(state, &region, hongzhu_core::life::to_local(chrono::Utc::now()).date()).await?;
+    if let Some(o) = computed.result.outcomes.iter().find(|o| o.institution == code) {
+        out.insert(
+            "三个全覆盖核查：班子党员全覆盖".to_string(),
+            (
+                format!(
+                    "今日核查：党员全覆盖 {}，班子党员全覆盖 {}，党组织全覆盖 {}",
+                    yes(o.passed[0]),
+                    yes(o.passed[1]),
+                    yes(o.passed[2])
+                ),
+                format!("/institutions/{code}"),
+            ),
+        );
+    }
+    // 2.1 党员名册、先锋岗.
+    let teachers = state.store.members_at_school(e.institution_id).await?;
+    let ids: Vec<i64> = teachers.iter().map(|m| m.id).collect();
+    let mut posts = 0;
+    let mut kept = 0;
+    if !ids.is_empty() {
+        // The organizations of the members teaching at the school.
+        let codes: std::collections::BTreeSet<String> = state
+            .store
+            .members(&Scope::All, &PeopleFilter { institution: Some(code.clone()), page: 1, page_size: 500, ..Default::default() })
+            .await?
+            .items
+            .into_iter()
+            .map(|m| m.org.to_string())
+            .collect();
+        let mut member_orgs = Vec::new();
+        for c in &codes {
+            member_orgs.extend(state.store.org_id(c).await?);
+        }
+        posts = state.store.vanguard_posts(Whose::Orgs(&member_orgs), year).await?.iter().filter(|p| ids.contains(&p.member_id)).count();
+        kept = state
+            .store
+            .commitments(Whose::Orgs(&member_orgs), year)
+            .await?
+            .iter()
+            .filter(|c| ids.contains(&c.member_id) && c.end_grade.or(c.mid_grade) == Some(hongzhu_core::labels::ReviewGrade::Good))
+            .count();
+    }
+    out.insert(
+        "党员名册、党员先锋岗".to_string(),
+        (format!("在校党员 {} 名，{year}年先锋岗示范岗 {posts} 个", teachers.len()), format!("/members?institution={code}")),
+    );
+    // 2.2 发展党员.
+    let pipeline = state.store.youth_pipeline(&one, hongzhu_core::life::to_local(chrono::Utc::now()).date()).await?;
+    let p = pipeline.first().cloned().unwrap_or_default();
+    out.insert(
+        "发展党员台账、双培养".to_string(),
+        (
+            format!("35 岁及以下青年教师在发展中 {} 人，28 岁及以下团员教师 {} 人", p.young_on_the_way, p.league),
+            format!("/development/people?institution={code}"),
+        ),
+    );
+    // 3.1 组织生活: the year's records of the organizations covering the school.
+    let mut held = 0;
+    let mut first_org = String::new();
+    for c in state.store.coverages_of_institution(e.institution_id).await? {
+        if first_org.is_empty() {
+            first_org = c.org.to_string();
+        }
+        let f = hongzhu_store::ActivityFilter {
+            org: Some(c.org.to_string()),
+            from: chrono::NaiveDate::from_ymd_opt(year, 1, 1),
+            to: chrono::NaiveDate::from_ymd_opt(year, 12, 31),
+            page: 1,
+            page_size: 1,
+            ..Default::default()
+        };
+        held += state.store.activities(&Scope::All, &f).await?.total;
+    }
+    out.insert("组织生活落实情况".to_string(), (format!("{year}年组织生活记录 {held} 次"), format!("/life?org={first_org}")));
+    // 4.1 学校业务指标.
+    if let Some(y) = state.store.school_years(&one, year).await?.into_iter().next()
+        && let Some(i) = y.indicators
+    {
+        let admission = match (i.admitted, i.candidates) {
+            (Some(a), Some(c)) if c > 0 => format!("，本科录取 {a}/{c}"),
+            _ => String::new(),
+        };
+        out.insert(
+            "学校业务指标".to_string(),
+            (
+                format!(
+                    "在校生 {}，{} 个班，大班额 {}、超大班额 {}{admission}",
+                    i.students, i.classes, i.large_classes, i.oversized_classes
+                ),
+                format!("/indicators/{code}/{year}"),
+            ),
+        );
+    }
+    // 4.2 荣誉.
+    let honors: Vec<_> = state
+        .store
+        .honors(&Scope::All, &Default::default())
+        .await?
+        .into_iter()
+        .filter(|h| h.honor.institution.as_deref() == Some(code.as_str()))
+        .collect();
+    let latest =
+        honors.iter().max_by_key(|h| h.honor.year).map(|h| format!("，最近：{}年{}", h.honor.year, h.honor.title)).unwrap_or_default();
+    out.insert(
+        "荣誉登记".to_string(),
+        (format!("登记荣誉 {} 项{latest}", honors.len()), format!("/honors?q={}", crate::view::enc(&e.name))),
+    );
+    // 5.1 群众反映: residents' concerns answered at the covering organizations' stations, commitments kept.
+    let mut covering = Vec::new();
+    for c in state.store.coverages_of_institution(e.institution_id).await? {
+        if let Some(o) = state.store.org_id(c.org.as_str()).await? {
+            covering.push(o);
+        }
+    }
+    let stations: Vec<i64> = state.store.stations(Some(&covering)).await?.iter().map(|s| s.id).collect();
+    let concerns = state.store.concerns(&stations).await?;
+    let answered = concerns.iter().filter(|c| c.state == hongzhu_core::service::ConcernState::Answered).count();
+    out.insert(
+        "满意度调查".to_string(),
+        (format!("居民说事已答复 {answered}/{} 件，党员承诺践诺好 {kept} 条", concerns.len()), "/service/concerns".to_string()),
+    );
+    Ok(out)
 }
 
 async fn score_page(

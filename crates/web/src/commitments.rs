@@ -12,7 +12,7 @@ use chrono::Datelike;
 use hongzhu_core::commitment::Review;
 use hongzhu_core::labels::{CommitmentDimension, Labeled, ReviewGrade, VanguardKind};
 use hongzhu_store::commitments::{CommitmentRow, VanguardRow, Whose};
-use hongzhu_store::{MemberRow, OrgRow, PeopleFilter, Scope, StoreError};
+use hongzhu_store::{MemberRow, OrgRow, PeopleFilter, StoreError};
 use serde::Deserialize;
 use serde_json::json;
 
@@ -20,7 +20,9 @@ use crate::AppState;
 use crate::auth::{self, ApiUser, CurrentUser, Lang, PageUser};
 use crate::error::{ApiError, AppError};
 use crate::i18n::Tr;
-use crate::pages::{PageResult, chrome, county_or_secretary as allowed, local_today as today, own_member, render, zh_en as l};
+use crate::pages::{
+    PageResult, acting_orgs, chrome, county_or_secretary as allowed, local_today as today, own_member, render, year_param, zh_en as l,
+};
 use crate::view::{Chrome, enc};
 
 pub fn routes() -> Router<AppState> {
@@ -114,7 +116,7 @@ impl ListPage {
 
 async fn list_page(State(state): State<AppState>, Lang(t): Lang, PageUser(u): PageUser, Query(q): Query<MsgQuery>) -> PageResult {
     allowed(&u)?;
-    let year = q.year.trim().parse::<i32>().ok().filter(|y| (2000..=2100).contains(y)).unwrap_or(today().year());
+    let year = year_param(&q.year);
     let orgs: Vec<OrgRow> = state.store.orgs(&u.scope, None).await?.into_iter().filter(|o| o.member_count > 0).collect();
     let org = match q.org.trim() {
         "" => orgs.iter().find(|o| Some(o.meta.id) == u.user.org_id).or(orgs.first()).cloned().ok_or(AppError::NotFound)?,
@@ -171,10 +173,8 @@ async fn review(
     let (Some(which), Some(grade)) = (Review::parse(&f.which), ReviewGrade::parse(&f.grade)) else {
         return Ok(back(l(t, "请选择年中或年终评价，以及评价等次", "choose mid-year or year-end and a grade")));
     };
-    let acting: Option<Vec<i64>> = match &u.scope {
-        Scope::Within { orgs, .. } => Some(orgs.clone()),
-        _ => None,
-    };
+    // The organizations the user acts for (a region's county user: the region's).
+    let acting = acting_orgs(&state, &u).await?;
     match state.store.review_commitment(id, which, grade, &f.note, acting.as_deref(), today(), &u.user.username).await {
         Ok(()) => Ok(back(l(t, "已评价", "reviewed"))),
         Err(StoreError::Refused(e)) => Ok(back(e.message(t.lang()))),
@@ -238,7 +238,7 @@ async fn board_lines(state: &AppState, u: &CurrentUser, year: i32) -> Result<Vec
 
 async fn board_page(State(state): State<AppState>, Lang(t): Lang, PageUser(u): PageUser, Query(q): Query<MsgQuery>) -> PageResult {
     allowed(&u)?;
-    let year = q.year.trim().parse::<i32>().ok().filter(|y| (2000..=2100).contains(y)).unwrap_or(today().year());
+    let year = year_param(&q.year);
     let lines = board_lines(&state, &u, year).await?;
     let title = l(t, "承诺践诺比一比", "Commitments compared");
     let c = chrome(&state, t, &u, "commitments", title).await.crumb(t.t("menu_plus"), "/commitments").crumb(title, "/commitments/board");
@@ -247,7 +247,7 @@ async fn board_page(State(state): State<AppState>, Lang(t): Lang, PageUser(u): P
 
 async fn api_list(State(state): State<AppState>, ApiUser(u): ApiUser, Query(q): Query<MsgQuery>) -> Result<Response, ApiError> {
     allowed(&u)?;
-    let year = q.year.trim().parse::<i32>().ok().filter(|y| (2000..=2100).contains(y)).unwrap_or(today().year());
+    let year = year_param(&q.year);
     let ids: Vec<i64> = match q.org.trim() {
         "" => state.store.orgs(&u.scope, None).await?.into_iter().map(|o| o.meta.id).collect(),
         code => vec![state.store.org(&u.scope, code).await?.ok_or(AppError::NotFound)?.meta.id],
@@ -281,10 +281,8 @@ async fn designate(State(state): State<AppState>, Lang(t): Lang, PageUser(u): Pa
     let (Ok(member), Some(kind)) = (f.member.trim().parse::<i64>(), VanguardKind::parse(&f.kind)) else {
         return Ok(back(l(t, "请选择党员先锋岗或党员示范岗", "choose a vanguard or a model post")));
     };
-    let acting: Option<Vec<i64>> = match &u.scope {
-        Scope::Within { orgs, .. } => Some(orgs.clone()),
-        _ => None,
-    };
+    // The organizations the user acts for (a region's county user: the region's).
+    let acting = acting_orgs(&state, &u).await?;
     match state.store.designate_vanguard(member, today().year(), kind, &f.title, today(), acting.as_deref(), &u.user.username).await {
         Ok(()) => Ok(back(l(t, "已设岗", "designated"))),
         Err(StoreError::Refused(e)) => Ok(back(e.message(t.lang()))),
@@ -310,7 +308,7 @@ struct CardsPage {
 
 async fn cards_page(State(state): State<AppState>, Lang(t): Lang, PageUser(u): PageUser, Query(q): Query<MsgQuery>) -> PageResult {
     allowed(&u)?;
-    let year = q.year.trim().parse::<i32>().ok().filter(|y| (2000..=2100).contains(y)).unwrap_or(today().year());
+    let year = year_param(&q.year);
     let org = state.store.org(&u.scope, q.org.trim()).await?.ok_or(AppError::NotFound)?;
     let roster = state
         .store

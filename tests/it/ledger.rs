@@ -123,6 +123,56 @@ fn hostile_files_are_refused() {
     assert!(matches!(read(std::fs::read(fixture("small-county.xlsx")).unwrap(), &tiny).unwrap_err(), ReadError::TooLarge { .. }));
 }
 
+/// 学校业务指标 (a sheet beyond spec/LEDGER.md, for the schools' own figures): figures checked as
+/// the form checks them, class sizes counted by R6.1, every problem with its row and column.
+#[test]
+fn the_indicators_sheet_is_checked_like_the_form() {
+    let mut wb = rust_xlsxwriter::Workbook::new();
+    let ws = wb.add_worksheet().set_name("学校业务指标").unwrap();
+    let rows: [[&str; 6]; 6] = [
+        ["机构代码", "学年", "各班人数", "在校生数", "班级数", "本科录取人数"],
+        ["3708280001", "2024", "52,58,66,49", "", "", ""],
+        ["3708280001", "2024", "", "100", "2", ""],
+        ["3708280002", "2030", "", "100", "2", ""],
+        ["9999999999", "2023", "", "10", "20", ""],
+        ["3708280002", "2023", "", "300", "6", "12"],
+    ];
+    for (r, row) in rows.iter().enumerate() {
+        for (c, v) in row.iter().enumerate() {
+            ws.write_string(r as u32, c as u16, *v).unwrap();
+        }
+    }
+    let sheets = read(wb.save_to_buffer().unwrap(), &Limits::default()).unwrap();
+    let mut existing = Dataset::default();
+    for code in ["3708280001", "3708280002"] {
+        existing.institutions.push(hongzhu_core::registry::Institution {
+            code: hongzhu_core::InstitutionCode::parse(code).unwrap(),
+            name: format!("学校{code}"),
+            kind: hongzhu_core::labels::InstitutionKind::Senior,
+            ownership: hongzhu_core::labels::Ownership::Public,
+            town: hongzhu_core::RegionCode::parse("370828001").unwrap(),
+            parent: None,
+            longitude: None,
+            latitude: None,
+            status: hongzhu_core::labels::InstitutionStatus::Operating,
+            students: None,
+            classes: None,
+        });
+    }
+    let v = validate(&sheets, &existing, today());
+    let at = |row: u32| v.problems.iter().filter(|p| p.row == row).map(|p| (p.header.as_str(), p.code)).collect::<Vec<_>>();
+    assert!(at(2).is_empty(), "{:?}", at(2));
+    assert!(at(3).iter().any(|(_, c)| *c == "duplicate_key"), "the same school and year twice: {:?}", at(3));
+    assert_eq!(at(4), vec![("学年", "year")], "a year to come");
+    let five = at(5);
+    assert!(five.contains(&("机构代码", "unknown_reference")), "{five:?}");
+    assert!(five.iter().any(|(h, _)| *h == "班级数"), "more classes than students: {five:?}");
+    assert!(at(6).iter().any(|(h, _)| *h == "本科录取人数" || *h == "参加高考人数"), "admitted without candidates: {:?}", at(6));
+    assert_eq!(v.data.indicators.len(), 1);
+    let x = &v.data.indicators[0].values;
+    assert_eq!((x.students, x.classes, x.large_classes, x.oversized_classes), (225, 4, 1, 1), "R6.1 from the class sizes");
+}
+
 /// A workbook with no known sheet names the sheets that are accepted.
 #[test]
 fn unknown_sheets_say_what_is_accepted() {
@@ -232,12 +282,29 @@ mod command {
         d.coverages.sort_by(|a, b| (&a.org, &a.institution).cmp(&(&b.org, &b.institution)));
         d.members.sort_by(|a, b| a.id_number.cmp(&b.id_number));
         d.instructors.sort_by(|a, b| (&a.id_number, &a.institution).cmp(&(&b.id_number, &b.institution)));
+        d.indicators.sort_by(|a, b| (&a.institution, a.year).cmp(&(&b.institution, b.year)));
         d
     }
 
     /// Export the demo county, import it into an empty database: the same records.
     async fn export_then_import_gives_the_same_records(db: Db) {
         let demo = support::demo(db).await;
+        // Two schools' figures (学校业务指标) go round too.
+        for (code, year, admitted) in [("3708280001", 2024, Some(612)), ("3708280002", 2025, None)] {
+            let v = hongzhu_core::school::Indicators {
+                students: 2860,
+                classes: 48,
+                large_classes: 3,
+                oversized_classes: 1,
+                teachers: 186,
+                building_m2: 3200,
+                admitted,
+                candidates: admitted.map(|_| 905),
+                poor_supported: 126,
+                investment_yuan: 1_500_000,
+            };
+            demo.store.save_indicators(&Scope::All, code, year, &v, None, "test").await.unwrap();
+        }
         let dir = TempDir::new();
         let file = dir.0.join("county.xlsx");
         let url = &demo._db.url;
@@ -260,6 +327,8 @@ mod command {
         same("coverages", &a.coverages, &b.coverages);
         same("members", &a.members, &b.members);
         same("instructors", &a.instructors, &b.instructors);
+        assert_eq!(a.indicators.len(), 2);
+        same("indicators", &a.indicators, &b.indicators);
         assert_eq!(
             a.regions.iter().map(|r| (&r.code, &r.name, r.level)).collect::<Vec<_>>(),
             b.regions.iter().map(|r| (&r.code, &r.name, r.level)).collect::<Vec<_>>()
@@ -324,7 +393,7 @@ mod command {
         assert!(out.status.success());
         let sheets = hongzhu_ledger::read::read(std::fs::read(&file).unwrap(), &Default::default()).unwrap();
         let names: Vec<&str> = sheets.iter().map(|s| s.name.as_str()).collect();
-        assert_eq!(names, vec!["说明", "区划", "学校", "教职工", "党组织", "组织覆盖", "党员", "党建指导员"]);
+        assert_eq!(names, vec!["说明", "区划", "学校", "教职工", "党组织", "组织覆盖", "党员", "党建指导员", "学校业务指标"]);
         for (sheet, cols) in hongzhu_ledger::validate::SHEETS {
             let s = sheets.iter().find(|s| s.name == *sheet).unwrap();
             assert_eq!(s.headers, cols.iter().map(|c| c.0.to_string()).collect::<Vec<_>>());

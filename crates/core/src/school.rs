@@ -98,6 +98,14 @@ pub fn class_size(size: u32) -> ClassSize {
     }
 }
 
+/// A school's figures for a school year, as the ledger workbook's 学校业务指标 sheet holds them.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SchoolIndicators {
+    pub institution: crate::InstitutionCode,
+    pub year: i32,
+    pub values: Indicators,
+}
+
 /// A school's figures for a year.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct Indicators {

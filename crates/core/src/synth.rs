@@ -21,6 +21,8 @@ pub struct Dataset {
     pub coverages: Vec<Coverage>,
     pub members: Vec<Member>,
     pub instructors: Vec<Instructor>,
+    /// Schools' figures per school year (the ledger's 学校业务指标 sheet).
+    pub indicators: Vec<crate::school::SchoolIndicators>,
 }
 
 impl Dataset {
@@ -33,6 +35,7 @@ impl Dataset {
         self.coverages.append(&mut other.coverages);
         self.members.append(&mut other.members);
         self.instructors.append(&mut other.instructors);
+        self.indicators.append(&mut other.indicators);
     }
 }
 

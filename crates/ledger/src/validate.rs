@@ -109,6 +109,26 @@ pub const SHEETS: &[(&str, &[Column])] = &[
             ("状态", "status", false),
         ],
     ),
+    // Not in spec/LEDGER.md: added for the schools' own figures (issue: campaigns and indicators),
+    // documented in docs/README.md and on the template's 说明 sheet. Optional, like every sheet.
+    (
+        "学校业务指标",
+        &[
+            ("机构代码", "institution", true),
+            ("学年", "year", true),
+            ("各班人数", "class_sizes", false),
+            ("在校生数", "students", false),
+            ("班级数", "classes", false),
+            ("大班额班级数", "large_classes", false),
+            ("超大班额班级数", "oversized_classes", false),
+            ("专任教师数", "teachers", false),
+            ("新建改扩建面积", "building_m2", false),
+            ("本科录取人数", "admitted", false),
+            ("参加高考人数", "candidates", false),
+            ("资助困难学生数", "poor_supported", false),
+            ("投入金额", "investment_yuan", false),
+        ],
+    ),
 ];
 
 /// A header as written, compared after trimming, full-width normalization and removing spaces.
@@ -317,6 +337,7 @@ pub fn validate(sheets: &[SheetData], existing: &Dataset, today: NaiveDate) -> V
     coverages(&mut ctx, found.get_mut("组织覆盖"), &orgs_ok);
     members(&mut ctx, found.get_mut("党员"), &orgs_ok);
     instructors(&mut ctx, found.get_mut("党建指导员"));
+    indicators(&mut ctx, found.get_mut("学校业务指标"));
     cross_checks(&mut ctx, &mut found);
 
     for (name, s) in &found {
@@ -695,6 +716,72 @@ fn coverages(ctx: &mut Ctx, sheet: Option<&mut Sheet>, orgs_ok: &HashSet<String>
         }
         match (org, inst, mode, c.errors.is_empty()) {
             (Some(org), Some(institution), Some(mode), true) => ctx.out.data.coverages.push(Coverage { org, institution, mode }),
+            _ => {
+                let e = c.errors;
+                ctx.field_errors(sheet, row, e);
+            }
+        }
+    }
+}
+
+/// 学校业务指标: one row per school and school year; the figures checked as the form checks them
+/// (R6.1 class sizes; contradictions such as more classes than students refused).
+fn indicators(ctx: &mut Ctx, sheet: Option<&mut Sheet>) {
+    let Some(sheet) = sheet else { return };
+    let rows = keyed_rows(ctx, sheet, &["institution", "year"], |s, r| {
+        Some(format!("{}/{}", s.get(r, "institution").to_uppercase(), s.get(r, "year")))
+    });
+    let this_year = chrono::Datelike::year(&ctx.today);
+    for row in rows {
+        let mut c = Checker::default();
+        let inst = c.parse("institution", &sheet.get(row, "institution"), InstitutionCode::parse);
+        if let Some(i) = &inst
+            && known_institution(ctx, i.as_str()).is_none()
+        {
+            c.errors.push(FieldError::new(
+                "institution",
+                "unknown_reference",
+                format!("机构代码“{i}”在“学校”表和系统中都不存在"),
+                "unknown institution",
+            ));
+        }
+        let year_text = normalize_width(&sheet.get(row, "year"));
+        let year = match year_text.trim_end_matches('年').parse::<i32>() {
+            Ok(y) if (2000..=this_year).contains(&y) => Some(y),
+            _ => {
+                c.errors.push(FieldError::new(
+                    "year",
+                    "year",
+                    format!("学年应为 2000 至 {this_year} 之间的年份（学年开始的年份，如 2024 表示 2024—2025 学年）"),
+                    "the school year is the year it began, from 2000 to this year",
+                ));
+                None
+            }
+        };
+        let input = hongzhu_core::school::IndicatorInput {
+            class_sizes: sheet.get(row, "class_sizes"),
+            students: sheet.get(row, "students"),
+            classes: sheet.get(row, "classes"),
+            large_classes: sheet.get(row, "large_classes"),
+            oversized_classes: sheet.get(row, "oversized_classes"),
+            teachers: sheet.get(row, "teachers"),
+            building_m2: sheet.get(row, "building_m2"),
+            admitted: sheet.get(row, "admitted"),
+            candidates: sheet.get(row, "candidates"),
+            poor_supported: sheet.get(row, "poor_supported"),
+            investment_yuan: sheet.get(row, "investment_yuan"),
+        };
+        let values = match input.parse() {
+            Ok(v) => Some(v),
+            Err(e) => {
+                c.errors.extend(e);
+                None
+            }
+        };
+        match (inst, year, values, c.errors.is_empty()) {
+            (Some(institution), Some(year), Some(values), true) => {
+                ctx.out.data.indicators.push(hongzhu_core::school::SchoolIndicators { institution, year, values })
+            }
             _ => {
                 let e = c.errors;
                 ctx.field_errors(sheet, row, e);

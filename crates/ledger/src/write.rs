@@ -59,8 +59,8 @@ fn explain(sheet: &str, field: &str) -> (&'static str, &'static str) {
         (_, "longitude") => ("经度，十进制度数（WGS84）；与纬度同时填写", "116.31"),
         (_, "latitude") => ("纬度，十进制度数", "35.07"),
         ("学校", "status") => ("筹建 / 在办（默认）/ 撤并", "在办"),
-        (_, "students") => ("整数", "860"),
-        (_, "classes") => ("整数", "18"),
+        ("学校", "students") => ("整数", "860"),
+        ("学校", "classes") => ("整数", "18"),
         (_, "id_number") => ("18位身份证号（旧式15位自动升位），本列为文本格式", "37082819900101123X"),
         (_, "gender") => ("男 / 女；须与身份证号一致，可不填", "女"),
         (_, "phone") => ("11位手机号，以1开头", "13812345678"),
@@ -89,6 +89,22 @@ fn explain(sheet: &str, field: &str) -> (&'static str, &'static str) {
         ("党建指导员", "institution") => ("所指导的民办学校的机构代码", "3708280120"),
         (_, "assigned_on") => ("选派日期", "2025-03-01"),
         ("党建指导员", "status") => ("在岗（默认）/ 离任", "在岗"),
+        ("学校业务指标", "institution") => ("学校的机构代码；每校每学年一行", "3708280001"),
+        ("学校业务指标", "year") => ("学年开始的年份，2024 表示 2024—2025 学年", "2024"),
+        ("学校业务指标", "class_sizes") => (
+            "各班人数，用逗号分隔；填写后自动计算在校生数、班级数和大班额（56–65人）、超大班额（66人及以上）班级数（规则 R6.1）",
+            "52,58,66,49",
+        ),
+        ("学校业务指标", "students") => ("在校学生数，整数；不填各班人数时填写", "2860"),
+        ("学校业务指标", "classes") => ("班级数，整数；不得多于在校生数", "48"),
+        ("学校业务指标", "large_classes") => ("大班额（56–65人）班级数", "3"),
+        ("学校业务指标", "oversized_classes") => ("超大班额（66人及以上）班级数；与大班额合计不得多于班级数", "0"),
+        ("学校业务指标", "teachers") => ("专任教师数", "186"),
+        ("学校业务指标", "building_m2") => ("本学年新建、改扩建校舍面积（平方米）", "3200"),
+        ("学校业务指标", "admitted") => ("高中：本科录取人数；不得多于参加高考人数", "612"),
+        ("学校业务指标", "candidates") => ("高中：参加高考人数", "905"),
+        ("学校业务指标", "poor_supported") => ("资助建档立卡等困难家庭学生数", "126"),
+        ("学校业务指标", "investment_yuan") => ("本学年投入金额（元），整数", "1500000"),
         _ => ("", ""),
     }
 }
@@ -258,6 +274,29 @@ pub fn export(d: &Dataset, masked: bool) -> Result<Vec<u8>, LedgerError> {
                         m.org.to_string(),
                         m.work_institution.as_ref().map(|w| w.to_string()).unwrap_or_default(),
                         m.party_post.map(|p| p.zh().to_string()).unwrap_or_default(),
+                    ]
+                })
+                .collect(),
+            "学校业务指标" => d
+                .indicators
+                .iter()
+                .map(|x| {
+                    let v = &x.values;
+                    let opt = |o: Option<i64>| o.map(|n| n.to_string()).unwrap_or_default();
+                    vec![
+                        x.institution.to_string(),
+                        x.year.to_string(),
+                        String::new(),
+                        v.students.to_string(),
+                        v.classes.to_string(),
+                        v.large_classes.to_string(),
+                        v.oversized_classes.to_string(),
+                        v.teachers.to_string(),
+                        v.building_m2.to_string(),
+                        opt(v.admitted),
+                        opt(v.candidates),
+                        v.poor_supported.to_string(),
+                        v.investment_yuan.to_string(),
                     ]
                 })
                 .collect(),

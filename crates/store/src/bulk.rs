@@ -31,10 +31,11 @@ pub(crate) const PG_SEQUENCES: &[&str] = &[
     "SELECT setval(pg_get_serial_sequence('coverages', 'id'), (SELECT COALESCE(MAX(id), 0) + 1 FROM coverages), false)",
     "SELECT setval(pg_get_serial_sequence('members', 'id'), (SELECT COALESCE(MAX(id), 0) + 1 FROM members), false)",
     "SELECT setval(pg_get_serial_sequence('instructors', 'id'), (SELECT COALESCE(MAX(id), 0) + 1 FROM instructors), false)",
+    "SELECT setval(pg_get_serial_sequence('school_indicators', 'id'), (SELECT COALESCE(MAX(id), 0) + 1 FROM school_indicators), false)",
 ];
 
 pub(crate) const PG_LOCK: &str =
-    "LOCK TABLE regions, institutions, persons, staff, party_orgs, coverages, members, instructors IN EXCLUSIVE MODE";
+    "LOCK TABLE regions, institutions, persons, staff, party_orgs, coverages, members, instructors, school_indicators IN EXCLUSIVE MODE";
 
 pub(crate) async fn next_id(tx: &mut Tx, table: &'static str) -> Result<i64> {
     let max = tx.one(Query::select().expr_as(Func::max(Expr::col("id")), "m").from(table), |r| r.int_opt("m")).await?;

@@ -546,6 +546,53 @@ impl Store {
         }
 
         cr.flush(&mut tx).await?;
+        // 学校业务指标: by school and year (a replace-mode import does not remove past years' figures).
+        if !incoming.indicators.is_empty() {
+            let inst_ids = ids(&mut tx, "institutions", &["code"], by_code).await?;
+            let found: HashMap<(i64, i64), (i64, i64)> = tx
+                .all(Query::select().columns(["id", "version", "institution_id", "year"]).from("school_indicators"), |r: &dyn Row| {
+                    Ok(((r.int("institution_id")?, r.int("year")?), (r.int("id")?, r.int("version")?)))
+                })
+                .await?
+                .into_iter()
+                .collect();
+            let old: HashMap<(&str, i32), &hongzhu_core::school::SchoolIndicators> =
+                existing.indicators.iter().map(|x| ((x.institution.as_str(), x.year), x)).collect();
+            for x in &incoming.indicators {
+                let inst = require(&inst_ids, "institution", x.institution.as_str())?;
+                let v = &x.values;
+                let values = vec![
+                    ("institution_id", inst.into()),
+                    ("year", i64::from(x.year).into()),
+                    ("students", v.students.into()),
+                    ("classes", v.classes.into()),
+                    ("large_classes", v.large_classes.into()),
+                    ("oversized_classes", v.oversized_classes.into()),
+                    ("teachers", v.teachers.into()),
+                    ("building_m2", v.building_m2.into()),
+                    ("admitted", v.admitted.into()),
+                    ("candidates", v.candidates.into()),
+                    ("poor_supported", v.poor_supported.into()),
+                    ("investment_yuan", v.investment_yuan.into()),
+                ];
+                let prev = old.get(&(x.institution.as_str(), x.year)).copied();
+                upsert(
+                    &mut tx,
+                    &mut cr,
+                    &mut h,
+                    &mut counts,
+                    "学校业务指标",
+                    "school_indicators",
+                    found.get(&(inst, i64::from(x.year))).copied(),
+                    prev == Some(x),
+                    values,
+                    prev.and_then(json),
+                    json(x),
+                )
+                .await?;
+            }
+        }
+        cr.flush(&mut tx).await?;
         let removals = match replace {
             Some(region) => remove_missing(&mut tx, &mut h, incoming, existing, region).await?,
             None => Removals::new(),

@@ -143,3 +143,78 @@ async fn a_secretary_plans_and_a_member_checks_in_on_a_phone() {
     let att = app.demo.store.attendance(id.parse().unwrap()).await.unwrap();
     assert_eq!(att.iter().filter(|r| r.state == hongzhu_core::labels::AttendState::Present && r.by_phone).count(), 1);
 }
+
+/// 党建+ on a phone: a member paired with a left-behind child records a visit and a service of
+/// their own in a real browser at phone width; the store holds both.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_member_records_a_visit_and_service_on_a_phone() {
+    let app = support::app(Db::Sqlite).await;
+    let store = &app.demo.store;
+    let today = hongzhu_core::life::to_local(chrono::Utc::now()).date();
+    let me = store
+        .members(
+            &hongzhu_store::Scope::Person(app.member_person),
+            &hongzhu_store::PeopleFilter { page: 1, page_size: 1, ..Default::default() },
+        )
+        .await
+        .unwrap()
+        .items
+        .remove(0);
+    let school = store.institution(&hongzhu_store::Scope::All, "3708280001").await.unwrap().unwrap().meta.id;
+    let input = hongzhu_core::care::ChildInput {
+        name: "孔小雨".into(),
+        gender: "女".into(),
+        birth_date: (today - chrono::Duration::days(365 * 15)).to_string(),
+        class_name: "高一二班".into(),
+        situation: "both_away".into(),
+        guardian: "grandparents".into(),
+        note: String::new(),
+    };
+    let child = store.add_child(school, &hongzhu_core::care::check_child(&input, today).unwrap(), "test").await.unwrap();
+    store
+        .pair_child(child, me.meta.id, today - chrono::Duration::days(20), &[hongzhu_core::labels::HelpKind::Study], today, "test")
+        .await
+        .unwrap();
+    let (driver, c, _profile) = browser(390, 844).await;
+    let result = async {
+        c.goto(&format!("{}/login", app.base)).await?;
+        c.find(Locator::Id("username")).await?.send_keys("dangyuan").await?;
+        c.find(Locator::Id("password")).await?.send_keys(support::PASSWORD).await?;
+        c.find(Locator::Css("button[type=submit]")).await?.click().await?;
+        c.wait().for_element(Locator::Css(".phone-main")).await?;
+        // The pairing page is reached from the phone's bottom menu.
+        c.find(Locator::Css(".phone-nav a[href='/m/children']")).await?.click().await?;
+        c.wait().for_element(Locator::Css("form[action='/m/children/visits']")).await?;
+        let page = c.find(Locator::Css(".phone-main")).await?.text().await?;
+        assert!(page.contains("孔小雨"), "{page}");
+        c.find(Locator::Css("form[action='/m/children/visits'] textarea[name=note]")).await?.send_keys("辅导物理作业，谈心半小时").await?;
+        c.find(Locator::Css("form[action='/m/children/visits'] button[type=submit]")).await?.click().await?;
+        c.wait().for_element(Locator::Css(".alert")).await?;
+        let msg = c.find(Locator::Css(".alert")).await?.text().await?;
+        assert!(msg.contains("走访已记录"), "{msg}");
+        // Service hours on the phone.
+        c.find(Locator::Css(".phone-nav a[href='/m/service']")).await?.click().await?;
+        c.wait().for_element(Locator::Css("form[action='/m/service/records']")).await?;
+        c.find(Locator::Css("form[action='/m/service/records'] input[name=hours]")).await?.send_keys("2.5").await?;
+        c.find(Locator::Css("form[action='/m/service/records'] textarea[name=content]"))
+            .await?
+            .send_keys("社区“四点半课堂”辅导作业")
+            .await?;
+        c.find(Locator::Css("form[action='/m/service/records'] button[type=submit]")).await?.click().await?;
+        c.wait().for_element(Locator::Css(".alert")).await?;
+        let msg = c.find(Locator::Css(".alert")).await?.text().await?;
+        assert!(msg.contains("服务记录已保存"), "{msg}");
+        Ok::<_, fantoccini::error::CmdError>(())
+    }
+    .await;
+    let _ = c.close().await;
+    drop(driver);
+    result.expect("the browser run");
+    let (_, _, visits) = store.child(child, chrono::Datelike::year(&today)).await.unwrap().unwrap();
+    assert_eq!(visits.len(), 1);
+    assert_eq!(visits[0].note, "辅导物理作业，谈心半小时");
+    let org = store.org_id(me.org.as_str()).await.unwrap().unwrap();
+    let line =
+        store.service_lines(&[org], chrono::Datelike::year(&today)).await.unwrap().into_iter().find(|l| l.member_id == me.meta.id).unwrap();
+    assert_eq!(line.community_tenths, 25);
+}

@@ -205,11 +205,13 @@ async fn staff_and_members_round_trip(db: Db) {
         org: "JX-YZ-ZB2".into(),
         work_institution: "3708280001".into(),
         party_post: "委员".into(),
+        education: "大学本科".into(),
     }
     .parse(today)
     .unwrap();
     let mr = s.create_member(&m, "t").await.unwrap();
     assert_eq!(mr.org.as_str(), "JX-YZ-ZB2");
+    assert_eq!(mr.education, Some(hongzhu_core::labels::Education::Bachelor), "学历 kept");
     assert_eq!(mr.party_post, Some(PartyPost::CommitteeMember));
     // A member record for someone with no person record is refused.
     let mut ghost = m.clone();

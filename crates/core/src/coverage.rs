@@ -1177,6 +1177,7 @@ mod tests {
                     org: OrgCode::parse(org).unwrap(),
                     work_institution: Some(InstitutionCode::parse(inst).unwrap()),
                     party_post: if secretary && k == 0 { Some(PartyPost::Secretary) } else { None },
+                    education: None,
                 });
             }
             self
@@ -1415,6 +1416,7 @@ mod tests {
             org: OrgCode::parse("TOP").unwrap(),
             work_institution: Some(InstitutionCode::parse("H000").unwrap()),
             party_post: None,
+            education: None,
         });
         for k in 1..6 {
             let code = format!("H00{k}");

@@ -501,6 +501,18 @@ labeled!(
 );
 
 labeled!(
+    /// 学历: a member's highest education, as 党内统计 counts it.
+    Education {
+        Postgraduate = "postgraduate", "研究生", "Postgraduate";
+        Bachelor = "bachelor", "大学本科", "Bachelor's degree";
+        College = "college", "大学专科", "College diploma";
+        Secondary = "secondary", "中专", "Vocational secondary";
+        HighSchool = "high_school", "高中", "Senior high school";
+        JuniorOrBelow = "junior_or_below", "初中及以下", "Junior middle school or below";
+    }
+);
+
+labeled!(
     /// 承诺践诺评价.
     ReviewGrade {
         Good = "good", "践诺好", "Kept well";
@@ -560,6 +572,7 @@ mod tests {
         check::<YouthUnitKind>();
         check::<YouthForm>();
         check::<VanguardKind>();
+        check::<Education>();
         check::<OrgKind>();
         check::<ActivityKind>();
         check::<ActivityStatus>();

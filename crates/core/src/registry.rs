@@ -97,6 +97,8 @@ pub struct Member {
     pub org: OrgCode,
     pub work_institution: Option<InstitutionCode>,
     pub party_post: Option<PartyPost>,
+    /// 学历 (optional; counted by the year-end statistics and the dashboard).
+    pub education: Option<Education>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -517,6 +519,7 @@ pub struct MemberInput {
     pub org: String,
     pub work_institution: String,
     pub party_post: String,
+    pub education: String,
 }
 
 impl MemberInput {
@@ -529,6 +532,7 @@ impl MemberInput {
         let org = c.parse("org", &self.org, OrgCode::parse);
         let work_institution = c.optional("work_institution", &self.work_institution, InstitutionCode::parse);
         let party_post = c.optional_label::<PartyPost>("party_post", "党内职务", &self.party_post);
+        let education = c.optional_label::<Education>("education", "学历", &self.education);
         if let Some(a) = admitted_on
             && a > today
         {
@@ -570,6 +574,7 @@ impl MemberInput {
                 org: org?,
                 work_institution,
                 party_post,
+                education,
             })
         })();
         c.finish(value)

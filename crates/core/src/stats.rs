@@ -2,11 +2,11 @@
 //! organizations as of a day (normally 31 December) and the changes during the year up to it,
 //! computed from the records' history — a member counts on the day when admitted by it and not
 //! yet gone (a record that left later still counts), full when full membership dates from it
-//! (R2.10). Members' education is not recorded, so it is not counted.
+//! (R2.10). Education is counted where recorded; members without it form their own line.
 use chrono::{Datelike, NaiveDate};
 use serde::Serialize;
 
-use crate::labels::{Gender, Labeled, MemberCategory, MemberStatus, OrgKind};
+use crate::labels::{Education, Gender, Labeled, MemberCategory, MemberStatus, OrgKind};
 
 /// A member record as the statistics read it.
 #[derive(Debug, Clone)]
@@ -18,6 +18,8 @@ pub struct MemberFact {
     pub category: MemberCategory,
     /// The day the record left the roster (transferred out, left, died), if it did.
     pub gone_on: Option<NaiveDate>,
+    /// 学历, where recorded.
+    pub education: Option<Education>,
 }
 
 /// A change of status or organization during the year.
@@ -50,6 +52,8 @@ pub struct YearEnd {
     pub probationary: usize,
     pub by_gender: Vec<Row>,
     pub by_age: Vec<Row>,
+    /// 学历, with a line for members whose education is not recorded.
+    pub by_education: Vec<Row>,
     pub by_joining: Vec<Row>,
     pub orgs: Vec<Row>,
     /// Changes from 1 January of the year to the day.
@@ -116,6 +120,11 @@ pub fn year_end(members: &[MemberFact], orgs: &[(OrgKind, Option<NaiveDate>)], c
             count: on_roll.iter().filter(|m| (*lo..=*hi).contains(&age_on(m.birth_date, as_of))).count(),
         })
         .collect();
+    let mut by_education: Vec<Row> = Education::ALL
+        .iter()
+        .map(|e| Row { label: Labeled::zh(*e).to_string(), count: on_roll.iter().filter(|m| m.education == Some(*e)).count() })
+        .collect();
+    by_education.push(Row { label: "未填写".into(), count: on_roll.iter().filter(|m| m.education.is_none()).count() });
     let mut joining = [0usize; 4];
     for m in &on_roll {
         joining[joining_period(m.admitted_on)] += 1;
@@ -146,6 +155,7 @@ pub fn year_end(members: &[MemberFact], orgs: &[(OrgKind, Option<NaiveDate>)], c
         probationary: on_roll.len() - full,
         by_gender,
         by_age,
+        by_education,
         by_joining,
         orgs: org_rows,
         changes,
@@ -168,6 +178,7 @@ mod tests {
             full_on: full.map(d),
             category: if full.is_some() { MemberCategory::Full } else { MemberCategory::Probationary },
             gone_on: gone.map(d),
+            education: if full.is_some() { Some(Education::Bachelor) } else { None },
         }
     }
 
@@ -196,6 +207,9 @@ mod tests {
         );
         assert_eq!((y.members, y.full, y.probationary), (3, 2, 1));
         assert_eq!(y.by_age.iter().find(|r| r.label == "31–35岁").unwrap().count, 3);
+        let edu = |l: &str| y.by_education.iter().find(|r| r.label == l).unwrap().count;
+        assert_eq!(edu("大学本科") + edu("未填写"), y.members, "every member on one education line");
+        assert_eq!(edu("研究生"), 0);
         assert_eq!(y.orgs.iter().find(|r| r.label == "党支部").unwrap().count, 1);
         assert_eq!(y.changes[0].count, 1, "admitted in 2025");
         assert_eq!(y.changes[3].count, 1, "transferred out in 2025");

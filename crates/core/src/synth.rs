@@ -373,6 +373,20 @@ impl Builder {
                     let a = if f <= a { f - Duration::days(366) } else { a };
                     (a, Some(f), MemberCategory::Full)
                 };
+                // 学历 by age: the young mostly graduates, some postgraduates; older members more often
+                // college diplomas. Drawn from the ID number, not the generator, so the rest of the
+                // county stays as it was for a seed.
+                let roll =
+                    i64::from(person.id_number.as_str().bytes().fold(7u32, |h, b| h.wrapping_mul(31).wrapping_add(u32::from(b))) % 100);
+                let education = match (person.id_number.age_on(self.today), roll) {
+                    (..=35, 0..=14) => Education::Postgraduate,
+                    (..=35, _) => Education::Bachelor,
+                    (36..=45, 0..=69) => Education::Bachelor,
+                    (36..=45, _) => Education::College,
+                    (_, 0..=39) => Education::Bachelor,
+                    (_, 40..=84) => Education::College,
+                    _ => Education::Secondary,
+                };
                 made.members.push(self.data.members.len());
                 self.data.members.push(Member {
                     id_number: person.id_number.clone(),
@@ -382,6 +396,7 @@ impl Builder {
                     org: OrgCode::parse(PENDING_ORG).expect("valid"),
                     work_institution: Some(code.clone()),
                     party_post: None,
+                    education: Some(education),
                 });
             }
             self.data.persons.push(person);

@@ -97,6 +97,8 @@ pub const SHEETS: &[(&str, &[Column])] = &[
             ("所在组织代码", "org", true),
             ("工作机构代码", "work_institution", false),
             ("党内职务", "party_post", false),
+            // Not in spec/LEDGER.md: an optional column for the year-end statistics.
+            ("学历", "education", false),
         ],
     ),
     (
@@ -814,6 +816,7 @@ fn members(ctx: &mut Ctx, sheet: Option<&mut Sheet>, orgs_ok: &HashSet<String>) 
             org: sheet.get(row, "org"),
             work_institution: sheet.get(row, "work_institution"),
             party_post: sheet.get(row, "party_post"),
+            education: sheet.get(row, "education"),
         };
         let mut m = match input.parse(ctx.today) {
             Ok(m) => m,

@@ -34,6 +34,7 @@ fn choices(sheet: &str, field: &str) -> Option<Vec<String>> {
         ("组织覆盖", "mode") => labels::<CoverageMode>(),
         ("党员", "category") => labels::<MemberCategory>(),
         ("党员", "party_post") => labels::<PartyPost>(),
+        ("党员", "education") => labels::<Education>(),
         ("党建指导员", "status") => labels::<InstructorStatus>(),
         _ => return None,
     })
@@ -86,6 +87,7 @@ fn explain(sheet: &str, field: &str) -> (&'static str, &'static str) {
         (_, "full_on") => ("转正日期；正式党员必填", "2016-07-01"),
         (_, "work_institution") => ("工作学校的机构代码；不填取教职工表中的学校", "3708280101"),
         (_, "party_post") => ("书记、副书记、组织委员、宣传委员、纪检委员、委员、党小组长、党务工作者", "书记"),
+        (_, "education") => ("最高学历：研究生 / 大学本科 / 大学专科 / 中专 / 高中 / 初中及以下；可不填", "大学本科"),
         ("党建指导员", "institution") => ("所指导的民办学校的机构代码", "3708280120"),
         (_, "assigned_on") => ("选派日期", "2025-03-01"),
         ("党建指导员", "status") => ("在岗（默认）/ 离任", "在岗"),
@@ -274,6 +276,7 @@ pub fn export(d: &Dataset, masked: bool) -> Result<Vec<u8>, LedgerError> {
                         m.org.to_string(),
                         m.work_institution.as_ref().map(|w| w.to_string()).unwrap_or_default(),
                         m.party_post.map(|p| p.zh().to_string()).unwrap_or_default(),
+                        m.education.map(|e| e.zh().to_string()).unwrap_or_default(),
                     ]
                 })
                 .collect(),

@@ -278,12 +278,13 @@ impl Store {
                 org(&m.org)?.into(),
                 m.work_institution.as_ref().map(inst).transpose()?.into(),
                 m.party_post.map(|p| p.code()).into(),
+                m.education.map(|e| e.code()).into(),
             ]);
         }
         insert_rows(
             &mut tx,
             "members",
-            &["person_id", "category", "admitted_on", "full_on", "org_id", "work_institution_id", "party_post"],
+            &["person_id", "category", "admitted_on", "full_on", "org_id", "work_institution_id", "party_post", "education"],
             rows,
             progress,
         )

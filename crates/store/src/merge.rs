@@ -494,6 +494,7 @@ impl Store {
                 ("org_id", org.into()),
                 ("work_institution_id", work.into()),
                 ("party_post", m.party_post.map(|p| p.code()).into()),
+                ("education", m.education.map(|e| e.code()).into()),
             ];
             let prev = old.get(m.id_number.as_str()).copied();
             let found = member_ids.get(&person.to_string()).copied();

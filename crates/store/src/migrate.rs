@@ -46,6 +46,7 @@ pub const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../migrations/sqlite/0016_pairing_once.sql"),
         include_str!("../migrations/postgres/0016_pairing_once.sql"),
     ),
+    (17, "education", include_str!("../migrations/sqlite/0017_education.sql"), include_str!("../migrations/postgres/0017_education.sql")),
 ];
 
 const BOOKKEEPING_SQLITE: &str = "CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, name TEXT NOT NULL, checksum TEXT NOT NULL, applied_at TIMESTAMPTZ NOT NULL)";

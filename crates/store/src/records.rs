@@ -452,6 +452,8 @@ pub struct MemberRow {
     pub work_institution: Option<InstitutionCode>,
     pub work_institution_name: Option<String>,
     pub party_post: Option<PartyPost>,
+    /// 学历.
+    pub education: Option<hongzhu_core::labels::Education>,
     /// 正常, 流动党员, 失联, 停止党籍 (a membership that ended is off the roster).
     pub status: hongzhu_core::labels::MemberStatus,
     /// A transfer is waiting for the receiving side: the member is in transit (still counted here).
@@ -461,7 +463,7 @@ pub struct MemberRow {
 fn member_select() -> SelectStatement {
     let mut s = Query::select();
     s.columns(META_COLS.map(|c| ("m", c)))
-        .columns(["category", "admitted_on", "full_on", "party_post", "status"].map(|c| ("m", c)))
+        .columns(["category", "admitted_on", "full_on", "party_post", "education", "status"].map(|c| ("m", c)))
         .expr_as(
             Expr::exists(
                 Query::select()
@@ -498,6 +500,7 @@ fn member_row(r: &dyn Row) -> Result<MemberRow> {
         work_institution: r.text_opt("work_code")?.map(|c| InstitutionCode::parse(&c)).transpose().map_err(corrupt)?,
         work_institution_name: r.text_opt("work_name")?,
         party_post: parse_opt_label(r.text_opt("party_post")?)?,
+        education: parse_opt_label(r.text_opt("education")?)?,
         status: parse_label(&r.text("status")?)?,
         in_transit: r.boolean("in_transit")?,
     })
@@ -1292,6 +1295,7 @@ impl Store {
             ("org_id", org.into()),
             ("work_institution_id", work.into()),
             ("party_post", m.party_post.map(|p| p.code()).into()),
+            ("education", m.education.map(|e| e.code()).into()),
         ])
     }
 

@@ -332,6 +332,7 @@ pub struct MemberProfile {
     pub category: hongzhu_core::labels::MemberCategory,
     pub admitted_on: chrono::NaiveDate,
     pub town: Option<String>,
+    pub education: Option<hongzhu_core::labels::Education>,
 }
 
 impl Store {
@@ -339,7 +340,7 @@ impl Store {
     pub async fn member_profiles(&self, scope: &Scope) -> Result<Vec<MemberProfile>> {
         let mut q = Query::select();
         q.columns([("pp", "birth_date"), ("pp", "gender")])
-            .columns([("m", "category"), ("m", "admitted_on")])
+            .columns([("m", "category"), ("m", "admitted_on"), ("m", "education")])
             .column(("i", "town_code"))
             .from_as("members", "m")
             .join_as(JoinType::InnerJoin, "persons", "pp", Expr::col(("pp", "id")).equals(("m", "person_id")))
@@ -356,6 +357,7 @@ impl Store {
                     category: parse_label(&r.text("category")?)?,
                     admitted_on: r.date("admitted_on")?,
                     town: r.text_opt("town_code")?,
+                    education: crate::records::parse_opt_label(r.text_opt("education")?)?,
                 })
             })
             .await?;
@@ -379,7 +381,7 @@ impl Store {
         use hongzhu_core::stats::{Change, ChangeFact, MemberFact};
         let mut q = Query::select();
         q.columns([("pp", "birth_date"), ("pp", "gender")])
-            .columns([("m", "category"), ("m", "admitted_on"), ("m", "full_on"), ("m", "deleted_at")])
+            .columns([("m", "category"), ("m", "admitted_on"), ("m", "full_on"), ("m", "deleted_at"), ("m", "education")])
             .from_as("members", "m")
             .join_as(JoinType::InnerJoin, "persons", "pp", Expr::col(("pp", "id")).equals(("m", "person_id")))
             .join_as(JoinType::InnerJoin, "party_orgs", "o", Expr::col(("o", "id")).equals(("m", "org_id")));
@@ -394,6 +396,7 @@ impl Store {
                     full_on: r.date_opt("full_on")?,
                     category: parse_label(&r.text("category")?)?,
                     gone_on: r.time_opt("deleted_at")?.map(|t| hongzhu_core::life::to_local(t).date()),
+                    education: crate::records::parse_opt_label(r.text_opt("education")?)?,
                 })
             })
             .await?;

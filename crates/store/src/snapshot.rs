@@ -214,7 +214,7 @@ impl Store {
         let member_rows = tx
             .all(
                 Query::select()
-                    .columns(["category", "admitted_on", "full_on", "party_post"].map(|c| ("m", c)))
+                    .columns(["category", "admitted_on", "full_on", "party_post", "education"].map(|c| ("m", c)))
                     .columns(["id_number", "name", "gender"].map(|c| ("pp", c)))
                     .expr_as(phone_col(), "phone")
                     .expr_as(Expr::col(("o", "code")), "org_code")
@@ -237,6 +237,7 @@ impl Store {
                         org: OrgCode::parse(&r.text("org_code")?).map_err(corrupt)?,
                         work_institution: r.text_opt("work_code")?.map(|c| InstitutionCode::parse(&c)).transpose().map_err(corrupt)?,
                         party_post: opt_label(r.text_opt("party_post")?)?,
+                        education: opt_label(r.text_opt("education")?)?,
                     };
                     Ok((person, member))
                 },

@@ -478,7 +478,7 @@ fn member_json(m: &MemberRow) -> Value {
                 json!({
                     "category": m.category, "admitted_on": m.admitted_on, "full_on": m.full_on, "org": m.org,
                     "org_name": m.org_name, "work_institution": m.work_institution,
-                    "work_institution_name": m.work_institution_name, "party_post": m.party_post,
+                    "work_institution_name": m.work_institution_name, "party_post": m.party_post, "education": m.education,
                 }),
             ),
         ),

@@ -66,6 +66,7 @@ pub struct Figures {
     pub attention: Vec<Attention>,
     pub age_chart: String,
     pub gender_chart: String,
+    pub education_chart: String,
     pub stage_chart: String,
     pub org_chart: String,
 }
@@ -241,6 +242,12 @@ async fn figures(state: &AppState, t: Tr, u: &CurrentUser) -> Result<Figures, Ap
 
     let age_chart = charts::count_bars(l(t, "党员年龄结构", "Members by age"), &age_counts, charts::CHECK_COLOURS[0]);
     let gender_chart = charts::count_bars(l(t, "党员性别", "Members by gender"), &gender_counts, charts::CHECK_COLOURS[1]);
+    let mut education_counts: Vec<(String, usize)> = hongzhu_core::labels::Education::ALL
+        .iter()
+        .map(|e| (e.label(t.lang()).to_string(), profiles.iter().filter(|p| p.education == Some(*e)).count()))
+        .collect();
+    education_counts.push((l(t, "未填写", "not recorded").to_string(), profiles.iter().filter(|p| p.education.is_none()).count()));
+    let education_chart = charts::count_bars(l(t, "党员学历", "Members by education"), &education_counts, charts::CHECK_COLOURS[1]);
     let stage_chart = charts::count_bars(l(t, "党员发展各阶段", "Development stages"), &stage_counts, charts::CHECK_COLOURS[2]);
     let org_chart = charts::count_bars(l(t, "党组织类别", "Organizations by kind"), &org_counts, charts::CHECK_COLOURS[0]);
     let totals = state.store.totals(&u.scope).await?;
@@ -261,6 +268,7 @@ async fn figures(state: &AppState, t: Tr, u: &CurrentUser) -> Result<Figures, Ap
         attention,
         age_chart,
         gender_chart,
+        education_chart,
         stage_chart,
         org_chart,
     })

@@ -165,7 +165,7 @@ pub fn spec() -> Value {
             "Member": {"type": "object", "properties": {"id": {"type": "integer"}, "name": {"type": "string"}, "id_number": {"type": "string", "description": "脱敏"}, "category": {"type": "string"}, "admitted_on": {"type": "string"}, "full_on": {"type": ["string", "null"]}, "org": {"type": "string"}, "version": {"type": "integer"}}},
             "Activity": {"type": "object", "properties": {"id": {"type": "integer"}, "org": {"type": "string"}, "org_name": {"type": "string"}, "kind": {"type": "string", "description": "branch_assembly/committee_meeting/group_meeting/lecture/theme_day/life_meeting/review/talk/observation/other"}, "topic": {"type": "string"}, "starts_at": {"type": "string", "format": "date-time"}, "status": {"type": "string", "description": "planned/draft/submitted/accepted/returned"}, "return_reason": {"type": ["string", "null"]}, "hours": {"type": "number"}, "version": {"type": "integer"}}},
             "ActivityInput": strings(&[("org", "党组织代码"), ("kind", "活动类型：代码或中文"), ("kind_name", "类型为“其他”时的名称"), ("topic", "主题"), ("date", "日期 2026-11-26"), ("time", "时间 15:30（北京时间）"), ("minutes", "时长（分钟，10–600）"), ("place", "地点"), ("host", "主持人（已开展时必填）"), ("recorder", "记录人（已开展时必填）"), ("lecturer", "授课人（党课必填）"), ("content", "主要内容（已开展时必填）"), ("decisions", "决定事项"), ("hours", "计入学时，默认按类型"), ("held", "1：已开展；空：计划")]),
-            "MemberInput": strings(&[("id_number", "身份证号（须已有人员记录）"), ("category", "正式党员/预备党员"), ("admitted_on", "入党日期"), ("full_on", "转正日期"), ("org", "所在组织代码"), ("work_institution", "工作单位机构代码"), ("party_post", "党内职务")]),
+            "MemberInput": strings(&[("id_number", "身份证号（须已有人员记录）"), ("category", "正式党员/预备党员"), ("admitted_on", "入党日期"), ("full_on", "转正日期"), ("org", "所在组织代码"), ("work_institution", "工作单位机构代码"), ("party_post", "党内职务"), ("education", "学历：研究生/大学本科/大学专科/中专/高中/初中及以下，可不填")]),
         }}
     })
 }
@@ -360,7 +360,7 @@ fn life_paths(paths: &mut serde_json::Map<String, Value>) {
         "/api/v1/stats".into(),
         json!({"get": {"tags": ["统计报表"], "summary": "党内统计年报：截至某日（默认上年 12 月 31 日）的党员总数、正式/预备、性别、年龄段、入党时间、党组织类别，以及本年变化（发展、转正、转入、转出、死亡、出党、停止党籍）；按记录历史计算",
             "parameters": [{"name": "as_of", "in": "query", "schema": {"type": "string", "format": "date"}}],
-            "responses": {"200": {"description": "{as_of, members, full, probationary, by_gender, by_age, by_joining, orgs, changes}"}, "422": error_response("日期无效或在将来")}}}),
+            "responses": {"200": {"description": "{as_of, members, full, probationary, by_gender, by_age, by_education, by_joining, orgs, changes}"}, "422": error_response("日期无效或在将来")}}}),
     );
     paths.insert(
         "/api/v1/campaigns/{id}".into(),

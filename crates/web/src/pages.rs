@@ -1164,6 +1164,7 @@ fn member_fields(t: Tr, v: &MemberInput) -> Vec<Field> {
         Field::new("org", t.t("org"), FieldKind::Text, &v.org).required().hint("所在党组织的组织代码"),
         Field::new("work_institution", t.t("work_institution"), FieldKind::Text, &v.work_institution).hint("工作学校的机构代码"),
         Field::new("party_post", t.t("party_post"), FieldKind::Select(label_options::<PartyPost>(t, &v.party_post)), ""),
+        Field::new("education", l_edu(t), FieldKind::Select(label_options::<hongzhu_core::labels::Education>(t, &v.education)), ""),
     ]
 }
 
@@ -1176,7 +1177,12 @@ fn member_input(m: &MemberRow) -> MemberInput {
         org: m.org.to_string(),
         work_institution: m.work_institution.as_ref().map(|c| c.to_string()).unwrap_or_default(),
         party_post: m.party_post.map(|p| p.code().to_string()).unwrap_or_default(),
+        education: m.education.map(|e| e.code().to_string()).unwrap_or_default(),
     }
+}
+
+fn l_edu(t: Tr) -> &'static str {
+    zh_en(t, "学历", "Education")
 }
 
 #[allow(clippy::too_many_arguments)]

@@ -582,6 +582,7 @@ impl StatsPage {
         vec![
             ("性别", &y.by_gender, "gender"),
             ("年龄", &y.by_age, "age"),
+            ("学历", &y.by_education, "education"),
             ("入党时间", &y.by_joining, "joining"),
             ("党组织（按类别）", &y.orgs, "orgs"),
             ("本年变化", &y.changes, "changes"),
@@ -613,9 +614,14 @@ async fn stats_xlsx(State(state): State<AppState>, PageUser(u): PageUser, Query(
         vec![Cell::from("党员"), Cell::from("正式党员"), Cell::Number(y.full as f64)],
         vec![Cell::from("党员"), Cell::from("预备党员"), Cell::Number(y.probationary as f64)],
     ];
-    for (section, list) in
-        [("性别", &y.by_gender), ("年龄", &y.by_age), ("入党时间", &y.by_joining), ("党组织", &y.orgs), ("本年变化", &y.changes)]
-    {
+    for (section, list) in [
+        ("性别", &y.by_gender),
+        ("年龄", &y.by_age),
+        ("学历", &y.by_education),
+        ("入党时间", &y.by_joining),
+        ("党组织", &y.orgs),
+        ("本年变化", &y.changes),
+    ] {
         for r in list.iter() {
             rows.push(vec![Cell::from(section), Cell::from(r.label.clone()), Cell::Number(r.count as f64)]);
         }

@@ -492,6 +492,7 @@ async fn do_in(state: &AppState, u: &CurrentUser, f: &InForm) -> Result<Result<i
         org: f.org.clone(),
         work_institution: f.work_institution.clone(),
         party_post: String::new(),
+        education: String::new(),
     };
     let (m, on) = match (input.parse(today()), parse_date("on", "转入日期", &f.on)) {
         (Ok(m), Ok(on)) => (m, on),

@@ -140,6 +140,17 @@ async fn county_dashboard() {
         })
         .sum();
     assert_eq!(bars, total, "the age bands add up to the members");
+    // The education bars add up to the members too (those without one on their own line).
+    let edu: usize = ["研究生", "大学本科", "大学专科", "中专", "高中", "初中及以下", "未填写"]
+        .iter()
+        .map(|b| {
+            let i = html.find(&format!(">{b}</text>")).unwrap_or_else(|| panic!("education {b}"));
+            let v = html[i..].split("</text>").nth(1).unwrap().rsplit('>').next().unwrap();
+            v.trim().parse::<usize>().unwrap_or_else(|_| panic!("{b}: {v}"))
+        })
+        .sum();
+    assert_eq!(edu, total, "the education bars add up to the members");
+    assert!(html.contains("本月组织生活") && html.contains("进行中的创建评比"));
     let screen = county.get(format!("{}/?screen=1", app.base)).send().await.unwrap().text().await.unwrap();
     assert!(screen.contains("http-equiv=\"refresh\"") && screen.contains("dashboard screen"));
     let sec = support::page_login(&app, "yizhong").await;

@@ -58,6 +58,11 @@ pub struct Figures {
     pub orgs: usize,
     pub staff: i64,
     pub life_rate: String,
+    /// This month's monthly activities (R3.1–R3.3): done so far of those running this month.
+    pub month_done: u32,
+    pub month_running: u32,
+    /// Campaigns open for applications or under review.
+    pub campaigns_open: usize,
     pub honors_this_year: usize,
     pub honors_last_year: usize,
     pub large: i64,
@@ -145,6 +150,13 @@ async fn figures(state: &AppState, t: Tr, u: &CurrentUser) -> Result<Figures, Ap
     let (compliance, _, _) = crate::life::compute_compliance(state, u, today.year()).await?;
     let (met, due) = compliance.iter().fold((0u32, 0u32), |(m, d), c| (m + c.met(), d + c.due()));
     let life_rate = if due == 0 { "—".into() } else { pct(f64::from(met) / f64::from(due)) };
+    // This month: the monthly activities whose month is running, and how many are done already.
+    let (month_done, month_running) = compliance
+        .iter()
+        .flat_map(|c| c.kinds.iter())
+        .filter(|k| k.period == hongzhu_core::life::Period::Month && k.current.is_some())
+        .fold((0u32, 0u32), |(d, r), k| (d + u32::from(k.current_done), r + 1));
+    let campaigns_open = state.store.campaigns().await?.iter().filter(|k| k.stage != hongzhu_store::campaigns::Stage::Published).count();
 
     // School indicators (R6.1) of the latest school year.
     let school_year = if today.month() >= 9 { today.year() } else { today.year() - 1 };
@@ -260,6 +272,9 @@ async fn figures(state: &AppState, t: Tr, u: &CurrentUser) -> Result<Figures, Ap
         orgs: data.orgs.len(),
         staff: totals.staff,
         life_rate,
+        month_done,
+        month_running,
+        campaigns_open,
         honors_this_year,
         honors_last_year,
         large,

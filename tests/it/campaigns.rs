@@ -121,5 +121,23 @@ async fn a_campaign_from_application_to_publication() {
         store.members_at_school(store.institution(&Scope::All, "3708280001").await.unwrap().unwrap().meta.id).await.unwrap().len();
     assert!(page.contains(&format!("在校党员 {teachers} 名")), "members at the school, from the register");
     assert!(page.contains("党员全覆盖 ✓"), "coverage from the audit");
-    assert!(page.contains("系统记录") && page.contains("组织生活记录") && page.contains("居民说事已答复"));
+    assert!(page.contains("系统记录") && page.contains("组织生活记录") && page.contains("居民说事累计已答复"));
+    // Organizational life counted as the compliance counts it: submitted or accepted, in the campaign's year.
+    let year = store.campaign(id, &Scope::All).await.unwrap().0.year;
+    let mut held = 0;
+    for c in store.coverages_of_institution(store.institution(&Scope::All, "3708280001").await.unwrap().unwrap().meta.id).await.unwrap() {
+        for status in [hongzhu_core::labels::ActivityStatus::Submitted, hongzhu_core::labels::ActivityStatus::Accepted] {
+            let f = hongzhu_store::ActivityFilter {
+                org: Some(c.org.to_string()),
+                status: Some(status),
+                from: chrono::NaiveDate::from_ymd_opt(year, 1, 1),
+                to: chrono::NaiveDate::from_ymd_opt(year, 12, 31),
+                page: 1,
+                page_size: 1,
+                ..Default::default()
+            };
+            held += store.activities(&Scope::All, &f).await.unwrap().total;
+        }
+    }
+    assert!(page.contains(&format!("{year}年已提交或审核的组织生活记录 {held} 次")), "held {held}");
 }

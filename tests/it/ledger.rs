@@ -129,13 +129,14 @@ fn hostile_files_are_refused() {
 fn the_indicators_sheet_is_checked_like_the_form() {
     let mut wb = rust_xlsxwriter::Workbook::new();
     let ws = wb.add_worksheet().set_name("学校业务指标").unwrap();
-    let rows: [[&str; 6]; 6] = [
+    let rows: [[&str; 6]; 7] = [
         ["机构代码", "学年", "各班人数", "在校生数", "班级数", "本科录取人数"],
         ["3708280001", "2024", "52,58,66,49", "", "", ""],
         ["3708280001", "2024", "", "100", "2", ""],
         ["3708280002", "2030", "", "100", "2", ""],
         ["9999999999", "2023", "", "10", "20", ""],
         ["3708280002", "2023", "", "300", "6", "12"],
+        ["3708280001", "２０２４年", "", "100", "2", ""],
     ];
     for (r, row) in rows.iter().enumerate() {
         for (c, v) in row.iter().enumerate() {
@@ -168,6 +169,7 @@ fn the_indicators_sheet_is_checked_like_the_form() {
     assert!(five.contains(&("机构代码", "unknown_reference")), "{five:?}");
     assert!(five.iter().any(|(h, _)| *h == "班级数"), "more classes than students: {five:?}");
     assert!(at(6).iter().any(|(h, _)| *h == "本科录取人数" || *h == "参加高考人数"), "admitted without candidates: {:?}", at(6));
+    assert!(at(7).iter().any(|(_, c)| *c == "duplicate_key"), "the same year written otherwise is the same year: {:?}", at(7));
     assert_eq!(v.data.indicators.len(), 1);
     let x = &v.data.indicators[0].values;
     assert_eq!((x.students, x.classes, x.large_classes, x.oversized_classes), (225, 4, 1, 1), "R6.1 from the class sizes");
@@ -329,6 +331,37 @@ mod command {
         same("instructors", &a.instructors, &b.instructors);
         assert_eq!(a.indicators.len(), 2);
         same("indicators", &a.indicators, &b.indicators);
+        // A later file without the optional columns (学历; most figures) keeps what is stored.
+        let m0 = b.members.iter().find(|m| m.education.is_some() && m.full_on.is_some()).expect("a member with education");
+        let name0 = b.persons.iter().find(|p| p.id_number == m0.id_number).unwrap().name.clone();
+        let x0 = b.indicators.iter().find(|x| x.institution.as_str() == "3708280001").unwrap();
+        let mut wb = rust_xlsxwriter::Workbook::new();
+        let ws = wb.add_worksheet().set_name("党员").unwrap();
+        let member_row = [
+            ("身份证号", m0.id_number.as_str().to_string()),
+            ("姓名", name0),
+            ("党员类别", hongzhu_core::labels::Labeled::zh(m0.category).to_string()),
+            ("入党日期", m0.admitted_on.to_string()),
+            ("转正日期", m0.full_on.unwrap().to_string()),
+            ("所在组织代码", m0.org.to_string()),
+        ];
+        for (c, (h, v)) in member_row.iter().enumerate() {
+            ws.write_string(0, c as u16, *h).unwrap();
+            ws.write_string(1, c as u16, v).unwrap();
+        }
+        let ws = wb.add_worksheet().set_name("学校业务指标").unwrap();
+        for (c, (h, v)) in
+            [("机构代码", "3708280001".to_string()), ("学年", x0.year.to_string()), ("专任教师数", "190".to_string())].iter().enumerate()
+        {
+            ws.write_string(0, c as u16, *h).unwrap();
+            ws.write_string(1, c as u16, v).unwrap();
+        }
+        let sheets = hongzhu_ledger::read::read(wb.save_to_buffer().unwrap(), &Default::default()).unwrap();
+        let v = hongzhu_ledger::validate::validate(&sheets, &b, hongzhu_core::life::to_local(chrono::Utc::now()).date());
+        assert!(!v.has_errors(), "{:?}", v.problems);
+        assert_eq!(v.data.members[0].education, m0.education, "学历 kept when the column is absent");
+        let y = &v.data.indicators[0].values;
+        assert_eq!((y.teachers, y.students, y.admitted), (190, x0.values.students, x0.values.admitted), "only the column given changes");
         assert_eq!(
             a.regions.iter().map(|r| (&r.code, &r.name, r.level)).collect::<Vec<_>>(),
             b.regions.iter().map(|r| (&r.code, &r.name, r.level)).collect::<Vec<_>>()

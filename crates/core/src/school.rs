@@ -98,6 +98,20 @@ pub fn class_size(size: u32) -> ClassSize {
     }
 }
 
+/// A school year (the year it began) that figures may be recorded for: from 1949 to this year.
+pub fn check_school_year(text: &str, today: chrono::NaiveDate) -> Result<i32, crate::Invalid> {
+    use chrono::Datelike;
+    let t = crate::normalize_width(text);
+    match t.trim_end_matches('年').parse::<i32>() {
+        Ok(y) if (1949..=today.year()).contains(&y) => Ok(y),
+        _ => Err(crate::Invalid::new(
+            "year",
+            format!("学年“{t}”无效：应为 1949 至 {} 之间学年开始的年份（如 2024 表示 2024—2025 学年）", today.year()),
+            format!("the school year is the year it began, from 1949 to {}", today.year()),
+        )),
+    }
+}
+
 /// A school's figures for a school year, as the ledger workbook's 学校业务指标 sheet holds them.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct SchoolIndicators {

@@ -730,10 +730,12 @@ fn coverages(ctx: &mut Ctx, sheet: Option<&mut Sheet>, orgs_ok: &HashSet<String>
 /// (R6.1 class sizes; contradictions such as more classes than students refused).
 fn indicators(ctx: &mut Ctx, sheet: Option<&mut Sheet>) {
     let Some(sheet) = sheet else { return };
+    // The key as it will be stored: the code upper-cased, the year as a number ("2024", "2024年"
+    // and full-width digits are one year).
     let rows = keyed_rows(ctx, sheet, &["institution", "year"], |s, r| {
-        Some(format!("{}/{}", s.get(r, "institution").to_uppercase(), s.get(r, "year")))
+        let year = normalize_width(&s.get(r, "year"));
+        Some(format!("{}/{}", s.get(r, "institution").to_uppercase(), year.trim_end_matches('年').trim_start_matches('0')))
     });
-    let this_year = chrono::Datelike::year(&ctx.today);
     for row in rows {
         let mut c = Checker::default();
         let inst = c.parse("institution", &sheet.get(row, "institution"), InstitutionCode::parse);
@@ -747,31 +749,35 @@ fn indicators(ctx: &mut Ctx, sheet: Option<&mut Sheet>) {
                 "unknown institution",
             ));
         }
-        let year_text = normalize_width(&sheet.get(row, "year"));
-        let year = match year_text.trim_end_matches('年').parse::<i32>() {
-            Ok(y) if (2000..=this_year).contains(&y) => Some(y),
-            _ => {
-                c.errors.push(FieldError::new(
-                    "year",
-                    "year",
-                    format!("学年应为 2000 至 {this_year} 之间的年份（学年开始的年份，如 2024 表示 2024—2025 学年）"),
-                    "the school year is the year it began, from 2000 to this year",
-                ));
+        let year = match hongzhu_core::school::check_school_year(&sheet.get(row, "year"), ctx.today) {
+            Ok(y) => Some(y),
+            Err(e) => {
+                c.errors.push(FieldError::from_invalid("year", e));
                 None
             }
         };
+        // A column the file does not have keeps what is stored (a file with fewer columns does
+        // not erase figures); a column present and empty means 0.
+        let stored = match (&inst, year) {
+            (Some(i), Some(y)) => ctx.existing.indicators.iter().find(|x| x.institution == *i && x.year == y).map(|x| x.values.clone()),
+            _ => None,
+        };
+        let col = |field: &str, old: Option<i64>| -> String {
+            if sheet.cols.contains_key(field) { sheet.get(row, field) } else { old.map(|n| n.to_string()).unwrap_or_default() }
+        };
+        let st = stored.as_ref();
         let input = hongzhu_core::school::IndicatorInput {
             class_sizes: sheet.get(row, "class_sizes"),
-            students: sheet.get(row, "students"),
-            classes: sheet.get(row, "classes"),
-            large_classes: sheet.get(row, "large_classes"),
-            oversized_classes: sheet.get(row, "oversized_classes"),
-            teachers: sheet.get(row, "teachers"),
-            building_m2: sheet.get(row, "building_m2"),
-            admitted: sheet.get(row, "admitted"),
-            candidates: sheet.get(row, "candidates"),
-            poor_supported: sheet.get(row, "poor_supported"),
-            investment_yuan: sheet.get(row, "investment_yuan"),
+            students: col("students", st.map(|v| v.students)),
+            classes: col("classes", st.map(|v| v.classes)),
+            large_classes: col("large_classes", st.map(|v| v.large_classes)),
+            oversized_classes: col("oversized_classes", st.map(|v| v.oversized_classes)),
+            teachers: col("teachers", st.map(|v| v.teachers)),
+            building_m2: col("building_m2", st.map(|v| v.building_m2)),
+            admitted: col("admitted", st.and_then(|v| v.admitted)),
+            candidates: col("candidates", st.and_then(|v| v.candidates)),
+            poor_supported: col("poor_supported", st.map(|v| v.poor_supported)),
+            investment_yuan: col("investment_yuan", st.map(|v| v.investment_yuan)),
         };
         let values = match input.parse() {
             Ok(v) => Some(v),
@@ -825,6 +831,10 @@ fn members(ctx: &mut Ctx, sheet: Option<&mut Sheet>, orgs_ok: &HashSet<String>) 
                 continue;
             }
         };
+        // 学历 is an optional column beyond the spec: a file without it keeps what is stored.
+        if !sheet.cols.contains_key("education") {
+            m.education = ctx.existing.members.iter().find(|x| x.id_number == m.id_number).and_then(|x| x.education);
+        }
         if !orgs_ok.contains(m.org.as_str()) {
             ctx.error(sheet, row, "org", "unknown_reference", format!("所在组织代码“{}”在“党组织”表和系统中都不存在", m.org));
             continue;

@@ -625,9 +625,15 @@ async fn update_member(
     forbid_unless(u.can_edit())?;
     let current = state.store.member(&u.scope, id).await?.ok_or(ApiError(AppError::NotFound))?;
     let version = if_match(&headers)?;
-    let mut v: MemberInput = input(body)?;
+    let body = body.map_err(|e| ApiError(crate::error::json_rejection(e, "对象")))?;
+    let has_education = body.0.get("education").is_some();
+    let mut v: MemberInput = input(Ok(body))?;
     if v.id_number.is_empty() {
         v.id_number = current.person.id_number.as_str().to_string();
+    }
+    // 学历 is optional: a body without it keeps the stored one (null or "" clears it).
+    if !has_education {
+        v.education = current.education.map(|e| e.code().to_string()).unwrap_or_default();
     }
     let m = v.parse(Utc::now().date_naive()).map_err(invalid)?;
     if m.id_number != current.person.id_number {

@@ -295,7 +295,7 @@ async fn score_render(
         .crumb(l(t, "创建评比", "Campaigns"), "/campaigns")
         .crumb(k.name.clone(), format!("/campaigns/{id}"))
         .crumb(e.name.clone(), format!("/campaigns/{id}/entries/{entry}"));
-    let found = record_evidence(state, u, &e, k.year).await?;
+    let found = record_evidence(state, &e, k.year).await?;
     render(ScorePage { c, k, e, indicators, found, mine, own, as_self: who == SELF, errors })
 }
 
@@ -307,19 +307,17 @@ impl ScorePage {
 
 /// Evidence drawn from the records instead of typed again (issue: campaigns): for the default
 /// indicators' evidence, what Hongzhu holds about the school in the campaign's year.
-async fn record_evidence(
-    state: &AppState,
-    u: &CurrentUser,
-    e: &EntryRow,
-    year: i32,
-) -> Result<HashMap<String, (String, String)>, AppError> {
+async fn record_evidence(state: &AppState, e: &EntryRow, year: i32) -> Result<HashMap<String, (String, String)>, AppError> {
     use hongzhu_store::commitments::Whose;
     let mut out = HashMap::new();
     let code = e.institution.clone();
     let one = Scope::Within { orgs: vec![], institutions: vec![e.institution_id] };
     let yes = |b: bool| if b { "✓" } else { "✗" };
-    // 1.1 三个全覆盖.
-    let region = u.user.region_code.clone().unwrap_or_default();
+    // 1.1 三个全覆盖: the audit of the school's county (cached while the data stands), whoever asks.
+    let region = match state.store.institution(&Scope::All, &code).await? {
+        Some(i) => i.record.town.county().to_string(),
+        None => return Ok(out),
+    };
     let computed = crate::coverage::compute(state, &region, hongzhu_core::life::to_local(chrono::Utc::now()).date()).await?;
     if let Some(o) = computed.result.outcomes.iter().find(|o| o.institution == code) {
         out.insert(
@@ -377,26 +375,29 @@ async fn record_evidence(
             format!("/development/people?institution={code}"),
         ),
     );
-    // 3.1 组织生活: the year's records of the organizations covering the school.
+    // 3.1 组织生活: the year's activities of the organizations covering the school, held and
+    // submitted or accepted (as the compliance figures count them; plans and drafts do not count).
+    let covering_rows = state.store.coverages_of_institution(e.institution_id).await?;
     let mut held = 0;
-    let mut first_org = String::new();
-    for c in state.store.coverages_of_institution(e.institution_id).await? {
-        if first_org.is_empty() {
-            first_org = c.org.to_string();
+    for c in &covering_rows {
+        for status in [hongzhu_core::labels::ActivityStatus::Submitted, hongzhu_core::labels::ActivityStatus::Accepted] {
+            let f = hongzhu_store::ActivityFilter {
+                org: Some(c.org.to_string()),
+                status: Some(status),
+                from: chrono::NaiveDate::from_ymd_opt(year, 1, 1),
+                to: chrono::NaiveDate::from_ymd_opt(year, 12, 31),
+                page: 1,
+                page_size: 1,
+                ..Default::default()
+            };
+            held += state.store.activities(&Scope::All, &f).await?.total;
         }
-        let f = hongzhu_store::ActivityFilter {
-            org: Some(c.org.to_string()),
-            from: chrono::NaiveDate::from_ymd_opt(year, 1, 1),
-            to: chrono::NaiveDate::from_ymd_opt(year, 12, 31),
-            page: 1,
-            page_size: 1,
-            ..Default::default()
-        };
-        held += state.store.activities(&Scope::All, &f).await?.total;
     }
-    out.insert("组织生活落实情况".to_string(), (format!("{year}年组织生活记录 {held} 次"), format!("/life?org={first_org}")));
-    // 4.1 学校业务指标.
-    if let Some(y) = state.store.school_years(&one, year).await?.into_iter().next()
+    let first_org = covering_rows.first().map(|c| c.org.to_string()).unwrap_or_default();
+    out.insert("组织生活落实情况".to_string(), (format!("{year}年已提交或审核的组织生活记录 {held} 次"), format!("/life?org={first_org}")));
+    // 4.1 学校业务指标: the school year that ended in the campaign's year (Y−1 to Y).
+    let school_year = year - 1;
+    if let Some(y) = state.store.school_years(&one, school_year).await?.into_iter().next()
         && let Some(i) = y.indicators
     {
         let admission = match (i.admitted, i.candidates) {
@@ -407,30 +408,31 @@ async fn record_evidence(
             "学校业务指标".to_string(),
             (
                 format!(
-                    "在校生 {}，{} 个班，大班额 {}、超大班额 {}{admission}",
+                    "{school_year}学年：在校生 {}，{} 个班，大班额 {}、超大班额 {}{admission}",
                     i.students, i.classes, i.large_classes, i.oversized_classes
                 ),
-                format!("/indicators/{code}/{year}"),
+                format!("/indicators/{code}/{school_year}"),
             ),
         );
     }
-    // 4.2 荣誉.
+    // 4.2 荣誉: the school's, up to the campaign's year.
+    let filter = hongzhu_store::school::HonorFilter { q: Some(e.name.clone()), ..Default::default() };
     let honors: Vec<_> = state
         .store
-        .honors(&Scope::All, &Default::default())
+        .honors(&Scope::All, &filter)
         .await?
         .into_iter()
-        .filter(|h| h.honor.institution.as_deref() == Some(code.as_str()))
+        .filter(|h| h.honor.institution.as_deref() == Some(code.as_str()) && h.honor.year <= year)
         .collect();
     let latest =
         honors.iter().max_by_key(|h| h.honor.year).map(|h| format!("，最近：{}年{}", h.honor.year, h.honor.title)).unwrap_or_default();
     out.insert(
         "荣誉登记".to_string(),
-        (format!("登记荣誉 {} 项{latest}", honors.len()), format!("/honors?q={}", crate::view::enc(&e.name))),
+        (format!("截至{year}年登记荣誉 {} 项{latest}", honors.len()), format!("/honors?q={}", crate::view::enc(&e.name))),
     );
     // 5.1 群众反映: residents' concerns answered at the covering organizations' stations, commitments kept.
     let mut covering = Vec::new();
-    for c in state.store.coverages_of_institution(e.institution_id).await? {
+    for c in &covering_rows {
         if let Some(o) = state.store.org_id(c.org.as_str()).await? {
             covering.push(o);
         }
@@ -440,7 +442,7 @@ async fn record_evidence(
     let answered = concerns.iter().filter(|c| c.state == hongzhu_core::service::ConcernState::Answered).count();
     out.insert(
         "满意度调查".to_string(),
-        (format!("居民说事已答复 {answered}/{} 件，党员承诺践诺好 {kept} 条", concerns.len()), "/service/concerns".to_string()),
+        (format!("居民说事累计已答复 {answered}/{} 件，{year}年党员承诺践诺好 {kept} 条", concerns.len()), "/service/concerns".to_string()),
     );
     Ok(out)
 }

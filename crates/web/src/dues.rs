@@ -720,10 +720,8 @@ async fn reduction_decide(
     let Some(on) = parse_date(&f.on) else {
         return Ok(back(l(t, "日期无效，请写作 2026-11-20", "the date is not a date: write 2026-11-20")));
     };
-    let acting: Option<Vec<i64>> = match &u.scope {
-        Scope::Within { orgs, .. } => Some(orgs.clone()),
-        _ => None,
-    };
+    // The organizations the user acts for (a region's county user: the region's).
+    let acting = crate::pages::acting_orgs(&state, &u).await?;
     match state.store.decide_dues_reduction(id, step, on, Some(&f.approver), acting.as_deref(), today(), &u.user.username).await {
         Ok(()) => Ok(back("saved")),
         Err(StoreError::Refused(e)) => Ok(back(e.message(t.lang()))),

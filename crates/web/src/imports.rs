@@ -116,6 +116,23 @@ pub async fn run_import_mode(
             .filter(|i| !i.town.as_str().starts_with(&prefix))
             .map(|i| i.name.clone())
             .chain(v.data.orgs.iter().filter(|o| !o.region.as_str().starts_with(&prefix[..prefix.len().min(6)])).map(|o| o.name.clone()))
+            // 学校业务指标 rows: the school (in the file or in the database) is in the region.
+            .chain(
+                v.data
+                    .indicators
+                    .iter()
+                    .filter(|x| {
+                        let town = v
+                            .data
+                            .institutions
+                            .iter()
+                            .chain(existing.institutions.iter())
+                            .find(|i| i.code == x.institution)
+                            .map(|i| i.town.as_str());
+                        !town.is_some_and(|t| t.starts_with(&prefix))
+                    })
+                    .map(|x| format!("{}（{}学年业务指标）", x.institution, x.year)),
+            )
             .collect();
         if !outside.is_empty() {
             let shown: Vec<String> = outside.iter().take(5).cloned().collect();

@@ -469,7 +469,9 @@ async fn indicator_save(
     Form(f): Form<IndicatorForm>,
 ) -> PageResult {
     auth::check_csrf(&u, Some(&f.csrf))?;
-    let year = year_of(&year, today().year())?;
+    // The school years figures are saved for: the same range the ledger import accepts.
+    let year = hongzhu_core::school::check_school_year(&year, today())
+        .map_err(|e| AppError::Invalid(vec![hongzhu_core::registry::FieldError::from_invalid("year", e)]))?;
     let s = school_year(&state, &u, &code, year).await?;
     let version = f.version.trim().parse::<i64>().ok();
     let errors = match f.inner.parse() {
@@ -528,7 +530,8 @@ async fn api_indicator_save(
     body: Result<axum::Json<Value>, axum::extract::rejection::JsonRejection>,
 ) -> ApiResult {
     crate::api::csrf(&u, &headers)?;
-    let year = year_of(&year, today().year())?;
+    let year = hongzhu_core::school::check_school_year(&year, today())
+        .map_err(|e| AppError::Invalid(vec![hongzhu_core::registry::FieldError::from_invalid("year", e)]))?;
     let f: IndicatorInput = crate::api::input(body)?;
     school_year(&state, &u, &code, year).await?;
     // S24: replacing a year's figures needs the version read (If-Match); a first report none.

@@ -118,6 +118,13 @@ async fn school_work_teaching_and_youth() {
     let reach = support::between(&page, "id=\"reach\"", "</table>").unwrap();
     let target = store.institution(&Scope::All, "3708280150").await.unwrap().unwrap();
     assert!(reach.contains(&target.record.name), "the school reached is counted");
+    // A team's members belong to its organization (checked by the store).
+    let yz_org = store.org_id("JX-YZ-ZB1").await.unwrap().unwrap();
+    let outsider = store.members_of_org(store.org_id("JX-EZ-ZZ").await.unwrap().unwrap()).await.unwrap()[0].id;
+    let own = store.members_of_org(yz_org).await.unwrap()[0].id;
+    let refused = store.add_team(yz_org, "一中党员送教小分队", year, &[own, outsider], "test").await;
+    assert!(matches!(refused, Err(hongzhu_store::StoreError::Refused(ref e)) if e.field == "members"), "{refused:?}");
+    assert!(store.add_team(yz_org, "一中党员送教小分队", year, &[own, own], "test").await.is_ok(), "a member listed twice counts once");
     let acts = store.school_activities(&Scope::All, &[SchoolWorkKind::SameTopic], year).await.unwrap();
     assert_eq!(acts[0].members.len(), 2);
 

@@ -791,20 +791,13 @@ async fn demo_schoolwork(store: &Store, today: chrono::NaiveDate, seed: u64) -> 
         store.institutions(&Scope::All, &hongzhu_store::InstitutionFilter { page: 1, page_size: 1000, ..Default::default() }).await?.items;
     let jan1 = chrono::NaiveDate::from_ymd_opt(today.year(), 1, 1).expect("valid");
     let span = (today - jan1).num_days().max(1);
-    let mut members_at = std::collections::HashMap::new();
+    // The members teaching at each school (one light query per school).
+    let mut teachers_at = std::collections::HashMap::new();
     for s in &schools {
-        let m: Vec<i64> = store
-            .members(
-                &Scope::All,
-                &PeopleFilter { institution: Some(s.record.code.to_string()), page: 1, page_size: 200, ..Default::default() },
-            )
-            .await?
-            .items
-            .iter()
-            .map(|m| m.meta.id)
-            .collect();
-        members_at.insert(s.record.code.to_string(), m);
+        teachers_at.insert(s.record.code.to_string(), store.members_at_school(s.meta.id).await?);
     }
+    let members_at: std::collections::HashMap<String, Vec<i64>> =
+        teachers_at.iter().map(|(k, v)| (k.clone(), v.iter().map(|m| m.id).collect())).collect();
     let with_members: Vec<&hongzhu_store::InstitutionRow> =
         schools.iter().filter(|s| members_at[s.record.code.as_str()].len() >= 3).collect();
     // Dates and head counts from their own sequence (the closure holds it).
@@ -847,22 +840,13 @@ async fn demo_schoolwork(store: &Store, today: chrono::NaiveDate, seed: u64) -> 
         .collect();
     let topics = ["《秋天的雨》", "分数的初步认识", "《背影》", "一元一次方程的应用", "光的折射", "Unit 3 My Friends", "《春》"];
     for s in big.iter().take(3) {
-        let ms = &members_at[s.record.code.as_str()];
         // The team: members of the branch with the most teachers at the school.
-        let here = store
-            .members(
-                &Scope::All,
-                &PeopleFilter { institution: Some(s.record.code.to_string()), page: 1, page_size: 300, ..Default::default() },
-            )
-            .await?
-            .items;
-        let mut by_org: std::collections::BTreeMap<String, Vec<i64>> = Default::default();
-        for m in &here {
-            by_org.entry(m.org.to_string()).or_default().push(m.meta.id);
+        let mut by_org: std::collections::BTreeMap<i64, Vec<i64>> = Default::default();
+        for m in &teachers_at[s.record.code.as_str()] {
+            by_org.entry(m.org_id).or_default().push(m.id);
         }
-        let Some((org, ids)) = by_org.into_iter().max_by_key(|(_, v)| v.len()) else { continue };
-        let org_id = store.org_id(&org).await?.context("a member's organization")?;
-        let team: Vec<i64> = ids.into_iter().filter(|m| ms.contains(m)).take(5).collect();
+        let Some((org_id, ids)) = by_org.into_iter().max_by_key(|(_, v)| v.len()) else { continue };
+        let team: Vec<i64> = ids.into_iter().take(5).collect();
         if team.len() < 2 {
             continue;
         }

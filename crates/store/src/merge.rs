@@ -561,21 +561,8 @@ impl Store {
                 existing.indicators.iter().map(|x| ((x.institution.as_str(), x.year), x)).collect();
             for x in &incoming.indicators {
                 let inst = require(&inst_ids, "institution", x.institution.as_str())?;
-                let v = &x.values;
-                let values = vec![
-                    ("institution_id", inst.into()),
-                    ("year", i64::from(x.year).into()),
-                    ("students", v.students.into()),
-                    ("classes", v.classes.into()),
-                    ("large_classes", v.large_classes.into()),
-                    ("oversized_classes", v.oversized_classes.into()),
-                    ("teachers", v.teachers.into()),
-                    ("building_m2", v.building_m2.into()),
-                    ("admitted", v.admitted.into()),
-                    ("candidates", v.candidates.into()),
-                    ("poor_supported", v.poor_supported.into()),
-                    ("investment_yuan", v.investment_yuan.into()),
-                ];
+                let mut values = vec![("institution_id", inst.into()), ("year", i64::from(x.year).into())];
+                values.extend(crate::school::indicator_values(&x.values));
                 let prev = old.get(&(x.institution.as_str(), x.year)).copied();
                 upsert(
                     &mut tx,

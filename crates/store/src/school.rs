@@ -53,6 +53,53 @@ fn scope_honors(q: &mut SelectStatement, scope: &Scope) {
     }
 }
 
+/// The columns of `school_indicators` that hold a school's figures, in one place for the form,
+/// the ledger import and export, and every reader.
+pub(crate) const INDICATOR_COLS: [&str; 10] = [
+    "students",
+    "classes",
+    "large_classes",
+    "oversized_classes",
+    "teachers",
+    "building_m2",
+    "admitted",
+    "candidates",
+    "poor_supported",
+    "investment_yuan",
+];
+
+/// A row's figures (the columns of [`INDICATOR_COLS`]).
+pub(crate) fn indicators_of(r: &dyn Row) -> Result<Indicators> {
+    Ok(Indicators {
+        students: r.int("students")?,
+        classes: r.int("classes")?,
+        large_classes: r.int("large_classes")?,
+        oversized_classes: r.int("oversized_classes")?,
+        teachers: r.int("teachers")?,
+        building_m2: r.int("building_m2")?,
+        admitted: r.int_opt("admitted")?,
+        candidates: r.int_opt("candidates")?,
+        poor_supported: r.int("poor_supported")?,
+        investment_yuan: r.int("investment_yuan")?,
+    })
+}
+
+/// The figures as column values (the columns of [`INDICATOR_COLS`]).
+pub(crate) fn indicator_values(i: &Indicators) -> Vec<(&'static str, sea_query::Value)> {
+    vec![
+        ("students", i.students.into()),
+        ("classes", i.classes.into()),
+        ("large_classes", i.large_classes.into()),
+        ("oversized_classes", i.oversized_classes.into()),
+        ("teachers", i.teachers.into()),
+        ("building_m2", i.building_m2.into()),
+        ("admitted", i.admitted.into()),
+        ("candidates", i.candidates.into()),
+        ("poor_supported", i.poor_supported.into()),
+        ("investment_yuan", i.investment_yuan.into()),
+    ]
+}
+
 impl Store {
     pub async fn honors(&self, scope: &Scope, f: &HonorFilter) -> Result<Vec<HonorRow>> {
         let mut q = Query::select();
@@ -194,22 +241,8 @@ impl Store {
     pub async fn school_years(&self, scope: &Scope, year: i32) -> Result<Vec<SchoolYear>> {
         let mut q = Query::select();
         q.columns([("i", "code"), ("i", "name"), ("i", "town_code"), ("i", "kind")])
-            .columns(
-                [
-                    "students",
-                    "classes",
-                    "large_classes",
-                    "oversized_classes",
-                    "teachers",
-                    "building_m2",
-                    "admitted",
-                    "candidates",
-                    "poor_supported",
-                    "investment_yuan",
-                    "version",
-                ]
-                .map(|c| ("s", c)),
-            )
+            .columns(INDICATOR_COLS.map(|c| ("s", c)))
+            .column(("s", "version"))
             .from_as("institutions", "i")
             .join_as(
                 JoinType::LeftJoin,
@@ -226,21 +259,7 @@ impl Store {
         let rows = tx
             .all(&q, |r: &dyn Row| {
                 let version = r.int_opt("version")?;
-                let indicators = match version {
-                    None => None,
-                    Some(_) => Some(Indicators {
-                        students: r.int("students")?,
-                        classes: r.int("classes")?,
-                        large_classes: r.int("large_classes")?,
-                        oversized_classes: r.int("oversized_classes")?,
-                        teachers: r.int("teachers")?,
-                        building_m2: r.int("building_m2")?,
-                        admitted: r.int_opt("admitted")?,
-                        candidates: r.int_opt("candidates")?,
-                        poor_supported: r.int("poor_supported")?,
-                        investment_yuan: r.int("investment_yuan")?,
-                    }),
-                };
+                let indicators = version.map(|_| indicators_of(r)).transpose()?;
                 Ok(SchoolYear {
                     code: r.text("code")?,
                     name: r.text("name")?,
@@ -283,18 +302,7 @@ impl Store {
                 |r: &dyn Row| Ok((r.int("id")?, r.int("version")?)),
             )
             .await?;
-        let values: Vec<(&str, sea_query::Value)> = vec![
-            ("students", i.students.into()),
-            ("classes", i.classes.into()),
-            ("large_classes", i.large_classes.into()),
-            ("oversized_classes", i.oversized_classes.into()),
-            ("teachers", i.teachers.into()),
-            ("building_m2", i.building_m2.into()),
-            ("admitted", i.admitted.into()),
-            ("candidates", i.candidates.into()),
-            ("poor_supported", i.poor_supported.into()),
-            ("investment_yuan", i.investment_yuan.into()),
-        ];
+        let values = indicator_values(i);
         let at = now();
         let id = match (current, expected) {
             (Some((_, v)), Some(e)) if v != e => return Err(StoreError::Stale { current: v }),

@@ -83,11 +83,12 @@ pub const LEAGUE_AGE: i32 = 28;
 /// 青年教师: 35 and under.
 pub const YOUNG_AGE: i32 = 35;
 
-/// A Party member teaching at a school: id, name, organization.
+/// A Party member to choose in a form (a school's teachers, an organization's members).
 #[derive(Debug, Clone, Serialize)]
 pub struct TeacherMember {
     pub id: i64,
     pub name: String,
+    pub org_id: i64,
     pub org_name: String,
 }
 
@@ -95,21 +96,33 @@ impl Store {
     /// The Party members whose work is at a school (the register's 工作单位), by organization.
     /// One definition for pairing a child, recording an activity and choosing a team.
     pub async fn members_at_school(&self, institution_id: i64) -> Result<Vec<TeacherMember>> {
+        self.members_where(Expr::col(("m", "work_institution_id")).eq(institution_id)).await
+    }
+
+    /// The Party members of an organization (a team's, a station's), every one of them.
+    pub async fn members_of_org(&self, org_id: i64) -> Result<Vec<TeacherMember>> {
+        self.members_where(Expr::col(("m", "org_id")).eq(org_id)).await
+    }
+
+    async fn members_where(&self, cond: Expr) -> Result<Vec<TeacherMember>> {
         let mut tx = self.read().await?;
         let rows = tx
             .all(
                 Query::select()
                     .expr_as(Expr::col(("m", "id")), "id")
                     .expr_as(Expr::col(("p", "name")), "name")
+                    .expr_as(Expr::col(("m", "org_id")), "org_id")
                     .expr_as(Expr::col(("o", "name")), "org_name")
                     .from_as("members", "m")
                     .join_as(JoinType::InnerJoin, "persons", "p", Expr::col(("p", "id")).equals(("m", "person_id")))
                     .join_as(JoinType::InnerJoin, "party_orgs", "o", Expr::col(("o", "id")).equals(("m", "org_id")))
-                    .and_where(Expr::col(("m", "work_institution_id")).eq(institution_id))
+                    .and_where(cond)
                     .and_where(Expr::col(("m", "deleted_at")).is_null())
                     .order_by(("o", "code"), Order::Asc)
                     .order_by(("m", "id"), Order::Asc),
-                |r: &dyn Row| Ok(TeacherMember { id: r.int("id")?, name: r.text("name")?, org_name: r.text("org_name")? }),
+                |r: &dyn Row| {
+                    Ok(TeacherMember { id: r.int("id")?, name: r.text("name")?, org_id: r.int("org_id")?, org_name: r.text("org_name")? })
+                },
             )
             .await?;
         tx.commit().await?;
@@ -345,6 +358,25 @@ impl Store {
             return Err(StoreError::Refused(FieldError::new("members", "members", "请选择团队成员", "choose the team's members")));
         }
         let mut tx = self.write().await?;
+        let of_org = tx
+            .all(
+                Query::select()
+                    .column("id")
+                    .from("members")
+                    .and_where(Expr::col("org_id").eq(org_id))
+                    .and_where(Expr::col("deleted_at").is_null())
+                    .and_where(Expr::col("id").is_in(members.clone())),
+                |r: &dyn Row| r.int("id"),
+            )
+            .await?;
+        if of_org.len() != members.len() {
+            return Err(StoreError::Refused(FieldError::new(
+                "members",
+                "members",
+                "团队成员须为该党组织的党员，请在名单中勾选",
+                "choose the team's members from the organization's list",
+            )));
+        }
         let id = tx
             .insert_id(
                 Query::insert()

@@ -474,6 +474,28 @@ impl Store {
                         "choose the member who handles it",
                     )));
                 };
+                // The member belongs to the station's organization.
+                let ok = tx
+                    .opt(
+                        Query::select()
+                            .column(("m", "id"))
+                            .from_as("concerns", "c")
+                            .join_as(JoinType::InnerJoin, "service_stations", "s", Expr::col(("s", "id")).equals(("c", "station_id")))
+                            .join_as(JoinType::InnerJoin, "members", "m", Expr::col(("m", "org_id")).equals(("s", "org_id")))
+                            .and_where(Expr::col(("c", "id")).eq(id))
+                            .and_where(Expr::col(("m", "id")).eq(m))
+                            .and_where(Expr::col(("m", "deleted_at")).is_null()),
+                        |r: &dyn Row| r.int("id"),
+                    )
+                    .await?;
+                if ok.is_none() {
+                    return Err(StoreError::Refused(FieldError::new(
+                        "member",
+                        "member",
+                        "请选择服务站所属党组织的党员",
+                        "choose a member of the station's organization",
+                    )));
+                }
                 q.value("member_id", m);
             }
             ConcernState::Handled => {

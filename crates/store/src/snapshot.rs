@@ -287,22 +287,8 @@ impl Store {
             d.indicators = tx
                 .all(
                     Query::select()
-                        .columns(
-                            [
-                                "year",
-                                "students",
-                                "classes",
-                                "large_classes",
-                                "oversized_classes",
-                                "teachers",
-                                "building_m2",
-                                "admitted",
-                                "candidates",
-                                "poor_supported",
-                                "investment_yuan",
-                            ]
-                            .map(|c| ("x", c)),
-                        )
+                        .column(("x", "year"))
+                        .columns(crate::school::INDICATOR_COLS.map(|c| ("x", c)))
                         .expr_as(Expr::col(("i", "code")), "inst_code")
                         .from_as("school_indicators", "x")
                         .join_as(JoinType::InnerJoin, "institutions", "i", Expr::col(("i", "id")).equals(("x", "institution_id")))
@@ -314,18 +300,7 @@ impl Store {
                         Ok(hongzhu_core::school::SchoolIndicators {
                             institution: InstitutionCode::parse(&r.text("inst_code")?).map_err(corrupt)?,
                             year: r.int("year")? as i32,
-                            values: hongzhu_core::school::Indicators {
-                                students: r.int("students")?,
-                                classes: r.int("classes")?,
-                                large_classes: r.int("large_classes")?,
-                                oversized_classes: r.int("oversized_classes")?,
-                                teachers: r.int("teachers")?,
-                                building_m2: r.int("building_m2")?,
-                                admitted: r.int_opt("admitted")?,
-                                candidates: r.int_opt("candidates")?,
-                                poor_supported: r.int("poor_supported")?,
-                                investment_yuan: r.int("investment_yuan")?,
-                            },
+                            values: crate::school::indicators_of(r)?,
                         })
                     },
                 )

@@ -14,7 +14,7 @@ use chrono::Datelike;
 use hongzhu_core::campaign::{self, Combined, five_goods};
 use hongzhu_core::labels::{HonorLevel, Labeled};
 use hongzhu_store::campaigns::{CampaignRow, EntryRow, IndicatorRow, SELF, Stage};
-use hongzhu_store::{PeopleFilter, Role, Scope, StoreError};
+use hongzhu_store::{Role, Scope, StoreError};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -340,18 +340,9 @@ async fn record_evidence(state: &AppState, e: &EntryRow, year: i32) -> Result<Ha
     let mut kept = 0;
     if !ids.is_empty() {
         // The organizations of the members teaching at the school.
-        let codes: std::collections::BTreeSet<String> = state
-            .store
-            .members(&Scope::All, &PeopleFilter { institution: Some(code.clone()), page: 1, page_size: 500, ..Default::default() })
-            .await?
-            .items
-            .into_iter()
-            .map(|m| m.org.to_string())
-            .collect();
-        let mut member_orgs = Vec::new();
-        for c in &codes {
-            member_orgs.extend(state.store.org_id(c).await?);
-        }
+        let mut member_orgs: Vec<i64> = teachers.iter().map(|m| m.org_id).collect();
+        member_orgs.sort_unstable();
+        member_orgs.dedup();
         posts = state.store.vanguard_posts(Whose::Orgs(&member_orgs), year).await?.iter().filter(|p| ids.contains(&p.member_id)).count();
         kept = state
             .store

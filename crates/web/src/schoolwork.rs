@@ -18,7 +18,7 @@ use hongzhu_core::registry::FieldError;
 use hongzhu_core::schoolwork::{self, ActivityInput};
 use hongzhu_ledger::table::Cell;
 use hongzhu_store::schoolwork::{ActivityRow, PipelineLine, RoleLine, TeamRow, UnitRow};
-use hongzhu_store::{InstitutionFilter, OrgRow, PeopleFilter, Scope, StoreError};
+use hongzhu_store::{InstitutionFilter, OrgRow, Scope, StoreError};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -473,14 +473,7 @@ async fn teaching_page(State(state): State<AppState>, Lang(t): Lang, PageUser(u)
         .or_else(|| orgs.iter().find(|o| Some(o.meta.id) == u.user.org_id))
         .or(orgs.first());
     let org_members = match chosen {
-        Some(o) => state
-            .store
-            .members(&Scope::All, &PeopleFilter { org: Some(o.record.code.to_string()), page: 1, page_size: 300, ..Default::default() })
-            .await?
-            .items
-            .into_iter()
-            .map(|m| (m.meta.id, m.person.name))
-            .collect(),
+        Some(o) => state.store.members_of_org(o.meta.id).await?.into_iter().map(|m| (m.id, m.name)).collect(),
         None => vec![],
     };
     let chosen_code = chosen.map(|o| o.record.code.to_string()).unwrap_or_default();
@@ -510,17 +503,7 @@ async fn team_save(State(state): State<AppState>, Lang(t): Lang, PageUser(u): Pa
     let Some(o) = state.store.org(&u.scope, org.trim()).await? else {
         return Ok(back(l(t, "请选择本人范围内的党组织", "choose an organization in your scope")));
     };
-    let of_org: Vec<i64> = state
-        .store
-        .members(&Scope::All, &PeopleFilter { org: Some(o.record.code.to_string()), page: 1, page_size: 300, ..Default::default() })
-        .await?
-        .items
-        .iter()
-        .map(|m| m.meta.id)
-        .collect();
-    if members.iter().any(|m| !of_org.contains(m)) {
-        return Ok(back(l(t, "团队成员须为该党组织的党员", "the team's members belong to the organization")));
-    }
+    // The store checks the members belong to the organization.
     match state.store.add_team(o.meta.id, &name, today().year(), &members, &u.user.username).await {
         Ok(_) => Ok(back(l(t, "送教团队已建立", "team made"))),
         Err(StoreError::Refused(e)) => Ok(back(e.message(t.lang()))),

@@ -12,7 +12,7 @@ use hongzhu_core::labels::{Labeled, ServiceKind};
 use hongzhu_core::service::ConcernState;
 use hongzhu_ledger::table::Cell;
 use hongzhu_store::service::{Concern, ServiceLine, ServiceRecord, Station};
-use hongzhu_store::{OrgRow, PeopleFilter, Scope, StoreError};
+use hongzhu_store::{OrgRow, StoreError};
 use serde::Deserialize;
 use serde_json::json;
 
@@ -382,14 +382,12 @@ async fn concerns_page(State(state): State<AppState>, Lang(t): Lang, PageUser(u)
     // Members who may be assigned: those of the station's organization.
     let mut members = Vec::new();
     for org in stations.iter().map(|s| s.org_id).collect::<std::collections::BTreeSet<_>>() {
-        let Some(code) = state.store.org_code(org).await? else { continue };
         let list = state
             .store
-            .members(&Scope::All, &PeopleFilter { org: Some(code), page: 1, page_size: 300, ..Default::default() })
+            .members_of_org(org)
             .await?
-            .items
             .into_iter()
-            .map(|m| Opt { selected: false, value: m.meta.id.to_string(), label: m.person.name })
+            .map(|m| Opt { selected: false, value: m.id.to_string(), label: m.name })
             .collect();
         members.push((org, list));
     }
@@ -452,28 +450,14 @@ async fn concern_step(
     let back = |msg: &str| Redirect::to(&format!("/service/concerns?msg={}", enc(msg))).into_response();
     let stations = state.store.stations(orgs_in.as_deref()).await?;
     let ids: Vec<i64> = stations.iter().map(|s| s.id).collect();
-    let Some(concern) = state.store.concerns(&ids).await?.into_iter().find(|c| c.id == id) else { return Err(AppError::NotFound) };
+    if !state.store.concerns(&ids).await?.iter().any(|c| c.id == id) {
+        return Err(AppError::NotFound);
+    }
     let Some(to) = ConcernState::from_code(f.to.trim()) else {
         return Ok(back(l(t, "请选择下一步", "choose the next step")));
     };
-    // The member assigned belongs to the station's organization.
-    let member = match f.member.trim().parse::<i64>().ok() {
-        Some(m) => {
-            let code = state.store.org_code(concern.org_id).await?.unwrap_or_default();
-            let ok = state
-                .store
-                .members(&Scope::All, &PeopleFilter { org: Some(code), page: 1, page_size: 300, ..Default::default() })
-                .await?
-                .items
-                .iter()
-                .any(|x| x.meta.id == m);
-            if !ok {
-                return Ok(back(l(t, "请选择服务站所属党组织的党员", "choose a member of the station's organization")));
-            }
-            Some(m)
-        }
-        None => None,
-    };
+    // The store checks the member assigned belongs to the station's organization.
+    let member = f.member.trim().parse::<i64>().ok();
     match state.store.step_concern(id, to, member, &f.text, today(), &u.user.username).await {
         Ok(()) => Ok(back(if t.is_en() { to.en() } else { to.zh() })),
         Err(StoreError::Refused(e)) => Ok(back(e.message(t.lang()))),

@@ -437,7 +437,12 @@ impl Store {
             )
             .await?;
         if n == 0 {
-            return Err(refused("child", "closed", "该记录已结束或不存在", "the record is already closed or does not exist"));
+            return Err(refused(
+                "child",
+                "closed",
+                "该记录已结束（或已删除），无需再结束",
+                "the record is already closed or does not exist",
+            ));
         }
         tx.exec(
             Query::update()

@@ -213,7 +213,12 @@ impl Store {
                 })
                 .await?
                 .ok_or_else(|| {
-                    StoreError::Refused(FieldError::new("target", "target", format!("学校代码“{code}”不存在"), "no such school"))
+                    StoreError::Refused(FieldError::new(
+                        "target",
+                        "target",
+                        format!("学校代码“{code}”不存在，请从列表中选择送教学校"),
+                        "no such school",
+                    ))
                 })?,
             ),
             None => None,

@@ -162,7 +162,12 @@ impl Store {
                 .opt(Query::select().column("id").from("service_stations").and_where(Expr::col("id").eq(s)), |r: &dyn Row| r.int("id"))
                 .await?;
             if ok.is_none() {
-                return Err(StoreError::Refused(FieldError::new("station", "station", "服务站不存在", "no such station")));
+                return Err(StoreError::Refused(FieldError::new(
+                    "station",
+                    "station",
+                    "服务站不存在，请从列表中选择服务站",
+                    "no such station",
+                )));
             }
         }
         let id = tx

@@ -101,16 +101,25 @@ async fn denied(state: &AppState, u: &CurrentUser, id: i64) -> AppError {
 }
 
 /// The child's record if the user may see it; otherwise 404 with an audit row.
-async fn visible_child(state: &AppState, u: &CurrentUser, id: i64) -> Result<(ChildRow, Vec<PairingRow>, Vec<VisitRow>), AppError> {
-    let ok = match access(state, u).await {
-        Ok(Access::Records(scope)) => state.store.child_in_scope(id, &scope).await?,
-        Ok(Access::Paired(member)) => state.store.paired_now(id, member).await?,
-        Ok(Access::Counts(_)) => false,
+/// What a user may see of one child: the record, its pairings and visits, and whether the user
+/// keeps it (may edit, pair, close).
+type Seen = ((ChildRow, Vec<PairingRow>, Vec<VisitRow>), bool);
+
+async fn visible_child(state: &AppState, u: &CurrentUser, id: i64) -> Result<Seen, AppError> {
+    let (ok, keeper) = match access(state, u).await {
+        Ok(Access::Records(scope)) => (state.store.child_in_scope(id, &scope).await?, true),
+        Ok(Access::Paired(member)) => (state.store.paired_now(id, member).await?, false),
+        Ok(Access::Counts(_)) => (false, false),
         Err(e) => return Err(e),
     };
     if !ok {
         return Err(denied(state, u, id).await);
     }
+    Ok((open_child(state, u, id).await?, keeper))
+}
+
+/// A child's record, opened, and the view in the audit trail (the caller has checked the scope).
+async fn open_child(state: &AppState, u: &CurrentUser, id: i64) -> Result<(ChildRow, Vec<PairingRow>, Vec<VisitRow>), AppError> {
     let found = state.store.child(id, today().year()).await?.ok_or(AppError::NotFound)?;
     audit_view(state, u, format!("child {id}"), String::new()).await?;
     Ok(found)
@@ -165,12 +174,6 @@ struct ListPage {
     schools: Vec<Opt>,
     today: NaiveDate,
     can_keep: bool,
-}
-
-impl ListPage {
-    fn share(&self, part: i64, whole: i64) -> String {
-        if whole == 0 { "—".into() } else { format!("{:.0}%", part as f64 * 100.0 / whole as f64) }
-    }
 }
 
 fn filter_rows(rows: Vec<ChildRow>, q: &ListQuery) -> Vec<ChildRow> {
@@ -254,8 +257,7 @@ async fn detail_page(
     if u.user.role == Role::Member {
         return Ok(Redirect::to("/m/children").into_response());
     }
-    let (row, pairings, visits) = visible_child(&state, &u, id).await?;
-    let can_keep = matches!(access(&state, &u).await?, Access::Records(_));
+    let ((row, pairings, visits), can_keep) = visible_child(&state, &u, id).await?;
     // Members who may be paired: the Party members teaching at the child's school.
     let members = state
         .store
@@ -407,7 +409,7 @@ async fn new_save(State(state): State<AppState>, Lang(t): Lang, PageUser(u): Pag
 
 async fn edit_page(State(state): State<AppState>, Lang(t): Lang, PageUser(u): PageUser, Path(id): Path<i64>) -> PageResult {
     kept_child(&state, &u, id).await?;
-    let (row, _, _) = visible_child(&state, &u, id).await?;
+    let (row, _, _) = open_child(&state, &u, id).await?;
     let c = &row.child;
     let v = ChildInput {
         name: c.name.clone(),
@@ -804,6 +806,6 @@ async fn api_list(State(state): State<AppState>, ApiUser(u): ApiUser) -> Result<
 }
 
 async fn api_one(State(state): State<AppState>, ApiUser(u): ApiUser, Path(id): Path<i64>) -> Result<Response, ApiError> {
-    let (row, pairings, visits) = visible_child(&state, &u, id).await?;
+    let ((row, pairings, visits), _) = visible_child(&state, &u, id).await?;
     Ok(axum::Json(json!({"child": row, "pairings": pairings, "visits": visits})).into_response())
 }

@@ -256,11 +256,6 @@ async fn api_list(State(state): State<AppState>, ApiUser(u): ApiUser, Query(q): 
     Ok(axum::Json(json!({"year": year, "items": rows, "total": rows.len()})).into_response())
 }
 
-/// Percent of a whole, for templates.
-pub fn share(part: &usize, whole: &i64) -> String {
-    if *whole <= 0 { "—".into() } else { format!("{:.1}%", *part as f64 / *whole as f64 * 100.0) }
-}
-
 // ------------------------------------------------------------------ 先锋岗、示范岗 and the cards
 
 #[derive(Debug, Default, Deserialize)]

@@ -56,10 +56,6 @@ struct YearQuery {
     org: String,
 }
 
-fn pct(part: i64, whole: i64) -> String {
-    if whole <= 0 { "—".into() } else { format!("{:.0}%", part as f64 * 100.0 / whole as f64) }
-}
-
 // ------------------------------------------------------------------ 条块结合
 
 #[derive(Template)]
@@ -71,12 +67,6 @@ struct RolesPage {
     total: RoleLine,
     activities: Vec<ActivityRow>,
     msg: String,
-}
-
-impl RolesPage {
-    fn pct(&self, part: &i64, whole: &i64) -> String {
-        pct(*part, *whole)
-    }
 }
 
 fn sum_roles(roles: &[RoleLine]) -> RoleLine {
@@ -644,9 +634,4 @@ async fn api_add(
         Ok(id) => Ok((axum::http::StatusCode::CREATED, axum::Json(json!({"id": id}))).into_response()),
         Err(e) => Err(AppError::Invalid(e).into()),
     }
-}
-
-/// For templates: a share of a whole.
-pub fn share(part: &i64, whole: &i64) -> String {
-    pct(*part, *whole)
 }

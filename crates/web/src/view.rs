@@ -241,6 +241,11 @@ pub fn fmt_count<N: std::borrow::Borrow<i64>>(n: N) -> String {
 }
 
 /// An Excel workbook as a download: `ascii` for old clients, `name` (UTF-8) for the rest.
+/// A part of a whole as a percentage with one decimal, for templates ("—" when there is no whole).
+pub fn share(part: &i64, whole: &i64) -> String {
+    if *whole <= 0 { "—".into() } else { format!("{:.1}%", *part as f64 * 100.0 / *whole as f64) }
+}
+
 pub fn xlsx_response(bytes: Vec<u8>, ascii: &str, name: &str) -> Result<axum::response::Response, crate::error::AppError> {
     use axum::response::IntoResponse;
     Ok((

@@ -151,15 +151,7 @@ async fn a_member_records_a_visit_and_service_on_a_phone() {
     let app = support::app(Db::Sqlite).await;
     let store = &app.demo.store;
     let today = hongzhu_core::life::to_local(chrono::Utc::now()).date();
-    let me = store
-        .members(
-            &hongzhu_store::Scope::Person(app.member_person),
-            &hongzhu_store::PeopleFilter { page: 1, page_size: 1, ..Default::default() },
-        )
-        .await
-        .unwrap()
-        .items
-        .remove(0);
+    let me = support::member_of(&app).await;
     let school = store.institution(&hongzhu_store::Scope::All, "3708280001").await.unwrap().unwrap().meta.id;
     let input = hongzhu_core::care::ChildInput {
         name: "孔小雨".into(),

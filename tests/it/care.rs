@@ -83,12 +83,7 @@ async fn children_kept_sealed_scoped_and_audited() {
     assert!(!bytes.windows("父母在外地务工".len()).any(|w| w == "父母在外地务工".as_bytes()));
 
     // Pair with the member teacher (chosen from those teaching at the school).
-    let me = store
-        .members(&Scope::Person(app.member_person), &PeopleFilter { page: 1, page_size: 1, ..Default::default() })
-        .await
-        .unwrap()
-        .items
-        .remove(0);
+    let me = support::member_of(&app).await;
     let page = sec.get(format!("{base}/children/{child}")).send().await.unwrap();
     assert_eq!(page.headers()["cache-control"], "no-store");
     let page = page.text().await.unwrap();
@@ -305,12 +300,7 @@ async fn closing_a_record_ends_the_pairing_and_retention_purges_it() {
         note: String::new(),
     };
     let id = store.add_child(inst, &hongzhu_core::care::check_child(&input, t).unwrap(), "test").await.unwrap();
-    let m = store
-        .members(&Scope::Person(app.member_person), &PeopleFilter { page: 1, page_size: 1, ..Default::default() })
-        .await
-        .unwrap()
-        .items
-        .remove(0);
+    let m = support::member_of(&app).await;
     let p =
         store.pair_child(id, m.meta.id, t - chrono::Duration::days(10), &[hongzhu_core::labels::HelpKind::Moral], t, "test").await.unwrap();
     // One pairing in force at a time.

@@ -11,12 +11,7 @@ async fn commitments_made_on_the_phone_and_reviewed() {
     let app = support::app(Db::Sqlite).await;
     let store = &app.demo.store;
     let base = &app.base;
-    let me = store
-        .members(&Scope::Person(app.member_person), &PeopleFilter { page: 1, page_size: 1, ..Default::default() })
-        .await
-        .unwrap()
-        .items
-        .remove(0);
+    let me = support::member_of(&app).await;
     let other = store
         .members(&Scope::All, &PeopleFilter { org: Some("JX-YZ-ZB1".into()), page: 1, page_size: 5, ..Default::default() })
         .await

@@ -18,12 +18,7 @@ async fn service_hours_on_the_phone_and_concerns_handled() {
     let base = &app.base;
     let t = today();
     let year = chrono::Datelike::year(&t);
-    let me = store
-        .members(&Scope::Person(app.member_person), &PeopleFilter { page: 1, page_size: 1, ..Default::default() })
-        .await
-        .unwrap()
-        .items
-        .remove(0);
+    let me = support::member_of(&app).await;
     let other = store
         .members(&Scope::All, &PeopleFilter { org: Some("JX-YZ-ZB1".into()), page: 1, page_size: 5, ..Default::default() })
         .await

@@ -359,3 +359,14 @@ pub async fn approved_full_export(app: &App) -> i64 {
     assert_eq!(r.status(), 200);
     id
 }
+
+/// The member record of the `dangyuan` account (the demo member teacher).
+pub async fn member_of(app: &App) -> hongzhu_store::MemberRow {
+    app.demo
+        .store
+        .members(&Scope::Person(app.member_person), &PeopleFilter { page: 1, page_size: 1, ..Default::default() })
+        .await
+        .unwrap()
+        .items
+        .remove(0)
+}

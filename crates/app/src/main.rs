@@ -15,6 +15,9 @@ use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand};
 use hongzhu_store::{Actor, AuditEntry, NewUser, Outcome, Role, Store};
 
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 const ABOUT: &str = "红烛 · 教育系统党建工作平台 — Hongzhu, the Party-building platform of a county's schools";
 
 #[derive(Parser)]

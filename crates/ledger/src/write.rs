@@ -190,23 +190,21 @@ pub fn export(d: &Dataset, masked: bool) -> Result<Vec<u8>, LedgerError> {
     let town_names: HashMap<&str, &str> = d.regions.iter().map(|r| (r.code.as_str(), r.name.as_str())).collect();
     let person_of: HashMap<&str, &hongzhu_core::registry::Person> = d.persons.iter().map(|p| (p.id_number.as_str(), p)).collect();
     for (sheet, cols) in SHEETS {
-        let rows: Vec<Vec<String>> = match *sheet {
-            "区划" => d
-                .regions
-                .iter()
-                .map(|r| {
+        let (count, rows): (usize, Box<dyn Iterator<Item = Vec<String>> + '_>) = match *sheet {
+            "区划" => (
+                d.regions.len(),
+                Box::new(d.regions.iter().map(|r| {
                     vec![
                         r.code.to_string(),
                         r.name.clone(),
                         r.parent.as_ref().map(|p| p.to_string()).unwrap_or_default(),
                         r.level.zh().into(),
                     ]
-                })
-                .collect(),
-            "学校" => d
-                .institutions
-                .iter()
-                .map(|i| {
+                })),
+            ),
+            "学校" => (
+                d.institutions.len(),
+                Box::new(d.institutions.iter().map(|i| {
                     vec![
                         i.code.to_string(),
                         i.name.clone(),
@@ -221,12 +219,11 @@ pub fn export(d: &Dataset, masked: bool) -> Result<Vec<u8>, LedgerError> {
                         i.students.map(|v| v.to_string()).unwrap_or_default(),
                         i.classes.map(|v| v.to_string()).unwrap_or_default(),
                     ]
-                })
-                .collect(),
-            "教职工" => d
-                .staff
-                .iter()
-                .map(|s| {
+                })),
+            ),
+            "教职工" => (
+                d.staff.len(),
+                Box::new(d.staff.iter().map(|s| {
                     let p = person_of.get(s.id_number.as_str());
                     let yn = |b: bool| if b { "是" } else { "否" }.to_string();
                     vec![
@@ -244,12 +241,11 @@ pub fn export(d: &Dataset, masked: bool) -> Result<Vec<u8>, LedgerError> {
                         yn(s.mental_health),
                         s.work_start.map(|d| d.to_string()).unwrap_or_default(),
                     ]
-                })
-                .collect(),
-            "党组织" => d
-                .orgs
-                .iter()
-                .map(|o| {
+                })),
+            ),
+            "党组织" => (
+                d.orgs.len(),
+                Box::new(d.orgs.iter().map(|o| {
                     vec![
                         o.code.to_string(),
                         o.name.clone(),
@@ -260,13 +256,15 @@ pub fn export(d: &Dataset, masked: bool) -> Result<Vec<u8>, LedgerError> {
                         o.term_years.map(|d| d.to_string()).unwrap_or_default(),
                         o.status.zh().into(),
                     ]
-                })
-                .collect(),
-            "组织覆盖" => d.coverages.iter().map(|c| vec![c.org.to_string(), c.institution.to_string(), c.mode.zh().into()]).collect(),
-            "党员" => d
-                .members
-                .iter()
-                .map(|m| {
+                })),
+            ),
+            "组织覆盖" => (
+                d.coverages.len(),
+                Box::new(d.coverages.iter().map(|c| vec![c.org.to_string(), c.institution.to_string(), c.mode.zh().into()])),
+            ),
+            "党员" => (
+                d.members.len(),
+                Box::new(d.members.iter().map(|m| {
                     vec![
                         id(m.id_number.as_str()),
                         names.get(m.id_number.as_str()).map(|x| x.to_string()).unwrap_or_default(),
@@ -278,12 +276,11 @@ pub fn export(d: &Dataset, masked: bool) -> Result<Vec<u8>, LedgerError> {
                         m.party_post.map(|p| p.zh().to_string()).unwrap_or_default(),
                         m.education.map(|e| e.zh().to_string()).unwrap_or_default(),
                     ]
-                })
-                .collect(),
-            "学校业务指标" => d
-                .indicators
-                .iter()
-                .map(|x| {
+                })),
+            ),
+            "学校业务指标" => (
+                d.indicators.len(),
+                Box::new(d.indicators.iter().map(|x| {
                     let v = &x.values;
                     let opt = |o: Option<i64>| o.map(|n| n.to_string()).unwrap_or_default();
                     vec![
@@ -301,12 +298,11 @@ pub fn export(d: &Dataset, masked: bool) -> Result<Vec<u8>, LedgerError> {
                         v.poor_supported.to_string(),
                         v.investment_yuan.to_string(),
                     ]
-                })
-                .collect(),
-            _ => d
-                .instructors
-                .iter()
-                .map(|n| {
+                })),
+            ),
+            _ => (
+                d.instructors.len(),
+                Box::new(d.instructors.iter().map(|n| {
                     vec![
                         id(n.id_number.as_str()),
                         names.get(n.id_number.as_str()).map(|x| x.to_string()).unwrap_or_default(),
@@ -314,12 +310,14 @@ pub fn export(d: &Dataset, masked: bool) -> Result<Vec<u8>, LedgerError> {
                         n.assigned_on.to_string(),
                         n.status.zh().into(),
                     ]
-                })
-                .collect(),
+                })),
+            ),
         };
-        let ws = wb.add_worksheet().set_name(*sheet)?;
-        prepare(ws, sheet, cols, rows.len() as u32 + 1)?;
-        for (r, row) in rows.iter().enumerate() {
+        // Constant memory: each row goes to a temporary file as soon as the next one begins, so a
+        // province's million staff rows are never all held as cells.
+        let ws = wb.add_worksheet_with_constant_memory()?.set_name(*sheet)?;
+        prepare(ws, sheet, cols, count as u32 + 1)?;
+        for (r, row) in rows.enumerate() {
             for (c, v) in row.iter().enumerate() {
                 if !v.is_empty() {
                     // S20: text that could be taken for a formula stays text.

@@ -107,22 +107,27 @@ fn masked<T: Serialize>(v: &T) -> Option<serde_json::Value> {
     Some(j)
 }
 
-/// History rows, written in batches at the end of the import (same transaction).
+/// History rows, written in batches as the import goes (same transaction).
 struct History<'a> {
     actor: &'a str,
-    rows: Vec<[Value; 7]>,
+    values: Vec<Value>,
 }
 
+const HISTORY_COLUMNS: [&str; 7] = ["table_name", "record_id", "action", "actor", "at", "before_json", "after_json"];
+/// History rows per statement.
+const HISTORY_BATCH: usize = 1000;
+
 impl History<'_> {
-    fn push(
+    async fn push(
         &mut self,
+        tx: &mut Tx,
         table: &'static str,
         id: i64,
         action: &'static str,
         before: Option<serde_json::Value>,
         after: Option<serde_json::Value>,
-    ) {
-        self.rows.push([
+    ) -> Result<()> {
+        self.values.extend([
             table.into(),
             id.into(),
             action.into(),
@@ -131,27 +136,40 @@ impl History<'_> {
             before.map(|v| v.to_string()).into(),
             after.map(|v| v.to_string()).into(),
         ]);
+        if self.values.len() >= HISTORY_BATCH * HISTORY_COLUMNS.len() {
+            self.flush(tx).await?;
+        }
+        Ok(())
     }
 
-    async fn flush(self, tx: &mut Tx) -> Result<()> {
-        for chunk in self.rows.chunks(2000) {
-            let mut q = Query::insert();
-            q.into_table("change_log").columns(["table_name", "record_id", "action", "actor", "at", "before_json", "after_json"]);
-            for row in chunk {
-                q.values_panic(row.iter().cloned().map(Expr::val));
-            }
-            tx.exec(&q).await?;
-        }
+    async fn flush(&mut self, tx: &mut Tx) -> Result<()> {
+        let values = std::mem::take(&mut self.values);
+        tx.insert_many("change_log", &HISTORY_COLUMNS, values, HISTORY_BATCH).await?;
         Ok(())
     }
 }
 
-/// New rows, with ids chosen here, written in multi-row statements: one import of a million
-/// rows is not a million round trips.
+/// New rows, with ids chosen here, written in multi-row statements as they come: one import of
+/// a million rows is neither a million round trips nor a million rows held in memory.
 #[derive(Default)]
 struct Creates {
     next: HashMap<&'static str, i64>,
-    rows: Vec<(&'static str, Vec<&'static str>, Vec<Value>)>,
+    pending: Option<Pending>,
+}
+
+/// Rows of one table waiting to be written.
+struct Pending {
+    table: &'static str,
+    columns: Vec<&'static str>,
+    values: Vec<Value>,
+}
+
+impl Pending {
+    /// Rows per statement: at most 500, and at most ~30,000 bound values (below both backends'
+    /// limits).
+    fn batch(&self) -> usize {
+        (30_000 / self.columns.len().max(1)).clamp(1, 500)
+    }
 }
 
 impl Creates {
@@ -164,22 +182,24 @@ impl Creates {
         Ok(next)
     }
 
+    /// Queue one row; a full batch is written at once.
+    async fn push(&mut self, tx: &mut Tx, table: &'static str, columns: Vec<&'static str>, values: Vec<Value>) -> Result<()> {
+        if self.pending.as_ref().is_some_and(|p| p.table != table || p.columns != columns) {
+            self.flush(tx).await?;
+        }
+        let p = self.pending.get_or_insert_with(|| Pending { table, columns, values: Vec::new() });
+        p.values.extend(values);
+        if p.values.len() >= p.batch() * p.columns.len() {
+            self.flush(tx).await?;
+        }
+        Ok(())
+    }
+
     /// Write every pending row (before anything that reads or references them).
     async fn flush(&mut self, tx: &mut Tx) -> Result<()> {
-        let rows = std::mem::take(&mut self.rows);
-        let mut i = 0;
-        while i < rows.len() {
-            let (table, cols, _) = &rows[i];
-            let per = (30_000 / cols.len()).max(1);
-            let mut q = Query::insert();
-            q.into_table(*table).columns(cols.clone());
-            let mut n = 0;
-            while i < rows.len() && rows[i].0 == *table && rows[i].1 == *cols && n < per {
-                q.values_panic(rows[i].2.iter().cloned().map(Expr::val));
-                i += 1;
-                n += 1;
-            }
-            tx.exec(&q).await?;
+        if let Some(p) = self.pending.take() {
+            let keep = p.batch();
+            tx.insert_many(p.table, &p.columns, p.values, keep).await?;
         }
         Ok(())
     }
@@ -200,19 +220,23 @@ async fn upsert(
     before: Option<serde_json::Value>,
     after: Option<serde_json::Value>,
 ) -> Result<(i64, i64)> {
-    let c = counts.entry(sheet.to_string()).or_default();
+    if !counts.contains_key(sheet) {
+        counts.insert(sheet.to_string(), SheetCounts::default());
+    }
+    let c = counts.get_mut(sheet).expect("inserted above");
     match found {
         Some(x) if same => {
             c.unchanged += 1;
             Ok(x)
         }
         Some((id, v)) => {
-            update(tx, table, id, v, values).await?;
-            h.push(table, id, "update", before, after);
             c.updated += 1;
+            update(tx, table, id, v, values).await?;
+            h.push(tx, table, id, "update", before, after).await?;
             Ok((id, v + 1))
         }
         None => {
+            c.created += 1;
             let id = cr.id(tx, table).await?;
             let t = now();
             let mut values = values;
@@ -220,9 +244,8 @@ async fn upsert(
             values.push(("created_at", t.into()));
             values.push(("updated_at", t.into()));
             let (cols, vals): (Vec<&'static str>, Vec<Value>) = values.into_iter().unzip();
-            cr.rows.push((table, cols, vals));
-            h.push(table, id, "create", None, after);
-            c.created += 1;
+            cr.push(tx, table, cols, vals).await?;
+            h.push(tx, table, id, "create", None, after).await?;
             Ok((id, 1))
         }
     }
@@ -249,349 +272,357 @@ impl Store {
         audit: Option<&crate::trail::Actor>,
     ) -> Result<(MergeCounts, Removals)> {
         let mut counts: MergeCounts = BTreeMap::new();
-        let mut h = History { actor, rows: Vec::new() };
+        let mut h = History { actor, values: Vec::new() };
         let mut cr = Creates::default();
-        let mut tx = self.write().await?;
+        let mut tx = self.write_bulk().await?;
         if tx.backend() == crate::Backend::Postgres {
             // Ids are chosen here: nobody else inserts into these tables meanwhile.
             tx.raw(crate::bulk::PG_LOCK).await?;
         }
 
-        // 区划
-        let mut region_ids = ids(&mut tx, "regions", &["code"], by_code).await?;
-        let old: HashMap<&str, &Region> = existing.regions.iter().map(|r| (r.code.as_str(), r)).collect();
-        for r in &incoming.regions {
-            let values = vec![
-                ("code", r.code.as_str().into()),
-                ("name", r.name.clone().into()),
-                ("parent_code", r.parent.as_ref().map(|p| p.to_string()).into()),
-                ("level", r.level.code().into()),
-            ];
-            let prev = old.get(r.code.as_str()).copied();
-            let found = region_ids.get(r.code.as_str()).copied();
-            let x = upsert(
-                &mut tx,
-                &mut cr,
-                &mut h,
-                &mut counts,
-                "区划",
-                "regions",
-                found,
-                prev == Some(r),
-                values,
-                prev.and_then(json),
-                json(r),
-            )
-            .await?;
-            region_ids.insert(r.code.to_string(), x);
-        }
-
-        cr.flush(&mut tx).await?;
-        // 学校; parents once every row is in.
-        let mut inst_ids = ids(&mut tx, "institutions", &["code"], by_code).await?;
-        let old: HashMap<&str, &Institution> = existing.institutions.iter().map(|i| (i.code.as_str(), i)).collect();
-        for i in &incoming.institutions {
-            if !region_ids.contains_key(i.town.as_str()) {
-                return Err(StoreError::UnknownReference { field: "town", value: i.town.to_string() });
+        let outcome = async {
+            // 区划
+            let mut region_ids = ids(&mut tx, "regions", &["code"], by_code).await?;
+            let old: HashMap<&str, &Region> = existing.regions.iter().map(|r| (r.code.as_str(), r)).collect();
+            for r in &incoming.regions {
+                let values = vec![
+                    ("code", r.code.as_str().into()),
+                    ("name", r.name.clone().into()),
+                    ("parent_code", r.parent.as_ref().map(|p| p.to_string()).into()),
+                    ("level", r.level.code().into()),
+                ];
+                let prev = old.get(r.code.as_str()).copied();
+                let found = region_ids.get(r.code.as_str()).copied();
+                let x = upsert(
+                    &mut tx,
+                    &mut cr,
+                    &mut h,
+                    &mut counts,
+                    "区划",
+                    "regions",
+                    found,
+                    prev == Some(r),
+                    values,
+                    prev.and_then(json),
+                    json(r),
+                )
+                .await?;
+                region_ids.insert(r.code.to_string(), x);
             }
-            let values = vec![
-                ("code", i.code.as_str().into()),
-                ("name", i.name.clone().into()),
-                ("kind", i.kind.code().into()),
-                ("ownership", i.ownership.code().into()),
-                ("status", i.status.code().into()),
-                ("town_code", i.town.as_str().into()),
-                ("county_code", i.town.county().into()),
-                ("longitude", i.longitude.into()),
-                ("latitude", i.latitude.into()),
-                ("students", i.students.into()),
-                ("classes", i.classes.into()),
-            ];
-            let prev = old.get(i.code.as_str()).copied();
-            let found = inst_ids.get(i.code.as_str()).copied();
-            let x = upsert(
-                &mut tx,
-                &mut cr,
-                &mut h,
-                &mut counts,
-                "学校",
-                "institutions",
-                found,
-                prev == Some(i),
-                values,
-                prev.and_then(json),
-                json(i),
-            )
-            .await?;
-            inst_ids.insert(i.code.to_string(), x);
-        }
-        cr.flush(&mut tx).await?;
-        for i in &incoming.institutions {
-            if old.get(i.code.as_str()).is_some_and(|p| p.parent == i.parent) {
-                continue;
+
+            cr.flush(&mut tx).await?;
+            // 学校; parents once every row is in.
+            let mut inst_ids = ids(&mut tx, "institutions", &["code"], by_code).await?;
+            let old: HashMap<&str, &Institution> = existing.institutions.iter().map(|i| (i.code.as_str(), i)).collect();
+            for i in &incoming.institutions {
+                if !region_ids.contains_key(i.town.as_str()) {
+                    return Err(StoreError::UnknownReference { field: "town", value: i.town.to_string() });
+                }
+                let values = vec![
+                    ("code", i.code.as_str().into()),
+                    ("name", i.name.clone().into()),
+                    ("kind", i.kind.code().into()),
+                    ("ownership", i.ownership.code().into()),
+                    ("status", i.status.code().into()),
+                    ("town_code", i.town.as_str().into()),
+                    ("county_code", i.town.county().into()),
+                    ("longitude", i.longitude.into()),
+                    ("latitude", i.latitude.into()),
+                    ("students", i.students.into()),
+                    ("classes", i.classes.into()),
+                ];
+                let prev = old.get(i.code.as_str()).copied();
+                let found = inst_ids.get(i.code.as_str()).copied();
+                let x = upsert(
+                    &mut tx,
+                    &mut cr,
+                    &mut h,
+                    &mut counts,
+                    "学校",
+                    "institutions",
+                    found,
+                    prev == Some(i),
+                    values,
+                    prev.and_then(json),
+                    json(i),
+                )
+                .await?;
+                inst_ids.insert(i.code.to_string(), x);
             }
-            let parent = i.parent.as_ref().map(|p| require(&inst_ids, "parent", p.as_str())).transpose()?;
-            let id = require(&inst_ids, "institution", i.code.as_str())?;
-            tx.exec(Query::update().table("institutions").value("parent_id", parent).and_where(Expr::col("id").eq(id))).await?;
-        }
-
-        cr.flush(&mut tx).await?;
-        // People: what the file gives updates the person; a blank phone keeps the one stored.
-        let mut person_ids = person_ids(
-            &mut tx,
-            incoming
-                .persons
-                .iter()
-                .map(|p| &p.id_number)
-                .chain(incoming.staff.iter().map(|s| &s.id_number))
-                .chain(incoming.members.iter().map(|m| &m.id_number))
-                .chain(incoming.instructors.iter().map(|n| &n.id_number)),
-        )
-        .await?;
-        let old_people: HashMap<&str, &Person> = existing.persons.iter().map(|p| (p.id_number.as_str(), p)).collect();
-        for p in &incoming.persons {
-            let prev = old_people.get(p.id_number.as_str()).copied();
-            let phone = p.phone.as_ref().or(prev.and_then(|o| o.phone.as_ref()));
-            let merged = Person { phone: phone.cloned(), ..p.clone() };
-            // S13: sealed numbers and the blind index.
-            let values = vec![
-                ("id_number", tx.seal(p.id_number.as_str())?.into()),
-                ("id_hash", tx.blind(p.id_number.as_str())?.into()),
-                ("name", p.name.clone().into()),
-                ("gender", p.gender.code().into()),
-                ("birth_date", p.id_number.birth_date().into()),
-                ("phone", phone.map(|x| tx.seal(&x.to_string())).transpose()?.into()),
-            ];
-            let found = person_ids.get(p.id_number.as_str()).copied();
-            let mut scratch = MergeCounts::new();
-            let x = upsert(
-                &mut tx,
-                &mut cr,
-                &mut h,
-                &mut scratch,
-                "",
-                "persons",
-                found,
-                prev == Some(&merged),
-                values,
-                prev.and_then(masked),
-                masked(&merged),
-            )
-            .await?;
-            person_ids.insert(p.id_number.as_str().to_string(), x);
-        }
-
-        cr.flush(&mut tx).await?;
-        // 教职工
-        let staff_ids = ids(&mut tx, "staff", &["person_id", "institution_id"], by_person_institution).await?;
-        let old: HashMap<(&str, &str), &Staff> =
-            existing.staff.iter().map(|s| ((s.id_number.as_str(), s.institution.as_str()), s)).collect();
-        for s in &incoming.staff {
-            let person = require(&person_ids, "id_number", s.id_number.as_str())?;
-            let inst = require(&inst_ids, "institution", s.institution.as_str())?;
-            let values = Store::staff_values(s, person, inst);
-            let prev = old.get(&(s.id_number.as_str(), s.institution.as_str())).copied();
-            let found = staff_ids.get(&format!("{person}/{inst}")).copied();
-            upsert(
-                &mut tx,
-                &mut cr,
-                &mut h,
-                &mut counts,
-                "教职工",
-                "staff",
-                found,
-                prev == Some(s),
-                values,
-                prev.and_then(masked),
-                masked(s),
-            )
-            .await?;
-        }
-
-        cr.flush(&mut tx).await?;
-        // 党组织; parents once every row is in.
-        let mut org_ids = ids(&mut tx, "party_orgs", &["code"], by_code).await?;
-        let old: HashMap<&str, &PartyOrg> = existing.orgs.iter().map(|o| (o.code.as_str(), o)).collect();
-        for o in &incoming.orgs {
-            let values = vec![
-                ("code", o.code.as_str().into()),
-                ("name", o.name.clone().into()),
-                ("kind", o.kind.code().into()),
-                ("region_code", o.region.as_str().into()),
-                ("founded_on", o.founded_on.into()),
-                ("term_start", o.term_start.into()),
-                ("term_years", o.term_years.map(i64::from).into()),
-                ("status", o.status.code().into()),
-            ];
-            let prev = old.get(o.code.as_str()).copied();
-            let found = org_ids.get(o.code.as_str()).copied();
-            let x = upsert(
-                &mut tx,
-                &mut cr,
-                &mut h,
-                &mut counts,
-                "党组织",
-                "party_orgs",
-                found,
-                prev == Some(o),
-                values,
-                prev.and_then(json),
-                json(o),
-            )
-            .await?;
-            org_ids.insert(o.code.to_string(), x);
-        }
-        cr.flush(&mut tx).await?;
-        for o in &incoming.orgs {
-            if old.get(o.code.as_str()).is_some_and(|p| p.parent == o.parent) {
-                continue;
+            cr.flush(&mut tx).await?;
+            for i in &incoming.institutions {
+                if old.get(i.code.as_str()).is_some_and(|p| p.parent == i.parent) {
+                    continue;
+                }
+                let parent = i.parent.as_ref().map(|p| require(&inst_ids, "parent", p.as_str())).transpose()?;
+                let id = require(&inst_ids, "institution", i.code.as_str())?;
+                tx.exec(Query::update().table("institutions").value("parent_id", parent).and_where(Expr::col("id").eq(id))).await?;
             }
-            let parent = o.parent.as_ref().map(|p| require(&org_ids, "parent", p.as_str())).transpose()?;
-            let id = require(&org_ids, "org", o.code.as_str())?;
-            tx.exec(Query::update().table("party_orgs").value("parent_id", parent).and_where(Expr::col("id").eq(id))).await?;
-        }
 
-        cr.flush(&mut tx).await?;
-        // 组织覆盖
-        let cov_ids = ids(&mut tx, "coverages", &["org_id", "institution_id"], by_org_institution).await?;
-        let old: HashMap<(&str, &str), &Coverage> =
-            existing.coverages.iter().map(|c| ((c.org.as_str(), c.institution.as_str()), c)).collect();
-        for c in &incoming.coverages {
-            let org = require(&org_ids, "org", c.org.as_str())?;
-            let inst = require(&inst_ids, "institution", c.institution.as_str())?;
-            let values = vec![("org_id", org.into()), ("institution_id", inst.into()), ("mode", c.mode.code().into())];
-            let prev = old.get(&(c.org.as_str(), c.institution.as_str())).copied();
-            let found = cov_ids.get(&format!("{org}/{inst}")).copied();
-            upsert(
+            cr.flush(&mut tx).await?;
+            // People: what the file gives updates the person; a blank phone keeps the one stored.
+            let mut person_ids = person_ids(
                 &mut tx,
-                &mut cr,
-                &mut h,
-                &mut counts,
-                "组织覆盖",
-                "coverages",
-                found,
-                prev == Some(c),
-                values,
-                prev.and_then(json),
-                json(c),
+                incoming
+                    .persons
+                    .iter()
+                    .map(|p| &p.id_number)
+                    .chain(incoming.staff.iter().map(|s| &s.id_number))
+                    .chain(incoming.members.iter().map(|m| &m.id_number))
+                    .chain(incoming.instructors.iter().map(|n| &n.id_number)),
             )
             .await?;
-        }
+            let old_people: HashMap<&str, &Person> = existing.persons.iter().map(|p| (p.id_number.as_str(), p)).collect();
+            for p in &incoming.persons {
+                let prev = old_people.get(p.id_number.as_str()).copied();
+                let phone = p.phone.as_ref().or(prev.and_then(|o| o.phone.as_ref()));
+                let merged = Person { phone: phone.cloned(), ..p.clone() };
+                // S13: sealed numbers and the blind index.
+                let values = vec![
+                    ("id_number", tx.seal(p.id_number.as_str())?.into()),
+                    ("id_hash", tx.blind(p.id_number.as_str())?.into()),
+                    ("name", p.name.clone().into()),
+                    ("gender", p.gender.code().into()),
+                    ("birth_date", p.id_number.birth_date().into()),
+                    ("phone", phone.map(|x| tx.seal(&x.to_string())).transpose()?.into()),
+                ];
+                let found = person_ids.get(p.id_number.as_str()).copied();
+                let mut scratch = MergeCounts::new();
+                let x = upsert(
+                    &mut tx,
+                    &mut cr,
+                    &mut h,
+                    &mut scratch,
+                    "",
+                    "persons",
+                    found,
+                    prev == Some(&merged),
+                    values,
+                    prev.and_then(masked),
+                    masked(&merged),
+                )
+                .await?;
+                person_ids.insert(p.id_number.as_str().to_string(), x);
+            }
 
-        cr.flush(&mut tx).await?;
-        // 党员
-        let member_ids = ids(&mut tx, "members", &["person_id"], by_person).await?;
-        let old: HashMap<&str, &Member> = existing.members.iter().map(|m| (m.id_number.as_str(), m)).collect();
-        for m in &incoming.members {
-            let person = require(&person_ids, "id_number", m.id_number.as_str())?;
-            let org = require(&org_ids, "org", m.org.as_str())?;
-            let work = m.work_institution.as_ref().map(|w| require(&inst_ids, "work_institution", w.as_str())).transpose()?;
-            let values = vec![
-                ("person_id", person.into()),
-                ("category", m.category.code().into()),
-                ("admitted_on", m.admitted_on.into()),
-                ("full_on", m.full_on.into()),
-                ("org_id", org.into()),
-                ("work_institution_id", work.into()),
-                ("party_post", m.party_post.map(|p| p.code()).into()),
-                ("education", m.education.map(|e| e.code()).into()),
-            ];
-            let prev = old.get(m.id_number.as_str()).copied();
-            let found = member_ids.get(&person.to_string()).copied();
-            upsert(
-                &mut tx,
-                &mut cr,
-                &mut h,
-                &mut counts,
-                "党员",
-                "members",
-                found,
-                prev == Some(m),
-                values,
-                prev.and_then(masked),
-                masked(m),
-            )
-            .await?;
-        }
-
-        cr.flush(&mut tx).await?;
-        // 党建指导员
-        let instructor_ids = ids(&mut tx, "instructors", &["person_id", "institution_id"], by_person_institution).await?;
-        let old: HashMap<(&str, &str), &Instructor> =
-            existing.instructors.iter().map(|n| ((n.id_number.as_str(), n.institution.as_str()), n)).collect();
-        for n in &incoming.instructors {
-            let person = require(&person_ids, "id_number", n.id_number.as_str())?;
-            let inst = require(&inst_ids, "institution", n.institution.as_str())?;
-            let values = vec![
-                ("person_id", person.into()),
-                ("institution_id", inst.into()),
-                ("assigned_on", n.assigned_on.into()),
-                ("status", n.status.code().into()),
-            ];
-            let prev = old.get(&(n.id_number.as_str(), n.institution.as_str())).copied();
-            let found = instructor_ids.get(&format!("{person}/{inst}")).copied();
-            upsert(
-                &mut tx,
-                &mut cr,
-                &mut h,
-                &mut counts,
-                "党建指导员",
-                "instructors",
-                found,
-                prev == Some(n),
-                values,
-                prev.and_then(masked),
-                masked(n),
-            )
-            .await?;
-        }
-
-        cr.flush(&mut tx).await?;
-        // 学校业务指标: by school and year (a replace-mode import does not remove past years' figures).
-        if !incoming.indicators.is_empty() {
-            let inst_ids = ids(&mut tx, "institutions", &["code"], by_code).await?;
-            let found: HashMap<(i64, i64), (i64, i64)> = tx
-                .all(Query::select().columns(["id", "version", "institution_id", "year"]).from("school_indicators"), |r: &dyn Row| {
-                    Ok(((r.int("institution_id")?, r.int("year")?), (r.int("id")?, r.int("version")?)))
-                })
-                .await?
-                .into_iter()
-                .collect();
-            let old: HashMap<(&str, i32), &hongzhu_core::school::SchoolIndicators> =
-                existing.indicators.iter().map(|x| ((x.institution.as_str(), x.year), x)).collect();
-            for x in &incoming.indicators {
-                let inst = require(&inst_ids, "institution", x.institution.as_str())?;
-                let mut values = vec![("institution_id", inst.into()), ("year", i64::from(x.year).into())];
-                values.extend(crate::school::indicator_values(&x.values));
-                let prev = old.get(&(x.institution.as_str(), x.year)).copied();
+            cr.flush(&mut tx).await?;
+            // 教职工
+            let staff_ids = ids(&mut tx, "staff", &["person_id", "institution_id"], by_person_institution).await?;
+            let old: HashMap<(&str, &str), &Staff> =
+                existing.staff.iter().map(|s| ((s.id_number.as_str(), s.institution.as_str()), s)).collect();
+            for s in &incoming.staff {
+                let person = require(&person_ids, "id_number", s.id_number.as_str())?;
+                let inst = require(&inst_ids, "institution", s.institution.as_str())?;
+                let values = Store::staff_values(s, person, inst);
+                let prev = old.get(&(s.id_number.as_str(), s.institution.as_str())).copied();
+                let found = staff_ids.get(&format!("{person}/{inst}")).copied();
                 upsert(
                     &mut tx,
                     &mut cr,
                     &mut h,
                     &mut counts,
-                    "学校业务指标",
-                    "school_indicators",
-                    found.get(&(inst, i64::from(x.year))).copied(),
-                    prev == Some(x),
+                    "教职工",
+                    "staff",
+                    found,
+                    prev == Some(s),
                     values,
-                    prev.and_then(json),
-                    json(x),
+                    prev.and_then(masked),
+                    masked(s),
                 )
                 .await?;
             }
-        }
-        cr.flush(&mut tx).await?;
-        let removals = match replace {
-            Some(region) => remove_missing(&mut tx, &mut h, incoming, existing, region).await?,
-            None => Removals::new(),
-        };
-        cr.flush(&mut tx).await?;
-        h.flush(&mut tx).await?;
-        if tx.backend() == crate::Backend::Postgres {
-            for q in crate::bulk::PG_SEQUENCES {
-                tx.raw(q).await?;
+
+            cr.flush(&mut tx).await?;
+            // 党组织; parents once every row is in.
+            let mut org_ids = ids(&mut tx, "party_orgs", &["code"], by_code).await?;
+            let old: HashMap<&str, &PartyOrg> = existing.orgs.iter().map(|o| (o.code.as_str(), o)).collect();
+            for o in &incoming.orgs {
+                let values = vec![
+                    ("code", o.code.as_str().into()),
+                    ("name", o.name.clone().into()),
+                    ("kind", o.kind.code().into()),
+                    ("region_code", o.region.as_str().into()),
+                    ("founded_on", o.founded_on.into()),
+                    ("term_start", o.term_start.into()),
+                    ("term_years", o.term_years.map(i64::from).into()),
+                    ("status", o.status.code().into()),
+                ];
+                let prev = old.get(o.code.as_str()).copied();
+                let found = org_ids.get(o.code.as_str()).copied();
+                let x = upsert(
+                    &mut tx,
+                    &mut cr,
+                    &mut h,
+                    &mut counts,
+                    "党组织",
+                    "party_orgs",
+                    found,
+                    prev == Some(o),
+                    values,
+                    prev.and_then(json),
+                    json(o),
+                )
+                .await?;
+                org_ids.insert(o.code.to_string(), x);
             }
+            cr.flush(&mut tx).await?;
+            for o in &incoming.orgs {
+                if old.get(o.code.as_str()).is_some_and(|p| p.parent == o.parent) {
+                    continue;
+                }
+                let parent = o.parent.as_ref().map(|p| require(&org_ids, "parent", p.as_str())).transpose()?;
+                let id = require(&org_ids, "org", o.code.as_str())?;
+                tx.exec(Query::update().table("party_orgs").value("parent_id", parent).and_where(Expr::col("id").eq(id))).await?;
+            }
+
+            cr.flush(&mut tx).await?;
+            // 组织覆盖
+            let cov_ids = ids(&mut tx, "coverages", &["org_id", "institution_id"], by_org_institution).await?;
+            let old: HashMap<(&str, &str), &Coverage> =
+                existing.coverages.iter().map(|c| ((c.org.as_str(), c.institution.as_str()), c)).collect();
+            for c in &incoming.coverages {
+                let org = require(&org_ids, "org", c.org.as_str())?;
+                let inst = require(&inst_ids, "institution", c.institution.as_str())?;
+                let values = vec![("org_id", org.into()), ("institution_id", inst.into()), ("mode", c.mode.code().into())];
+                let prev = old.get(&(c.org.as_str(), c.institution.as_str())).copied();
+                let found = cov_ids.get(&format!("{org}/{inst}")).copied();
+                upsert(
+                    &mut tx,
+                    &mut cr,
+                    &mut h,
+                    &mut counts,
+                    "组织覆盖",
+                    "coverages",
+                    found,
+                    prev == Some(c),
+                    values,
+                    prev.and_then(json),
+                    json(c),
+                )
+                .await?;
+            }
+
+            cr.flush(&mut tx).await?;
+            // 党员
+            let member_ids = ids(&mut tx, "members", &["person_id"], by_person).await?;
+            let old: HashMap<&str, &Member> = existing.members.iter().map(|m| (m.id_number.as_str(), m)).collect();
+            for m in &incoming.members {
+                let person = require(&person_ids, "id_number", m.id_number.as_str())?;
+                let org = require(&org_ids, "org", m.org.as_str())?;
+                let work = m.work_institution.as_ref().map(|w| require(&inst_ids, "work_institution", w.as_str())).transpose()?;
+                let values = vec![
+                    ("person_id", person.into()),
+                    ("category", m.category.code().into()),
+                    ("admitted_on", m.admitted_on.into()),
+                    ("full_on", m.full_on.into()),
+                    ("org_id", org.into()),
+                    ("work_institution_id", work.into()),
+                    ("party_post", m.party_post.map(|p| p.code()).into()),
+                    ("education", m.education.map(|e| e.code()).into()),
+                ];
+                let prev = old.get(m.id_number.as_str()).copied();
+                let found = member_ids.get(&person.to_string()).copied();
+                upsert(
+                    &mut tx,
+                    &mut cr,
+                    &mut h,
+                    &mut counts,
+                    "党员",
+                    "members",
+                    found,
+                    prev == Some(m),
+                    values,
+                    prev.and_then(masked),
+                    masked(m),
+                )
+                .await?;
+            }
+
+            cr.flush(&mut tx).await?;
+            // 党建指导员
+            let instructor_ids = ids(&mut tx, "instructors", &["person_id", "institution_id"], by_person_institution).await?;
+            let old: HashMap<(&str, &str), &Instructor> =
+                existing.instructors.iter().map(|n| ((n.id_number.as_str(), n.institution.as_str()), n)).collect();
+            for n in &incoming.instructors {
+                let person = require(&person_ids, "id_number", n.id_number.as_str())?;
+                let inst = require(&inst_ids, "institution", n.institution.as_str())?;
+                let values = vec![
+                    ("person_id", person.into()),
+                    ("institution_id", inst.into()),
+                    ("assigned_on", n.assigned_on.into()),
+                    ("status", n.status.code().into()),
+                ];
+                let prev = old.get(&(n.id_number.as_str(), n.institution.as_str())).copied();
+                let found = instructor_ids.get(&format!("{person}/{inst}")).copied();
+                upsert(
+                    &mut tx,
+                    &mut cr,
+                    &mut h,
+                    &mut counts,
+                    "党建指导员",
+                    "instructors",
+                    found,
+                    prev == Some(n),
+                    values,
+                    prev.and_then(masked),
+                    masked(n),
+                )
+                .await?;
+            }
+
+            cr.flush(&mut tx).await?;
+            // 学校业务指标: by school and year (a replace-mode import does not remove past years' figures).
+            if !incoming.indicators.is_empty() {
+                let inst_ids = ids(&mut tx, "institutions", &["code"], by_code).await?;
+                let found: HashMap<(i64, i64), (i64, i64)> = tx
+                    .all(Query::select().columns(["id", "version", "institution_id", "year"]).from("school_indicators"), |r: &dyn Row| {
+                        Ok(((r.int("institution_id")?, r.int("year")?), (r.int("id")?, r.int("version")?)))
+                    })
+                    .await?
+                    .into_iter()
+                    .collect();
+                let old: HashMap<(&str, i32), &hongzhu_core::school::SchoolIndicators> =
+                    existing.indicators.iter().map(|x| ((x.institution.as_str(), x.year), x)).collect();
+                for x in &incoming.indicators {
+                    let inst = require(&inst_ids, "institution", x.institution.as_str())?;
+                    let mut values = vec![("institution_id", inst.into()), ("year", i64::from(x.year).into())];
+                    values.extend(crate::school::indicator_values(&x.values));
+                    let prev = old.get(&(x.institution.as_str(), x.year)).copied();
+                    upsert(
+                        &mut tx,
+                        &mut cr,
+                        &mut h,
+                        &mut counts,
+                        "学校业务指标",
+                        "school_indicators",
+                        found.get(&(inst, i64::from(x.year))).copied(),
+                        prev == Some(x),
+                        values,
+                        prev.and_then(json),
+                        json(x),
+                    )
+                    .await?;
+                }
+            }
+            cr.flush(&mut tx).await?;
+            let removals = match replace {
+                Some(region) => remove_missing(&mut tx, &mut h, incoming, existing, region).await?,
+                None => Removals::new(),
+            };
+            cr.flush(&mut tx).await?;
+            h.flush(&mut tx).await?;
+            if tx.backend() == crate::Backend::Postgres {
+                for q in crate::bulk::PG_SEQUENCES {
+                    tx.raw(q).await?;
+                }
+            }
+            Ok::<_, StoreError>(removals)
         }
+        .await;
+        // Back to SQLite's default cache whatever happened (the connection returns to the pool).
+        let reset = tx.end_bulk().await;
+        let removals = outcome?;
+        reset?;
         if dry_run {
             // Dropping the transaction rolls it back.
             drop(tx);
@@ -629,8 +660,7 @@ async fn soft_delete(tx: &mut Tx, h: &mut History<'_>, table: &'static str, id: 
             .and_where(Expr::col("deleted_at").is_null()),
     )
     .await?;
-    h.push(table, id, "delete", before, None);
-    Ok(())
+    h.push(tx, table, id, "delete", before, None).await
 }
 
 /// Remove the region's records the file does not hold: people's rows first, then coverage,

@@ -225,6 +225,20 @@ mod command {
         assert_eq!(r["ok"], true);
         assert_eq!(r["counts"]["学校"]["created"], 12);
         assert_eq!(r["counts"]["党员"]["created"], 31);
+        // History: created by the import, without a copy of the record; its first change keeps
+        // the content as imported.
+        let first = store.load_registry("").await.unwrap().institutions.remove(0);
+        let row = store.institution(&Scope::All, first.code.as_str()).await.unwrap().expect("imported");
+        let h = store.history("institutions", row.meta.id).await.unwrap();
+        assert_eq!((h.len(), h[0].action.as_str(), h[0].after.is_none()), (1, "create", true), "{h:?}");
+        let mut changed = row.record.clone();
+        changed.students = Some(row.record.students.unwrap_or(0) + 7);
+        store.update_institution(first.code.as_str(), row.meta.version, &changed, "t").await.unwrap();
+        let h = store.history("institutions", row.meta.id).await.unwrap();
+        assert_eq!(h[0].action, "update");
+        assert_eq!(h[0].before.as_ref().unwrap()["name"], first.name.as_str(), "the content as imported");
+        assert_eq!(h[0].before.as_ref().unwrap()["students"], serde_json::json!(row.record.students));
+        store.update_institution(first.code.as_str(), row.meta.version + 1, &row.record, "t").await.unwrap();
         // The same content again, saved by LibreOffice as .ods: nothing changes.
         let (_, again) = import_json(&t.url, fixture("small-county.ods").to_str().unwrap(), &[]);
         for (sheet, c) in again["counts"].as_object().unwrap() {

@@ -251,6 +251,11 @@ impl Tx {
         self.keys.as_deref().ok_or_else(|| StoreError::Keys("this store was opened without its keys".into()))
     }
 
+    /// The keys, for sealing on another thread (S13).
+    pub(crate) fn keys_shared(&self) -> Result<std::sync::Arc<crate::keys::Keys>> {
+        self.keys.clone().ok_or_else(|| StoreError::Keys("this store was opened without its keys".into()))
+    }
+
     /// A value sealed with the data key (S13).
     pub(crate) fn seal(&self, plain: &str) -> Result<String> {
         Ok(crate::seal::seal_with(&self.keys()?.data, plain.as_bytes()))

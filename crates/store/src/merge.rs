@@ -91,20 +91,90 @@ async fn update(tx: &mut Tx, table: &'static str, id: i64, version: i64, values:
     Ok(())
 }
 
-fn json<T: Serialize>(v: &T) -> Option<serde_json::Value> {
+fn json_value<T: Serialize>(v: &T) -> Option<serde_json::Value> {
     serde_json::to_value(v).ok()
 }
 
+/// A record as history keeps it.
+fn json<T: Serialize>(v: &T) -> Option<String> {
+    serde_json::to_string(v).ok()
+}
+
 /// A person's record in history never holds the full ID number or phone (S9, S12).
-fn masked<T: Serialize>(v: &T) -> Option<serde_json::Value> {
-    let mut j = json(v)?;
+fn masked<T: Serialize>(v: &T) -> Option<String> {
+    let mut j = json_value(v)?;
     if let Some(id) = j.get("id_number").and_then(|x| x.as_str()).map(hongzhu_core::mask::mask_id) {
         j["id_number"] = id.into();
     }
     if let Some(p) = j.get("phone").and_then(|x| x.as_str()).map(hongzhu_core::mask::mask_phone) {
         j["phone"] = p.into();
     }
-    Some(j)
+    Some(j.to_string())
+}
+
+/// What history needs of a record that may have changed: the text before and after, made only
+/// when a stored record did change. A record an import creates is logged as created (who, when)
+/// without a copy of itself: the record is that content until it changes, and its first change
+/// keeps the content before. (A province's first import is a million people: copies of every
+/// record were half of what it wrote.)
+struct Change {
+    same: bool,
+    before: Option<String>,
+    after: Option<String>,
+}
+
+impl Change {
+    fn of<T: Serialize + PartialEq>(prev: Option<&T>, now: &T, text: fn(&T) -> Option<String>) -> Change {
+        match prev {
+            Some(p) if p == now => Change { same: true, before: None, after: None },
+            Some(p) => Change { same: false, before: text(p), after: text(now) },
+            None => Change { same: false, before: None, after: None },
+        }
+    }
+}
+
+/// Work on the rows of a big sheet (sealing, history text) done on another thread one chunk
+/// ahead of the caller, who meanwhile writes the chunk before: the database works on a thread
+/// of its own, so with two cores the preparation no longer waits for it nor it for the
+/// preparation. `make` takes what a row's preparation needs (owned, on the caller's thread).
+struct Ahead<'a, S, T, R> {
+    items: &'a [S],
+    at: usize,
+    make: Box<dyn Fn(&'a S) -> T + Send + Sync + 'a>,
+    prepare: std::sync::Arc<dyn Fn(T) -> Result<R> + Send + Sync>,
+    pending: Option<tokio::task::JoinHandle<Result<Vec<R>>>>,
+}
+
+/// Rows prepared at a time.
+const AHEAD_CHUNK: usize = 20_000;
+
+impl<'a, S, T: Send + 'static, R: Send + 'static> Ahead<'a, S, T, R> {
+    fn new(items: &'a [S], make: impl Fn(&'a S) -> T + Send + Sync + 'a, prepare: impl Fn(T) -> Result<R> + Send + Sync + 'static) -> Self {
+        let mut a = Ahead { items, at: 0, make: Box::new(make), prepare: std::sync::Arc::new(prepare), pending: None };
+        a.start(0);
+        a
+    }
+
+    fn start(&mut self, from: usize) {
+        if from >= self.items.len() {
+            return;
+        }
+        let end = (from + AHEAD_CHUNK).min(self.items.len());
+        let part: Vec<T> = self.items[from..end].iter().map(|s| (self.make)(s)).collect();
+        let prepare = self.prepare.clone();
+        self.pending = Some(tokio::task::spawn_blocking(move || part.into_iter().map(|t| prepare(t)).collect()));
+    }
+
+    /// The next chunk of rows with their preparation; the one after it starts at once.
+    async fn next(&mut self) -> Result<Option<(&'a [S], Vec<R>)>> {
+        let Some(h) = self.pending.take() else { return Ok(None) };
+        let prepared = h.await.map_err(|e| StoreError::Corrupt(format!("preparing rows failed: {e}")))??;
+        let from = self.at;
+        let end = (from + AHEAD_CHUNK).min(self.items.len());
+        self.at = end;
+        self.start(end);
+        Ok(Some((&self.items[from..end], prepared)))
+    }
 }
 
 /// History rows, written in batches as the import goes (same transaction).
@@ -124,18 +194,10 @@ impl History<'_> {
         table: &'static str,
         id: i64,
         action: &'static str,
-        before: Option<serde_json::Value>,
-        after: Option<serde_json::Value>,
+        before: Option<String>,
+        after: Option<String>,
     ) -> Result<()> {
-        self.values.extend([
-            table.into(),
-            id.into(),
-            action.into(),
-            self.actor.into(),
-            now().into(),
-            before.map(|v| v.to_string()).into(),
-            after.map(|v| v.to_string()).into(),
-        ]);
+        self.values.extend([table.into(), id.into(), action.into(), self.actor.into(), now().into(), before.into(), after.into()]);
         if self.values.len() >= HISTORY_BATCH * HISTORY_COLUMNS.len() {
             self.flush(tx).await?;
         }
@@ -215,11 +277,10 @@ async fn upsert(
     sheet: &str,
     table: &'static str,
     found: Option<(i64, i64)>,
-    same: bool,
     values: Vec<(&'static str, Value)>,
-    before: Option<serde_json::Value>,
-    after: Option<serde_json::Value>,
+    change: Change,
 ) -> Result<(i64, i64)> {
+    let Change { same, before, after } = change;
     if !counts.contains_key(sheet) {
         counts.insert(sheet.to_string(), SheetCounts::default());
     }
@@ -293,20 +354,7 @@ impl Store {
                 ];
                 let prev = old.get(r.code.as_str()).copied();
                 let found = region_ids.get(r.code.as_str()).copied();
-                let x = upsert(
-                    &mut tx,
-                    &mut cr,
-                    &mut h,
-                    &mut counts,
-                    "区划",
-                    "regions",
-                    found,
-                    prev == Some(r),
-                    values,
-                    prev.and_then(json),
-                    json(r),
-                )
-                .await?;
+                let x = upsert(&mut tx, &mut cr, &mut h, &mut counts, "区划", "regions", found, values, Change::of(prev, r, json)).await?;
                 region_ids.insert(r.code.to_string(), x);
             }
 
@@ -333,20 +381,8 @@ impl Store {
                 ];
                 let prev = old.get(i.code.as_str()).copied();
                 let found = inst_ids.get(i.code.as_str()).copied();
-                let x = upsert(
-                    &mut tx,
-                    &mut cr,
-                    &mut h,
-                    &mut counts,
-                    "学校",
-                    "institutions",
-                    found,
-                    prev == Some(i),
-                    values,
-                    prev.and_then(json),
-                    json(i),
-                )
-                .await?;
+                let x =
+                    upsert(&mut tx, &mut cr, &mut h, &mut counts, "学校", "institutions", found, values, Change::of(prev, i, json)).await?;
                 inst_ids.insert(i.code.to_string(), x);
             }
             cr.flush(&mut tx).await?;
@@ -373,36 +409,37 @@ impl Store {
             )
             .await?;
             let old_people: HashMap<&str, &Person> = existing.persons.iter().map(|p| (p.id_number.as_str(), p)).collect();
-            for p in &incoming.persons {
-                let prev = old_people.get(p.id_number.as_str()).copied();
-                let phone = p.phone.as_ref().or(prev.and_then(|o| o.phone.as_ref()));
-                let merged = Person { phone: phone.cloned(), ..p.clone() };
-                // S13: sealed numbers and the blind index.
-                let values = vec![
-                    ("id_number", tx.seal(p.id_number.as_str())?.into()),
-                    ("id_hash", tx.blind(p.id_number.as_str())?.into()),
-                    ("name", p.name.clone().into()),
-                    ("gender", p.gender.code().into()),
-                    ("birth_date", p.id_number.birth_date().into()),
-                    ("phone", phone.map(|x| tx.seal(&x.to_string())).transpose()?.into()),
-                ];
-                let found = person_ids.get(p.id_number.as_str()).copied();
-                let mut scratch = MergeCounts::new();
-                let x = upsert(
-                    &mut tx,
-                    &mut cr,
-                    &mut h,
-                    &mut scratch,
-                    "",
-                    "persons",
-                    found,
-                    prev == Some(&merged),
-                    values,
-                    prev.and_then(masked),
-                    masked(&merged),
-                )
-                .await?;
-                person_ids.insert(p.id_number.as_str().to_string(), x);
+            let keys = tx.keys_shared()?;
+            let mut ahead = Ahead::new(
+                &incoming.persons,
+                |p: &Person| (p.clone(), old_people.get(p.id_number.as_str()).map(|o| (*o).clone())),
+                move |(p, prev): (Person, Option<Person>)| {
+                    let phone = p.phone.clone().or(prev.as_ref().and_then(|o| o.phone.clone()));
+                    // S13: sealed numbers and the blind index.
+                    let sealed = (
+                        crate::seal::seal_with(&keys.data, p.id_number.as_str().as_bytes()),
+                        crate::seal::blind_with(&keys.index, p.id_number.as_str()),
+                        phone.as_ref().map(|x| crate::seal::seal_with(&keys.data, x.to_string().as_bytes())),
+                    );
+                    let merged = Person { phone, ..p };
+                    Ok((sealed, Change::of(prev.as_ref(), &merged, masked)))
+                },
+            );
+            while let Some((part, prepared)) = ahead.next().await? {
+                for (p, ((id_number, id_hash, phone), change)) in part.iter().zip(prepared) {
+                    let values = vec![
+                        ("id_number", id_number.into()),
+                        ("id_hash", id_hash.into()),
+                        ("name", p.name.clone().into()),
+                        ("gender", p.gender.code().into()),
+                        ("birth_date", p.id_number.birth_date().into()),
+                        ("phone", phone.into()),
+                    ];
+                    let found = person_ids.get(p.id_number.as_str()).copied();
+                    let mut scratch = MergeCounts::new();
+                    let x = upsert(&mut tx, &mut cr, &mut h, &mut scratch, "", "persons", found, values, change).await?;
+                    person_ids.insert(p.id_number.as_str().to_string(), x);
+                }
             }
 
             cr.flush(&mut tx).await?;
@@ -410,26 +447,19 @@ impl Store {
             let staff_ids = ids(&mut tx, "staff", &["person_id", "institution_id"], by_person_institution).await?;
             let old: HashMap<(&str, &str), &Staff> =
                 existing.staff.iter().map(|s| ((s.id_number.as_str(), s.institution.as_str()), s)).collect();
-            for s in &incoming.staff {
-                let person = require(&person_ids, "id_number", s.id_number.as_str())?;
-                let inst = require(&inst_ids, "institution", s.institution.as_str())?;
-                let values = Store::staff_values(s, person, inst);
-                let prev = old.get(&(s.id_number.as_str(), s.institution.as_str())).copied();
-                let found = staff_ids.get(&format!("{person}/{inst}")).copied();
-                upsert(
-                    &mut tx,
-                    &mut cr,
-                    &mut h,
-                    &mut counts,
-                    "教职工",
-                    "staff",
-                    found,
-                    prev == Some(s),
-                    values,
-                    prev.and_then(masked),
-                    masked(s),
-                )
-                .await?;
+            let mut ahead = Ahead::new(
+                &incoming.staff,
+                |s: &Staff| (s.clone(), old.get(&(s.id_number.as_str(), s.institution.as_str())).map(|o| (*o).clone())),
+                |(s, prev): (Staff, Option<Staff>)| Ok(Change::of(prev.as_ref(), &s, masked)),
+            );
+            while let Some((part, prepared)) = ahead.next().await? {
+                for (s, change) in part.iter().zip(prepared) {
+                    let person = require(&person_ids, "id_number", s.id_number.as_str())?;
+                    let inst = require(&inst_ids, "institution", s.institution.as_str())?;
+                    let values = Store::staff_values(s, person, inst);
+                    let found = staff_ids.get(&format!("{person}/{inst}")).copied();
+                    upsert(&mut tx, &mut cr, &mut h, &mut counts, "教职工", "staff", found, values, change).await?;
+                }
             }
 
             cr.flush(&mut tx).await?;
@@ -449,20 +479,8 @@ impl Store {
                 ];
                 let prev = old.get(o.code.as_str()).copied();
                 let found = org_ids.get(o.code.as_str()).copied();
-                let x = upsert(
-                    &mut tx,
-                    &mut cr,
-                    &mut h,
-                    &mut counts,
-                    "党组织",
-                    "party_orgs",
-                    found,
-                    prev == Some(o),
-                    values,
-                    prev.and_then(json),
-                    json(o),
-                )
-                .await?;
+                let x =
+                    upsert(&mut tx, &mut cr, &mut h, &mut counts, "党组织", "party_orgs", found, values, Change::of(prev, o, json)).await?;
                 org_ids.insert(o.code.to_string(), x);
             }
             cr.flush(&mut tx).await?;
@@ -486,56 +504,27 @@ impl Store {
                 let values = vec![("org_id", org.into()), ("institution_id", inst.into()), ("mode", c.mode.code().into())];
                 let prev = old.get(&(c.org.as_str(), c.institution.as_str())).copied();
                 let found = cov_ids.get(&format!("{org}/{inst}")).copied();
-                upsert(
-                    &mut tx,
-                    &mut cr,
-                    &mut h,
-                    &mut counts,
-                    "组织覆盖",
-                    "coverages",
-                    found,
-                    prev == Some(c),
-                    values,
-                    prev.and_then(json),
-                    json(c),
-                )
-                .await?;
+                upsert(&mut tx, &mut cr, &mut h, &mut counts, "组织覆盖", "coverages", found, values, Change::of(prev, c, json)).await?;
             }
 
             cr.flush(&mut tx).await?;
             // 党员
             let member_ids = ids(&mut tx, "members", &["person_id"], by_person).await?;
             let old: HashMap<&str, &Member> = existing.members.iter().map(|m| (m.id_number.as_str(), m)).collect();
-            for m in &incoming.members {
-                let person = require(&person_ids, "id_number", m.id_number.as_str())?;
-                let org = require(&org_ids, "org", m.org.as_str())?;
-                let work = m.work_institution.as_ref().map(|w| require(&inst_ids, "work_institution", w.as_str())).transpose()?;
-                let values = vec![
-                    ("person_id", person.into()),
-                    ("category", m.category.code().into()),
-                    ("admitted_on", m.admitted_on.into()),
-                    ("full_on", m.full_on.into()),
-                    ("org_id", org.into()),
-                    ("work_institution_id", work.into()),
-                    ("party_post", m.party_post.map(|p| p.code()).into()),
-                    ("education", m.education.map(|e| e.code()).into()),
-                ];
-                let prev = old.get(m.id_number.as_str()).copied();
-                let found = member_ids.get(&person.to_string()).copied();
-                upsert(
-                    &mut tx,
-                    &mut cr,
-                    &mut h,
-                    &mut counts,
-                    "党员",
-                    "members",
-                    found,
-                    prev == Some(m),
-                    values,
-                    prev.and_then(masked),
-                    masked(m),
-                )
-                .await?;
+            let mut ahead = Ahead::new(
+                &incoming.members,
+                |m: &Member| (m.clone(), old.get(m.id_number.as_str()).map(|o| (*o).clone())),
+                |(m, prev): (Member, Option<Member>)| Ok(Change::of(prev.as_ref(), &m, masked)),
+            );
+            while let Some((part, prepared)) = ahead.next().await? {
+                for (m, change) in part.iter().zip(prepared) {
+                    let person = require(&person_ids, "id_number", m.id_number.as_str())?;
+                    let org = require(&org_ids, "org", m.org.as_str())?;
+                    let work = m.work_institution.as_ref().map(|w| require(&inst_ids, "work_institution", w.as_str())).transpose()?;
+                    let values = Store::member_columns(m, person, org, work);
+                    let found = member_ids.get(&person.to_string()).copied();
+                    upsert(&mut tx, &mut cr, &mut h, &mut counts, "党员", "members", found, values, change).await?;
+                }
             }
 
             cr.flush(&mut tx).await?;
@@ -554,20 +543,8 @@ impl Store {
                 ];
                 let prev = old.get(&(n.id_number.as_str(), n.institution.as_str())).copied();
                 let found = instructor_ids.get(&format!("{person}/{inst}")).copied();
-                upsert(
-                    &mut tx,
-                    &mut cr,
-                    &mut h,
-                    &mut counts,
-                    "党建指导员",
-                    "instructors",
-                    found,
-                    prev == Some(n),
-                    values,
-                    prev.and_then(masked),
-                    masked(n),
-                )
-                .await?;
+                upsert(&mut tx, &mut cr, &mut h, &mut counts, "党建指导员", "instructors", found, values, Change::of(prev, n, masked))
+                    .await?;
             }
 
             cr.flush(&mut tx).await?;
@@ -596,10 +573,8 @@ impl Store {
                         "学校业务指标",
                         "school_indicators",
                         found.get(&(inst, i64::from(x.year))).copied(),
-                        prev == Some(x),
                         values,
-                        prev.and_then(json),
-                        json(x),
+                        Change::of(prev, x, json),
                     )
                     .await?;
                 }
@@ -650,7 +625,7 @@ impl Store {
 /// What a replace-mode import removes: per sheet, the names or keys of the records.
 pub type Removals = BTreeMap<String, Vec<String>>;
 
-async fn soft_delete(tx: &mut Tx, h: &mut History<'_>, table: &'static str, id: i64, before: Option<serde_json::Value>) -> Result<()> {
+async fn soft_delete(tx: &mut Tx, h: &mut History<'_>, table: &'static str, id: i64, before: Option<String>) -> Result<()> {
     tx.exec(
         Query::update()
             .table(table)

@@ -1287,7 +1287,12 @@ impl Store {
             Some(c) => Some(require_id(tx, "institutions", "code", "work_institution", c.as_str()).await?),
             None => None,
         };
-        Ok(vec![
+        Ok(Self::member_columns(m, person, org, work))
+    }
+
+    /// A member's columns, given the ids its references resolved to.
+    pub(crate) fn member_columns(m: &Member, person: i64, org: i64, work: Option<i64>) -> Vec<(&'static str, Value)> {
+        vec![
             ("person_id", person.into()),
             ("category", m.category.code().into()),
             ("admitted_on", m.admitted_on.into()),
@@ -1296,7 +1301,7 @@ impl Store {
             ("work_institution_id", work.into()),
             ("party_post", m.party_post.map(|p| p.code()).into()),
             ("education", m.education.map(|e| e.code()).into()),
-        ])
+        ]
     }
 
     fn member_json(m: &Member) -> Option<serde_json::Value> {

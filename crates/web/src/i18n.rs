@@ -129,6 +129,11 @@ const MESSAGES: &[(&str, &str, &str)] = &[
     ),
     ("empty_people", "没有符合条件的人员。请调整查询条件。", "Nobody matches. Change the search."),
     ("empty_list", "暂无记录。", "Nothing recorded yet."),
+    (
+        "history_created_as_now",
+        "（随台账导入创建：创建时的内容即当前内容；此后若有修改，见第一次修改的“修改前”）",
+        "(created by a ledger import with the content shown now; if changed since, see the first change's 'before')",
+    ),
     ("required_mark", "必填", "required"),
     ("form_errors", "表单中有需要修改的内容，请查看各项下方的提示。", "Some fields need changing: see the notes under them."),
     (

@@ -49,6 +49,13 @@ impl Invalid {
 /// Normalize full-width ASCII (U+FF01..U+FF5E) and the ideographic space to half-width, trim.
 /// R7.2: full-width digits and Ｘ are accepted and normalized.
 pub fn normalize_width(s: &str) -> String {
+    let wide = |c: char| c == '\u{3000}' || ('\u{FF01}'..='\u{FF5E}').contains(&c);
+    // Most cells hold nothing full-width: one pass to look, one copy (a province's ledger has
+    // millions of cells).
+    let trimmed = s.trim();
+    if !trimmed.chars().any(wide) {
+        return trimmed.to_string();
+    }
     s.chars()
         .map(|c| match c {
             '\u{3000}' => ' ',
@@ -58,4 +65,19 @@ pub fn normalize_width(s: &str) -> String {
         .collect::<String>()
         .trim()
         .to_string()
+}
+
+#[cfg(test)]
+mod width_tests {
+    use super::normalize_width;
+
+    #[test]
+    fn full_width_is_made_half_width_and_trimmed() {
+        assert_eq!(normalize_width("  3708２８１９８０ＸＡ\u{3000}"), "3708281980XA");
+        assert_eq!(normalize_width("\u{3000}金乡县\u{3000}"), "金乡县");
+        assert_eq!(normalize_width("金乡\u{3000}县"), "金乡 县");
+        assert_eq!(normalize_width(" plain "), "plain");
+        assert_eq!(normalize_width(""), "");
+        assert_eq!(normalize_width("Ａ！～"), "A!~");
+    }
 }

@@ -503,6 +503,16 @@ fn institutions(ctx: &mut Ctx, sheet: Option<&mut Sheet>, county: Option<&str>) 
     }
 }
 
+/// An institution code found neither in the file's 学校 sheet nor in the database.
+fn unknown_institution(code: &InstitutionCode) -> FieldError {
+    FieldError::new(
+        "institution",
+        "unknown_reference",
+        format!("机构代码“{code}”在“学校”表和系统中都不存在：请先在“学校”表中登记该学校，或核对代码"),
+        "unknown institution: register it on the 学校 sheet first, or check the code",
+    )
+}
+
 fn known_institution<'a>(ctx: &'a Ctx, code: &str) -> Option<&'a (Ownership, String)> {
     ctx.institutions.get(code)
 }
@@ -730,12 +740,7 @@ fn coverages(ctx: &mut Ctx, sheet: Option<&mut Sheet>, orgs_ok: &HashSet<String>
         if let Some(i) = &inst
             && known_institution(ctx, i.as_str()).is_none()
         {
-            c.errors.push(FieldError::new(
-                "institution",
-                "unknown_reference",
-                format!("机构代码“{i}”在“学校”表和系统中都不存在"),
-                "unknown institution",
-            ));
+            c.errors.push(unknown_institution(i));
         }
         match (org, inst, mode, c.errors.is_empty()) {
             (Some(org), Some(institution), Some(mode), true) => ctx.out.data.coverages.push(Coverage { org, institution, mode }),
@@ -763,12 +768,7 @@ fn indicators(ctx: &mut Ctx, sheet: Option<&mut Sheet>) {
         if let Some(i) = &inst
             && known_institution(ctx, i.as_str()).is_none()
         {
-            c.errors.push(FieldError::new(
-                "institution",
-                "unknown_reference",
-                format!("机构代码“{i}”在“学校”表和系统中都不存在"),
-                "unknown institution",
-            ));
+            c.errors.push(unknown_institution(i));
         }
         let year = match hongzhu_core::school::check_school_year(&sheet.get(row, "year"), ctx.today) {
             Ok(y) => Some(y),
@@ -929,12 +929,7 @@ fn instructors(ctx: &mut Ctx, sheet: Option<&mut Sheet>) {
         };
         if let Some(i) = &inst {
             match known_institution(ctx, i.as_str()) {
-                None => c.errors.push(FieldError::new(
-                    "institution",
-                    "unknown_reference",
-                    format!("指导机构代码“{i}”在“学校”表和系统中都不存在"),
-                    "unknown institution",
-                )),
+                None => c.errors.push(unknown_institution(i)),
                 // R1.9: instructors are assigned to private institutions.
                 Some((ownership, name)) if *ownership != Ownership::Private => c.errors.push(FieldError::new(
                     "institution",

@@ -12,7 +12,7 @@ use chrono::Datelike;
 use hongzhu_core::commitment::Review;
 use hongzhu_core::labels::{CommitmentDimension, Labeled, ReviewGrade, VanguardKind};
 use hongzhu_store::commitments::{CommitmentRow, VanguardRow, Whose};
-use hongzhu_store::{MemberRow, OrgRow, PeopleFilter, StoreError};
+use hongzhu_store::{MemberRow, OrgRow, StoreError};
 use serde::Deserialize;
 use serde_json::json;
 
@@ -122,21 +122,15 @@ async fn list_page(State(state): State<AppState>, Lang(t): Lang, PageUser(u): Pa
         "" => orgs.iter().find(|o| Some(o.meta.id) == u.user.org_id).or(orgs.first()).cloned().ok_or(AppError::NotFound)?,
         code => state.store.org(&u.scope, code).await?.ok_or(AppError::NotFound)?,
     };
-    let roster = state
-        .store
-        .members(&u.scope, &PeopleFilter { org: Some(org.record.code.to_string()), page: 1, page_size: 500, ..Default::default() })
-        .await?
-        .items;
+    // Every member of the organization (in the user's scope, as the organization is), not a page of them.
+    let roster = state.store.members_of_org(org.meta.id).await?;
     let rows = state.store.commitments(Whose::Orgs(&[org.meta.id]), year).await?;
     let members = roster
-        .iter()
-        .filter(|m| m.org == org.record.code)
+        .into_iter()
         .map(|m| {
-            let cs = CommitmentDimension::ALL
-                .iter()
-                .map(|d| rows.iter().find(|c| c.member_id == m.meta.id && c.dimension == *d).cloned())
-                .collect();
-            (m.meta.id, m.person.name.clone(), cs)
+            let cs =
+                CommitmentDimension::ALL.iter().map(|d| rows.iter().find(|c| c.member_id == m.id && c.dimension == *d).cloned()).collect();
+            (m.id, m.name, cs)
         })
         .collect();
     let title = l(t, "党员承诺", "Commitments");
@@ -305,25 +299,21 @@ async fn cards_page(State(state): State<AppState>, Lang(t): Lang, PageUser(u): P
     allowed(&u)?;
     let year = year_param(&q.year);
     let org = state.store.org(&u.scope, q.org.trim()).await?.ok_or(AppError::NotFound)?;
-    let roster = state
-        .store
-        .members(&u.scope, &PeopleFilter { org: Some(org.record.code.to_string()), page: 1, page_size: 500, ..Default::default() })
-        .await?
-        .items;
+    // Every member of the organization (in the user's scope, as the organization is), not a page of them.
+    let roster = state.store.members_of_org(org.meta.id).await?;
     let rows = state.store.commitments(Whose::Orgs(&[org.meta.id]), year).await?;
     let posts = state.store.vanguard_posts(Whose::Orgs(&[org.meta.id]), year).await?;
     let cards = roster
-        .iter()
-        .filter(|m| m.org == org.record.code)
+        .into_iter()
         .map(|m| Card {
-            name: m.person.name.clone(),
-            post: posts.iter().find(|p| p.member_id == m.meta.id).cloned(),
+            post: posts.iter().find(|p| p.member_id == m.id).cloned(),
             commitments: CommitmentDimension::ALL
                 .iter()
                 .filter_map(|d| {
-                    rows.iter().find(|c| c.member_id == m.meta.id && c.dimension == *d).map(|c| (d.label(t.lang()), c.content.clone()))
+                    rows.iter().find(|c| c.member_id == m.id && c.dimension == *d).map(|c| (d.label(t.lang()), c.content.clone()))
                 })
                 .collect(),
+            name: m.name,
         })
         .collect();
     let title = l(t, "党员公示卡", "Members' public cards");

@@ -432,6 +432,42 @@ mod command {
         assert!(err.contains("999999"));
     }
 
+    /// One history row covers every row an import creates in a table; a row that later takes the
+    /// id of a purged one shows its own creation only, not the purged row's (migration 0018).
+    #[tokio::test]
+    async fn created_rows_share_one_history_row_and_a_reused_id_does_not_inherit_it() {
+        let t = TestDb::new(Db::Sqlite).await.unwrap();
+        let xlsx = fixture("small-county.xlsx");
+        let (code, _) = import_json(&t.url, xlsx.to_str().unwrap(), &[]);
+        assert_eq!(code, 0);
+        let store = Store::open(&t.url).await.unwrap();
+        let page = store.staff(&Scope::All, &hongzhu_store::PeopleFilter { page: 1, page_size: 500, ..Default::default() }).await.unwrap();
+        assert_eq!(page.total, 135);
+        let (lo, hi) = (page.items.iter().map(|s| s.meta.id).min().unwrap(), page.items.iter().map(|s| s.meta.id).max().unwrap());
+        let first = store.history("staff", lo).await.unwrap();
+        assert_eq!((first.len(), first[0].action.as_str(), first[0].after.is_none()), (1, "create", true), "{first:?}");
+        assert_eq!(store.history("staff", hi).await.unwrap().len(), 1, "the last row created is in the range");
+        assert!(store.history("staff", hi + 1).await.unwrap().is_empty(), "nothing past it");
+        let pool = sqlx::SqlitePool::connect(&t.url).await.unwrap();
+        let ranges: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM change_log WHERE table_name = 'staff'").fetch_one(&pool).await.unwrap();
+        assert_eq!(ranges, 1, "one history row for 135 created rows");
+        // The last staff row is deleted and its retention ends.
+        sqlx::query("UPDATE staff SET deleted_at = created_at WHERE id = ?").bind(hi).execute(&pool).await.unwrap();
+        pool.close().await;
+        let later = chrono::Utc::now() + chrono::Duration::days(1);
+        let long_ago = chrono::Utc::now() - chrono::Duration::days(3650);
+        let purged = store.purge_expired(later, long_ago, false, &hongzhu_store::trail::Actor::cli("test")).await.unwrap();
+        assert_eq!(purged.get("staff"), Some(&1), "{purged:?}");
+        // The same file again creates the row again, with the same id; the import that created
+        // the purged row is not its history.
+        let (code, r) = import_json(&t.url, xlsx.to_str().unwrap(), &[]);
+        assert_eq!(code, 0);
+        assert_eq!(r["counts"]["教职工"]["created"], 1, "{r}");
+        let h = store.history("staff", hi).await.unwrap();
+        assert_eq!(h.len(), 1, "{h:?}");
+        assert!(h[0].at > first[0].at, "the second import's instant: {h:?}");
+    }
+
     #[test]
     fn the_template_has_every_sheet_and_its_headers() {
         let dir = TempDir::new();

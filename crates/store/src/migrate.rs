@@ -47,6 +47,12 @@ pub const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../migrations/postgres/0016_pairing_once.sql"),
     ),
     (17, "education", include_str!("../migrations/sqlite/0017_education.sql"), include_str!("../migrations/postgres/0017_education.sql")),
+    (
+        18,
+        "history_ranges",
+        include_str!("../migrations/sqlite/0018_history_ranges.sql"),
+        include_str!("../migrations/postgres/0018_history_ranges.sql"),
+    ),
 ];
 
 const BOOKKEEPING_SQLITE: &str = "CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, name TEXT NOT NULL, checksum TEXT NOT NULL, applied_at TIMESTAMPTZ NOT NULL)";

@@ -1338,29 +1338,54 @@ impl Store {
 
     // ------------------------------------------------------------ history and totals
 
+    /// A record's history, newest first: its own rows, and the row of the import that created it
+    /// with others (a range of ids, migration 0018). A range row counts only if its instant is the
+    /// record's `created_at`, so a record that later takes a purged record's id does not inherit
+    /// the purged one's creation.
     pub async fn history(&self, table: &'static str, record_id: i64) -> Result<Vec<ChangeRow>> {
         let mut tx = self.read().await?;
-        let r = tx
+        let read: crate::db::Decode<(i64, ChangeRow)> = |r| {
+            Ok((
+                r.int("id")?,
+                ChangeRow {
+                    action: r.text("action")?,
+                    actor: r.text("actor")?,
+                    at: r.time("at")?,
+                    before: r.text_opt("before_json")?.and_then(|s| serde_json::from_str(&s).ok()),
+                    after: r.text_opt("after_json")?.and_then(|s| serde_json::from_str(&s).ok()),
+                },
+            ))
+        };
+        let columns = ["id", "action", "actor", "at", "before_json", "after_json"];
+        let mut rows = tx
             .all(
                 Query::select()
-                    .columns(["action", "actor", "at", "before_json", "after_json"])
+                    .columns(columns)
                     .from("change_log")
                     .and_where(Expr::col("table_name").eq(table))
                     .and_where(Expr::col("record_id").eq(record_id))
-                    .order_by("id", Order::Desc),
-                |r| {
-                    Ok(ChangeRow {
-                        action: r.text("action")?,
-                        actor: r.text("actor")?,
-                        at: r.time("at")?,
-                        before: r.text_opt("before_json")?.and_then(|s| serde_json::from_str(&s).ok()),
-                        after: r.text_opt("after_json")?.and_then(|s| serde_json::from_str(&s).ok()),
-                    })
-                },
+                    .and_where(Expr::col("record_id_last").is_null()),
+                read,
+            )
+            .await?;
+        let created = Query::select().column("created_at").from(table).and_where(Expr::col("id").eq(record_id)).to_owned();
+        let ranges = tx
+            .all(
+                Query::select()
+                    .columns(columns)
+                    .from("change_log")
+                    .and_where(Expr::col("table_name").eq(table))
+                    .and_where(Expr::col("record_id_last").is_not_null())
+                    .and_where(Expr::col("record_id").lte(record_id))
+                    .and_where(Expr::col("record_id_last").gte(record_id))
+                    .and_where(Expr::col("at").in_subquery(created)),
+                read,
             )
             .await?;
         tx.commit().await?;
-        Ok(r)
+        rows.extend(ranges);
+        rows.sort_by_key(|(id, _)| std::cmp::Reverse(*id));
+        Ok(rows.into_iter().map(|(_, r)| r).collect())
     }
 
     pub async fn totals(&self, scope: &Scope) -> Result<Totals> {

@@ -451,6 +451,20 @@ mod command {
         let pool = sqlx::SqlitePool::connect(&t.url).await.unwrap();
         let ranges: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM change_log WHERE table_name = 'staff'").fetch_one(&pool).await.unwrap();
         assert_eq!(ranges, 1, "one history row for 135 created rows");
+        // The import into empty tables built their indexes after the rows: they are all back,
+        // exactly as the migrations make them.
+        let indexes = |pool: sqlx::SqlitePool| async move {
+            let rows: Vec<(String, Option<String>)> =
+                sqlx::query_as("SELECT name, sql FROM sqlite_master WHERE type = 'index' ORDER BY name").fetch_all(&pool).await.unwrap();
+            pool.close().await;
+            rows
+        };
+        let fresh = TestDb::new(Db::Sqlite).await.unwrap();
+        Store::open(&fresh.url).await.unwrap().close().await;
+        let want = indexes(sqlx::SqlitePool::connect(&fresh.url).await.unwrap()).await;
+        assert!(want.iter().any(|(n, _)| n == "persons_id_hash_key"), "{want:?}");
+        assert_eq!(indexes(pool.clone()).await, want);
+        let pool = sqlx::SqlitePool::connect(&t.url).await.unwrap();
         // The last staff row is deleted and its retention ends.
         sqlx::query("UPDATE staff SET deleted_at = created_at WHERE id = ?").bind(hi).execute(&pool).await.unwrap();
         pool.close().await;

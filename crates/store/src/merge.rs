@@ -449,6 +449,7 @@ impl Store {
             .await?;
             let old_people: HashMap<&str, &Person> = existing.persons.iter().map(|p| (p.id_number.as_str(), p)).collect();
             let keys = tx.keys_shared()?;
+            let deferred = crate::bulk::defer_indexes(&mut tx, "persons", incoming.persons.len()).await?;
             let mut ahead = Ahead::new(
                 &incoming.persons,
                 |p: &Person| (p.clone(), old_people.get(p.id_number.as_str()).map(|o| (*o).clone())),
@@ -482,10 +483,12 @@ impl Store {
             }
 
             cr.flush(&mut tx).await?;
+            crate::bulk::restore_indexes(&mut tx, deferred).await?;
             // 教职工
             let staff_ids = ids(&mut tx, "staff", &["person_id", "institution_id"], by_person_institution).await?;
             let old: HashMap<(&str, &str), &Staff> =
                 existing.staff.iter().map(|s| ((s.id_number.as_str(), s.institution.as_str()), s)).collect();
+            let deferred = crate::bulk::defer_indexes(&mut tx, "staff", incoming.staff.len()).await?;
             let mut ahead = Ahead::new(
                 &incoming.staff,
                 |s: &Staff| (s.clone(), old.get(&(s.id_number.as_str(), s.institution.as_str())).map(|o| (*o).clone())),
@@ -502,6 +505,7 @@ impl Store {
             }
 
             cr.flush(&mut tx).await?;
+            crate::bulk::restore_indexes(&mut tx, deferred).await?;
             // 党组织; parents once every row is in.
             let mut org_ids = ids(&mut tx, "party_orgs", &["code"], by_code).await?;
             let old: HashMap<&str, &PartyOrg> = existing.orgs.iter().map(|o| (o.code.as_str(), o)).collect();
@@ -550,6 +554,7 @@ impl Store {
             // 党员
             let member_ids = ids(&mut tx, "members", &["person_id"], by_person).await?;
             let old: HashMap<&str, &Member> = existing.members.iter().map(|m| (m.id_number.as_str(), m)).collect();
+            let deferred = crate::bulk::defer_indexes(&mut tx, "members", incoming.members.len()).await?;
             let mut ahead = Ahead::new(
                 &incoming.members,
                 |m: &Member| (m.clone(), old.get(m.id_number.as_str()).map(|o| (*o).clone())),
@@ -567,6 +572,7 @@ impl Store {
             }
 
             cr.flush(&mut tx).await?;
+            crate::bulk::restore_indexes(&mut tx, deferred).await?;
             // 党建指导员
             let instructor_ids = ids(&mut tx, "instructors", &["person_id", "institution_id"], by_person_institution).await?;
             let old: HashMap<(&str, &str), &Instructor> =

@@ -219,19 +219,60 @@ impl Collector<'_> {
     }
 }
 
-fn read_xlsx<RS: Read + Seek>(mut wb: Xlsx<RS>, limits: &Limits) -> Result<Vec<SheetData>, ReadError> {
-    let names = wb.sheet_names();
-    let mut out = Vec::new();
-    for name in names {
-        let mut c = Collector { sheet: &name, limits, rows: BTreeMap::new() };
-        let mut reader = wb.worksheet_cells_reader(&name).map_err(|e| ReadError::Damaged(e.to_string()))?;
-        while let Some(cell) = reader.next_cell().map_err(|e| ReadError::Damaged(e.to_string()))? {
-            let (row, col) = cell.get_position();
-            let (text, long) = dataref_text(cell.get_value());
-            c.cell(row, col, text, long)?;
+fn read_sheet<RS: Read + Seek>(wb: &mut Xlsx<RS>, name: &str, limits: &Limits) -> Result<SheetData, ReadError> {
+    let mut c = Collector { sheet: name, limits, rows: BTreeMap::new() };
+    let mut reader = wb.worksheet_cells_reader(name).map_err(|e| ReadError::Damaged(e.to_string()))?;
+    while let Some(cell) = reader.next_cell().map_err(|e| ReadError::Damaged(e.to_string()))? {
+        let (row, col) = cell.get_position();
+        let (text, long) = dataref_text(cell.get_value());
+        c.cell(row, col, text, long)?;
+    }
+    drop(reader);
+    Ok(c.finish())
+}
+
+/// Every sheet of an .xlsx, in the workbook's order. calamine parses a sheet on one thread, so
+/// with two cores two readers (each opening the workbook on its own) take the sheets in turn:
+/// a province's staff sheet, three quarters of the file, is read while the other reader reads
+/// the rest. A sheet that cannot be read stops both, and is the error (the first such sheet in
+/// the workbook's order, of those read).
+fn read_xlsx(bytes: &[u8], limits: &Limits) -> Result<Vec<SheetData>, ReadError> {
+    use std::sync::Mutex;
+    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+    let open = || Xlsx::new(Cursor::new(bytes)).map_err(|e| ReadError::Damaged(e.to_string()));
+    let mut first = open()?;
+    let names = first.sheet_names();
+    let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
+    if cores < 2 || names.len() < 2 {
+        return names.iter().map(|n| read_sheet(&mut first, n, limits)).collect();
+    }
+    let second = open()?;
+    let next = AtomicUsize::new(0);
+    let failed = AtomicBool::new(false);
+    let done: Mutex<Vec<Option<Result<SheetData, ReadError>>>> = Mutex::new(names.iter().map(|_| None).collect());
+    let work = |mut wb: Xlsx<Cursor<&[u8]>>| {
+        while !failed.load(Ordering::Relaxed) {
+            let i = next.fetch_add(1, Ordering::Relaxed);
+            let Some(name) = names.get(i) else { break };
+            let r = read_sheet(&mut wb, name, limits);
+            if r.is_err() {
+                failed.store(true, Ordering::Relaxed);
+            }
+            done.lock().unwrap_or_else(|e| e.into_inner())[i] = Some(r);
         }
-        drop(reader);
-        out.push(c.finish());
+    };
+    std::thread::scope(|s| {
+        s.spawn(|| work(second));
+        work(first);
+    });
+    let done = done.into_inner().unwrap_or_else(|e| e.into_inner());
+    let mut out = Vec::with_capacity(done.len());
+    for r in done {
+        match r {
+            Some(r) => out.push(r?),
+            // Not read because a sheet failed: that failure is among the results.
+            None => continue,
+        }
     }
     Ok(out)
 }
@@ -269,7 +310,7 @@ pub fn read(bytes: Vec<u8>, limits: &Limits) -> Result<Vec<SheetData>, ReadError
 fn read_format(format: Format, bytes: Vec<u8>, limits: &Limits) -> Result<Vec<SheetData>, ReadError> {
     let cursor = Cursor::new(bytes);
     match format {
-        Format::Xlsx => read_xlsx(Xlsx::new(cursor).map_err(|e| ReadError::Damaged(e.to_string()))?, limits),
+        Format::Xlsx => read_xlsx(cursor.get_ref(), limits),
         Format::Xls => {
             crate::xls_guard::check(cursor.get_ref(), limits)?;
             read_ranges(calamine::Xls::new(cursor).map_err(|e| ReadError::Damaged(e.to_string()))?, limits)

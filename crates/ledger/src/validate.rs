@@ -1,7 +1,13 @@
 //! Validating a ledger workbook (spec/LEDGER.md) before anything is written: every problem with
 //! its sheet, Excel row, header, value, a stable code and a Chinese message. The valid rows come
 //! out as a registry dataset, ready to merge.
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::BTreeMap;
+
+/// The lookup tables of validation (a province's million rows probe them many times each) hash
+/// with foldhash, not SipHash: the keys come from a file a signed-in user uploads, checked
+/// before they get here, and the seed is random per process.
+type HashMap<K, V> = std::collections::HashMap<K, V, foldhash::fast::RandomState>;
+type HashSet<K> = std::collections::HashSet<K, foldhash::fast::RandomState>;
 
 use chrono::NaiveDate;
 use hongzhu_core::labels::*;
@@ -240,21 +246,21 @@ pub fn validate(sheets: &[SheetData], existing: &Dataset, today: NaiveDate) -> V
         existing,
         institutions: existing.institutions.iter().map(|i| (i.code.to_string(), (i.ownership, i.name.clone()))).collect(),
         people: existing.persons.iter().map(|p| (p.id_number.clone(), p.name.clone())).collect(),
-        staff_institution: HashMap::new(),
-        staff_rows: HashMap::new(),
-        member_rows: HashMap::new(),
-        file_people: HashSet::new(),
+        staff_institution: HashMap::default(),
+        staff_rows: HashMap::default(),
+        member_rows: HashMap::default(),
+        file_people: HashSet::default(),
     };
     for s in existing.staff.iter().rev() {
         ctx.staff_institution.insert(s.id_number.clone(), s.institution.clone());
     }
     // Which sheets are there; unknown ones are mentioned, the instructions sheet is skipped.
-    let mut found: HashMap<&'static str, Sheet> = HashMap::new();
+    let mut found: HashMap<&'static str, Sheet> = HashMap::default();
     for s in sheets {
         let norm = normalize_header(&s.name);
         match SHEETS.iter().find(|d| d.0 == norm) {
             Some((name, cols)) => {
-                let mut sheet = Sheet { name, data: s, cols: HashMap::new(), bad_rows: HashSet::new() };
+                let mut sheet = Sheet { name, data: s, cols: HashMap::default(), bad_rows: HashSet::default() };
                 let mut missing = Vec::new();
                 for (i, h) in s.headers.iter().enumerate() {
                     let h = normalize_header(h);
@@ -360,7 +366,7 @@ fn keyed_rows<'s>(
     key_fields: &[&str],
     key: impl Fn(&Sheet, &RowData) -> Option<String>,
 ) -> Vec<&'s RowData> {
-    let mut first: HashMap<String, u32> = HashMap::new();
+    let mut first: HashMap<String, u32> = HashMap::default();
     let mut out = Vec::new();
     for row in &sheet.data.rows {
         if sheet.bad_rows.contains(&row.row) {

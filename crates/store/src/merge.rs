@@ -47,6 +47,10 @@ fn by_id_hash(r: &dyn Row) -> Result<(String, i64, i64)> {
 async fn person_ids<'a>(tx: &mut Tx, people: impl Iterator<Item = &'a hongzhu_core::IdNumber>) -> Result<Ids> {
     let by_hash = ids(tx, "persons", &["id_hash"], by_id_hash).await?;
     let mut out = Ids::with_capacity_and_hasher(by_hash.len(), Default::default());
+    if by_hash.is_empty() {
+        // Nobody to find (an import into an empty registry): no blind index to compute.
+        return Ok(out);
+    }
     for id in people {
         if out.contains_key(id.as_str()) {
             continue;

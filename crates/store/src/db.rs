@@ -147,18 +147,23 @@ impl Store {
     /// A read transaction.
     pub(crate) async fn read(&self) -> Result<Tx> {
         Ok(match &self.pool {
-            Pool::Sqlite(p) => Tx { inner: TxInner::Sqlite(p.begin().await?), keys: self.keys.clone(), shapes: Default::default() },
-            Pool::Pg(p) => Tx { inner: TxInner::Pg(p.begin().await?), keys: self.keys.clone(), shapes: Default::default() },
+            Pool::Sqlite(p) => {
+                Tx { inner: TxInner::Sqlite(p.begin().await?), keys: self.keys.clone(), shapes: Default::default(), behind: None }
+            }
+            Pool::Pg(p) => Tx { inner: TxInner::Pg(p.begin().await?), keys: self.keys.clone(), shapes: Default::default(), behind: None },
         })
     }
 
     /// A write transaction: `BEGIN IMMEDIATE` on SQLite (S21) so writers queue instead of failing.
     pub(crate) async fn write(&self) -> Result<Tx> {
         Ok(match &self.pool {
-            Pool::Sqlite(p) => {
-                Tx { inner: TxInner::Sqlite(p.begin_with("BEGIN IMMEDIATE").await?), keys: self.keys.clone(), shapes: Default::default() }
-            }
-            Pool::Pg(p) => Tx { inner: TxInner::Pg(p.begin().await?), keys: self.keys.clone(), shapes: Default::default() },
+            Pool::Sqlite(p) => Tx {
+                inner: TxInner::Sqlite(p.begin_with("BEGIN IMMEDIATE").await?),
+                keys: self.keys.clone(),
+                shapes: Default::default(),
+                behind: None,
+            },
+            Pool::Pg(p) => Tx { inner: TxInner::Pg(p.begin().await?), keys: self.keys.clone(), shapes: Default::default(), behind: None },
         })
     }
 
@@ -178,7 +183,7 @@ impl Store {
                 let mut t = Transaction::begin(conn, Some(sqlx::SqlSafeStr::into_sql_str("BEGIN IMMEDIATE"))).await?;
                 // Foreign keys checked once at COMMIT (still checked: a violation fails the commit).
                 sqlx::raw_sql(AssertSqlSafe("PRAGMA defer_foreign_keys = ON")).execute(&mut *t).await?;
-                Ok(Tx { inner: TxInner::Sqlite(t), keys: self.keys.clone(), shapes: Default::default() })
+                Ok(Tx { inner: TxInner::Sqlite(t), keys: self.keys.clone(), shapes: Default::default(), behind: None })
             }
             Pool::Pg(_) => self.write().await,
         }
@@ -210,11 +215,21 @@ pub(crate) struct Tx {
     keys: Option<std::sync::Arc<crate::keys::Keys>>,
     /// Multi-row INSERT statements rendered so far, by table, columns and rows.
     shapes: std::collections::HashMap<(&'static str, Vec<&'static str>, usize), String>,
+    /// A SQLite insert running on a task of its own ([`Tx::insert_many_behind`]), which holds the
+    /// transaction until it ends.
+    behind: Option<tokio::task::JoinHandle<(Transaction<'static, Sqlite>, Result<u64>)>>,
 }
 
 pub(crate) enum TxInner {
     Sqlite(Transaction<'static, Sqlite>),
     Pg(Transaction<'static, Postgres>),
+    /// Lent to the insert in `behind` (SQLite); back once it ends ([`Tx::settle`]).
+    Lent,
+}
+
+/// The transaction was not given back by an insert that ran on its own task.
+fn lent() -> StoreError {
+    StoreError::Corrupt("a bulk insert did not finish: the transaction is gone (rolled back)".into())
 }
 
 pub(crate) type Decode<T> = fn(&dyn Row) -> Result<T>;
@@ -239,10 +254,23 @@ fn decode_rows<T: Send, R: Row + Sync>(rows: &[R], decode: Decode<T>, keys: Opti
 }
 
 impl Tx {
-    pub(crate) async fn commit(self) -> Result<()> {
+    pub(crate) async fn commit(mut self) -> Result<()> {
+        self.settle().await?;
         match self.inner {
             TxInner::Sqlite(t) => t.commit().await?,
             TxInner::Pg(t) => t.commit().await?,
+            TxInner::Lent => return Err(lent()),
+        }
+        Ok(())
+    }
+
+    /// Wait for the insert running behind, if any, and take the transaction back; its error, if
+    /// it failed, is this call's.
+    async fn settle(&mut self) -> Result<()> {
+        if let Some(h) = self.behind.take() {
+            let (t, r) = h.await.map_err(|e| StoreError::Corrupt(format!("a bulk write task failed: {e}")))?;
+            self.inner = TxInner::Sqlite(t);
+            r?;
         }
         Ok(())
     }
@@ -268,12 +296,13 @@ impl Tx {
 
     pub(crate) fn backend(&self) -> Backend {
         match self.inner {
-            TxInner::Sqlite(_) => Backend::Sqlite,
+            TxInner::Sqlite(_) | TxInner::Lent => Backend::Sqlite,
             TxInner::Pg(_) => Backend::Postgres,
         }
     }
 
     pub(crate) async fn all<T: Send, S: SqlxBinder>(&mut self, stmt: &S, decode: Decode<T>) -> Result<Vec<T>> {
+        self.settle().await?;
         let keys = self.keys.clone();
         match &mut self.inner {
             TxInner::Sqlite(t) => {
@@ -288,6 +317,7 @@ impl Tx {
                 let rows = sqlx::query_with(AssertSqlSafe(sql), values).persistent(keep).fetch_all(&mut **t).await?;
                 decode_rows(&rows, decode, keys.as_deref())
             }
+            TxInner::Lent => Err(lent()),
         }
     }
 
@@ -301,6 +331,7 @@ impl Tx {
 
     /// Run a write; unique violations become [`StoreError::Conflict`].
     pub(crate) async fn exec<S: SqlxBinder>(&mut self, stmt: &S) -> Result<u64> {
+        self.settle().await?;
         let r = match &mut self.inner {
             TxInner::Sqlite(t) => {
                 let (sql, values) = stmt.build_sqlx(SqliteQueryBuilder);
@@ -312,12 +343,14 @@ impl Tx {
                 let keep = cacheable(&sql);
                 sqlx::query_with(AssertSqlSafe(sql), values).persistent(keep).execute(&mut **t).await.map(|r| r.rows_affected())
             }
+            TxInner::Lent => return Err(lent()),
         };
         r.map_err(StoreError::from_write)
     }
 
     /// Run a write with `RETURNING id`.
     pub(crate) async fn insert_id<S: SqlxBinder>(&mut self, stmt: &S) -> Result<i64> {
+        self.settle().await?;
         let r = match &mut self.inner {
             TxInner::Sqlite(t) => {
                 let (sql, values) = stmt.build_sqlx(SqliteQueryBuilder);
@@ -329,6 +362,7 @@ impl Tx {
                 let keep = cacheable(&sql);
                 sqlx::query_with(AssertSqlSafe(sql), values).persistent(keep).fetch_one(&mut **t).await.and_then(|r| r.try_get::<i64, _>(0))
             }
+            TxInner::Lent => return Err(lent()),
         };
         r.map_err(StoreError::from_write)
     }
@@ -344,11 +378,54 @@ impl Tx {
         values: Vec<sea_query::Value>,
         keep_rows: usize,
     ) -> Result<u64> {
+        self.settle().await?;
+        let Some((sql, keep)) = self.insert_sql(table, columns, values.len(), keep_rows) else { return Ok(0) };
+        let args = sea_query_sqlx::SqlxValues(sea_query::Values(values));
+        let r = match &mut self.inner {
+            TxInner::Sqlite(t) => {
+                sqlx::query_with(AssertSqlSafe(sql), args).persistent(keep).execute(&mut **t).await.map(|r| r.rows_affected())
+            }
+            TxInner::Pg(t) => {
+                sqlx::query_with(AssertSqlSafe(sql), args).persistent(keep).execute(&mut **t).await.map(|r| r.rows_affected())
+            }
+            TxInner::Lent => return Err(lent()),
+        };
+        r.map_err(StoreError::from_write)
+    }
+
+    /// As [`Tx::insert_many`], but on SQLite the statement runs on a task of its own and this
+    /// returns at once: the caller prepares the next rows while SQLite writes these (a bulk
+    /// import's two halves, one per core, instead of taking turns). The next use of the
+    /// transaction waits for it, and reports its error. PostgreSQL: as `insert_many`.
+    pub(crate) async fn insert_many_behind(
+        &mut self,
+        table: &'static str,
+        columns: &[&'static str],
+        values: Vec<sea_query::Value>,
+        keep_rows: usize,
+    ) -> Result<()> {
+        self.settle().await?;
+        if !matches!(self.inner, TxInner::Sqlite(_)) {
+            return self.insert_many(table, columns, values, keep_rows).await.map(|_| ());
+        }
+        let Some((sql, keep)) = self.insert_sql(table, columns, values.len(), keep_rows) else { return Ok(()) };
+        let TxInner::Sqlite(mut t) = std::mem::replace(&mut self.inner, TxInner::Lent) else { return Err(lent()) };
+        self.behind = Some(tokio::spawn(async move {
+            let args = sea_query_sqlx::SqlxValues(sea_query::Values(values));
+            let r = sqlx::query_with(AssertSqlSafe(sql), args).persistent(keep).execute(&mut *t).await;
+            (t, r.map(|r| r.rows_affected()).map_err(StoreError::from_write))
+        }));
+        Ok(())
+    }
+
+    /// The multi-row INSERT for `values` (whole rows of `columns`), and whether to keep it
+    /// prepared; `None` for no rows.
+    fn insert_sql(&mut self, table: &'static str, columns: &[&'static str], values: usize, keep_rows: usize) -> Option<(String, bool)> {
         let width = columns.len().max(1);
-        let rows = values.len() / width;
-        debug_assert_eq!(rows * width, values.len(), "whole rows only");
+        let rows = values / width;
+        debug_assert_eq!(rows * width, values, "whole rows only");
         if rows == 0 {
-            return Ok(0);
+            return None;
         }
         let pg = matches!(self.inner, TxInner::Pg(_));
         let shape = (table, columns.to_vec(), rows);
@@ -369,31 +446,23 @@ impl Tx {
             };
             self.shapes.insert(shape.clone(), sql);
         }
-        let sql = self.shapes[&shape].clone();
-        let keep = rows == keep_rows;
-        let args = sea_query_sqlx::SqlxValues(sea_query::Values(values));
-        let r = match &mut self.inner {
-            TxInner::Sqlite(t) => {
-                sqlx::query_with(AssertSqlSafe(sql), args).persistent(keep).execute(&mut **t).await.map(|r| r.rows_affected())
-            }
-            TxInner::Pg(t) => {
-                sqlx::query_with(AssertSqlSafe(sql), args).persistent(keep).execute(&mut **t).await.map(|r| r.rows_affected())
-            }
-        };
-        r.map_err(StoreError::from_write)
+        Some((self.shapes[&shape].clone(), rows == keep_rows))
     }
 
     /// Set a connection taken by [`Store::write_bulk`] back to SQLite's defaults (the settings
     /// apply from the next transaction on). PostgreSQL: nothing to do.
     pub(crate) async fn end_bulk(&mut self) -> Result<()> {
+        // Whatever the insert behind did, the settings go back (its error is reported too).
+        let settled = self.settle().await;
         if let TxInner::Sqlite(t) = &mut self.inner {
             sqlx::raw_sql(AssertSqlSafe("PRAGMA cache_size = -2000; PRAGMA temp_store = DEFAULT")).execute(&mut **t).await?;
         }
-        Ok(())
+        settled
     }
 
     /// Run fixed SQL text (migrations only: no values, nothing from users).
     pub(crate) async fn raw(&mut self, sql: &'static str) -> Result<()> {
+        self.settle().await?;
         match &mut self.inner {
             TxInner::Sqlite(t) => {
                 sqlx::raw_sql(sql).execute(&mut **t).await?;
@@ -401,6 +470,7 @@ impl Tx {
             TxInner::Pg(t) => {
                 sqlx::raw_sql(sql).execute(&mut **t).await?;
             }
+            TxInner::Lent => return Err(lent()),
         }
         Ok(())
     }

@@ -296,7 +296,11 @@ impl Creates {
         let p = self.pending.get_or_insert_with(|| Pending { table, columns, values: Vec::new() });
         p.values.extend(values);
         if p.values.len() >= p.batch() * p.columns.len() {
-            self.flush(tx).await?;
+            // Written while the next rows are prepared; the next use of `tx` waits for it.
+            if let Some(p) = self.pending.take() {
+                let keep = p.batch();
+                tx.insert_many_behind(p.table, &p.columns, p.values, keep).await?;
+            }
         }
         Ok(())
     }

@@ -432,6 +432,47 @@ mod command {
         assert!(err.contains("999999"));
     }
 
+    /// A database error in a batch written behind the import's preparation (here a trigger that
+    /// refuses one staff row, in the second batch) fails the import, and the transaction takes
+    /// everything back: no row, and the indexes the import built after the rows are as before.
+    #[tokio::test]
+    async fn a_failure_while_writing_leaves_the_database_as_it_was() {
+        let src = TestDb::new(Db::Sqlite).await.unwrap();
+        let (code, _, err) = hongzhu(&src.url, &["generate", "--institutions", "40", "--seed", "3"]);
+        assert_eq!(code, 0, "{err}");
+        let dir = TempDir::new();
+        let file = dir.0.join("county.xlsx");
+        let (code, _, err) = hongzhu(&src.url, &["export", file.to_str().unwrap()]);
+        assert_eq!(code, 0, "{err}");
+        let t = TestDb::new(Db::Sqlite).await.unwrap();
+        Store::open(&t.url).await.unwrap().close().await;
+        let pool = sqlx::SqlitePool::connect(&t.url).await.unwrap();
+        sqlx::query("CREATE TRIGGER refuse_one BEFORE INSERT ON staff WHEN NEW.id = 700 BEGIN SELECT RAISE(ABORT, 'refused by test'); END")
+            .execute(&pool)
+            .await
+            .unwrap();
+        let indexes = || async {
+            let rows: Vec<(String, Option<String>)> =
+                sqlx::query_as("SELECT name, sql FROM sqlite_master WHERE type = 'index' ORDER BY name").fetch_all(&pool).await.unwrap();
+            rows
+        };
+        let before = indexes().await;
+        let (code, out, err) = hongzhu(&t.url, &["import", file.to_str().unwrap()]);
+        assert_ne!(code, 0, "{out}");
+        assert!(err.contains("refused by test"), "the database's reason is reported: {err}");
+        for table in ["persons", "staff", "members", "institutions", "change_log"] {
+            let n: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(format!("SELECT COUNT(*) FROM {table}"))).fetch_one(&pool).await.unwrap();
+            assert_eq!(n, 0, "{table}");
+        }
+        assert_eq!(indexes().await, before, "the indexes dropped for the load are back");
+        // Without the trigger the same file imports.
+        sqlx::query("DROP TRIGGER refuse_one").execute(&pool).await.unwrap();
+        pool.close().await;
+        let (code, r) = import_json(&t.url, file.to_str().unwrap(), &[]);
+        assert_eq!(code, 0, "{r}");
+        assert!(r["counts"]["教职工"]["created"].as_u64().unwrap() > 1000, "{r}");
+    }
+
     /// One history row covers every row an import creates in a table; a row that later takes the
     /// id of a purged one shows its own creation only, not the purged row's (migration 0018).
     #[tokio::test]

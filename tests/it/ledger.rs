@@ -432,6 +432,11 @@ mod command {
         assert!(err.contains("999999"));
     }
 
+    /// A SQLite database's indexes and their definitions, by name.
+    async fn sqlite_indexes(pool: &sqlx::SqlitePool) -> Vec<(String, Option<String>)> {
+        sqlx::query_as("SELECT name, sql FROM sqlite_master WHERE type = 'index' ORDER BY name").fetch_all(pool).await.unwrap()
+    }
+
     /// A database error in a batch written behind the import's preparation (here a trigger that
     /// refuses one staff row, in the second batch) fails the import, and the transaction takes
     /// everything back: no row, and the indexes the import built after the rows are as before.
@@ -451,12 +456,7 @@ mod command {
             .execute(&pool)
             .await
             .unwrap();
-        let indexes = || async {
-            let rows: Vec<(String, Option<String>)> =
-                sqlx::query_as("SELECT name, sql FROM sqlite_master WHERE type = 'index' ORDER BY name").fetch_all(&pool).await.unwrap();
-            rows
-        };
-        let before = indexes().await;
+        let before = sqlite_indexes(&pool).await;
         let (code, out, err) = hongzhu(&t.url, &["import", file.to_str().unwrap()]);
         assert_ne!(code, 0, "{out}");
         assert!(err.contains("refused by test"), "the database's reason is reported: {err}");
@@ -464,7 +464,7 @@ mod command {
             let n: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(format!("SELECT COUNT(*) FROM {table}"))).fetch_one(&pool).await.unwrap();
             assert_eq!(n, 0, "{table}");
         }
-        assert_eq!(indexes().await, before, "the indexes dropped for the load are back");
+        assert_eq!(sqlite_indexes(&pool).await, before, "the indexes dropped for the load are back");
         // Without the trigger the same file imports.
         sqlx::query("DROP TRIGGER refuse_one").execute(&pool).await.unwrap();
         pool.close().await;
@@ -494,18 +494,13 @@ mod command {
         assert_eq!(ranges, 1, "one history row for 135 created rows");
         // The import into empty tables built their indexes after the rows: they are all back,
         // exactly as the migrations make them.
-        let indexes = |pool: sqlx::SqlitePool| async move {
-            let rows: Vec<(String, Option<String>)> =
-                sqlx::query_as("SELECT name, sql FROM sqlite_master WHERE type = 'index' ORDER BY name").fetch_all(&pool).await.unwrap();
-            pool.close().await;
-            rows
-        };
         let fresh = TestDb::new(Db::Sqlite).await.unwrap();
         Store::open(&fresh.url).await.unwrap().close().await;
-        let want = indexes(sqlx::SqlitePool::connect(&fresh.url).await.unwrap()).await;
+        let fresh_pool = sqlx::SqlitePool::connect(&fresh.url).await.unwrap();
+        let want = sqlite_indexes(&fresh_pool).await;
+        fresh_pool.close().await;
         assert!(want.iter().any(|(n, _)| n == "persons_id_hash_key"), "{want:?}");
-        assert_eq!(indexes(pool.clone()).await, want);
-        let pool = sqlx::SqlitePool::connect(&t.url).await.unwrap();
+        assert_eq!(sqlite_indexes(&pool).await, want);
         // The last staff row is deleted and its retention ends.
         sqlx::query("UPDATE staff SET deleted_at = created_at WHERE id = ?").bind(hi).execute(&pool).await.unwrap();
         pool.close().await;

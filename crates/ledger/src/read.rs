@@ -237,7 +237,6 @@ fn read_sheet<RS: Read + Seek>(wb: &mut Xlsx<RS>, name: &str, limits: &Limits) -
 /// the rest. A sheet that cannot be read stops both, and is the error (the first such sheet in
 /// the workbook's order, of those read).
 fn read_xlsx(bytes: &[u8], limits: &Limits) -> Result<Vec<SheetData>, ReadError> {
-    use std::sync::Mutex;
     use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
     let open = || Xlsx::new(Cursor::new(bytes)).map_err(|e| ReadError::Damaged(e.to_string()));
     let mut first = open()?;
@@ -249,32 +248,27 @@ fn read_xlsx(bytes: &[u8], limits: &Limits) -> Result<Vec<SheetData>, ReadError>
     let second = open()?;
     let next = AtomicUsize::new(0);
     let failed = AtomicBool::new(false);
-    let done: Mutex<Vec<Option<Result<SheetData, ReadError>>>> = Mutex::new(names.iter().map(|_| None).collect());
+    // Each reader's sheets, by index; a failure stops both.
     let work = |mut wb: Xlsx<Cursor<&[u8]>>| {
+        let mut read = Vec::new();
         while !failed.load(Ordering::Relaxed) {
             let i = next.fetch_add(1, Ordering::Relaxed);
             let Some(name) = names.get(i) else { break };
             let r = read_sheet(&mut wb, name, limits);
-            if r.is_err() {
-                failed.store(true, Ordering::Relaxed);
-            }
-            done.lock().unwrap_or_else(|e| e.into_inner())[i] = Some(r);
+            failed.fetch_or(r.is_err(), Ordering::Relaxed);
+            read.push((i, r));
         }
+        read
     };
-    std::thread::scope(|s| {
-        s.spawn(|| work(second));
-        work(first);
+    let mut read = std::thread::scope(|s| {
+        let other = s.spawn(|| work(second));
+        let mut mine = work(first);
+        // A panic in the other reader goes on to `read`'s catch_unwind, which reports damage.
+        mine.extend(other.join().unwrap_or_else(|p| std::panic::resume_unwind(p)));
+        mine
     });
-    let done = done.into_inner().unwrap_or_else(|e| e.into_inner());
-    let mut out = Vec::with_capacity(done.len());
-    for r in done {
-        match r {
-            Some(r) => out.push(r?),
-            // Not read because a sheet failed: that failure is among the results.
-            None => continue,
-        }
-    }
-    Ok(out)
+    read.sort_by_key(|(i, _)| *i);
+    read.into_iter().map(|(_, r)| r).collect()
 }
 
 fn read_ranges<R: Reader<Cursor<Vec<u8>>>>(mut wb: R, limits: &Limits) -> Result<Vec<SheetData>, ReadError>

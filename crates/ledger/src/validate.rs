@@ -4,8 +4,9 @@
 use std::collections::BTreeMap;
 
 /// The lookup tables of validation (a province's million rows probe them many times each) hash
-/// with foldhash, not SipHash: the keys come from a file a signed-in user uploads, checked
-/// before they get here, and the seed is random per process.
+/// with foldhash, not SipHash. Their keys are cells of a file that a signed-in user uploaded
+/// (at most 50 MB, S19), and foldhash's seed is random per process, so colliding keys cannot be
+/// prepared in advance.
 type HashMap<K, V> = std::collections::HashMap<K, V, foldhash::fast::RandomState>;
 type HashSet<K> = std::collections::HashSet<K, foldhash::fast::RandomState>;
 

@@ -1338,8 +1338,8 @@ impl Store {
 
     // ------------------------------------------------------------ history and totals
 
-    /// A record's history, newest first: its own rows, and the row of the import that created it
-    /// with others (a range of ids, migration 0018). A range row counts only if its instant is the
+    /// A record's history (S25), newest first: its own rows, and the row of the import that created
+    /// it with others (a range of ids, migration 0018). A range row counts only if its instant is the
     /// record's `created_at`, so a record that later takes a purged record's id does not inherit
     /// the purged one's creation.
     pub async fn history(&self, table: &'static str, record_id: i64) -> Result<Vec<ChangeRow>> {

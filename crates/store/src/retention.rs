@@ -29,7 +29,9 @@ async fn delete_where(tx: &mut Tx, out: &mut Purged, table: &'static str, cond: 
     Ok(())
 }
 
-/// The history of the rows of `table` that `ids` selects.
+/// The history of the rows of `table` that `ids` selects (S15). An import's one row for the many
+/// rows it created (a range of ids, migration 0018) stays: it holds no record's content, and
+/// [`Store::history`] does not show it for a row that later takes a purged id.
 async fn delete_history(tx: &mut Tx, table: &'static str, ids: SelectStatement) -> Result<()> {
     tx.exec(
         Query::delete()

@@ -175,6 +175,76 @@ fn the_indicators_sheet_is_checked_like_the_form() {
     assert_eq!((x.students, x.classes, x.large_classes, x.oversized_classes), (225, 4, 1, 1), "R6.1 from the class sizes");
 }
 
+/// An ID number born in `year` with a valid check character (R7.2).
+fn id_born(year: u32, serial: u32) -> String {
+    let first17 = format!("370828{year}0101{serial:03}");
+    format!("{first17}{}", hongzhu_core::id_number::check_char(&first17))
+}
+
+/// 教职工 ↔ 党员 (spec/LEDGER.md): a member on the staff sheet needs a member row of the same
+/// category; a member with no staff record anywhere is a warning; a member row without
+/// 工作机构代码 takes the person's staff institution, and a file without 学历 keeps what is stored.
+#[test]
+fn staff_and_members_are_checked_against_each_other() {
+    let small = read(std::fs::read(fixture("small-county.xlsx")).unwrap(), &Limits::default()).unwrap();
+    let mut existing = validate(&small, &Dataset::default(), today()).data;
+    let inst = existing.institutions[0].code.to_string();
+    let org = existing.orgs[0].code.to_string();
+    // A stored member, written again below without the 学历 column.
+    let stored = existing.members[0].clone();
+    existing.members[0].education = Some(hongzhu_core::labels::Education::Bachelor);
+    let stored_name = existing.persons.iter().find(|p| p.id_number == stored.id_number).unwrap().name.clone();
+    let (a, b, c, d) = (id_born(1985, 11), id_born(1986, 12), id_born(1987, 13), id_born(1988, 14));
+    let admitted = stored.admitted_on.to_string();
+    let mut wb = rust_xlsxwriter::Workbook::new();
+    let staff: Vec<[&str; 4]> = vec![
+        ["身份证号", "姓名", "机构代码", "政治面貌"],
+        [&a, "张小三", &inst, "中共党员"],
+        [&b, "李小四", &inst, "中共党员"],
+        [&c, "王小五", &inst, "群众"],
+    ];
+    let full = stored.full_on.map(|d| d.to_string()).unwrap_or_else(|| (stored.admitted_on + chrono::Days::new(365)).to_string());
+    let members: Vec<[&str; 6]> = vec![
+        ["身份证号", "姓名", "党员类别", "入党日期", "转正日期", "所在组织代码"],
+        [&a, "张小三", "正式党员", "2015-07-01", "2016-07-01", &org],
+        [&c, "王小五", "正式党员", "2016-07-01", "2017-07-01", &org],
+        [&d, "赵小六", "正式党员", "2017-07-01", "2018-07-01", &org],
+        [stored.id_number.as_str(), &stored_name, "正式党员", &admitted, &full, &org],
+    ];
+    let ws = wb.add_worksheet().set_name("教职工").unwrap();
+    for (r, row) in staff.iter().enumerate() {
+        for (k, v) in row.iter().enumerate() {
+            ws.write_string(r as u32, k as u16, *v).unwrap();
+        }
+    }
+    let ws = wb.add_worksheet().set_name("党员").unwrap();
+    for (r, row) in members.iter().enumerate() {
+        for (k, v) in row.iter().enumerate() {
+            ws.write_string(r as u32, k as u16, *v).unwrap();
+        }
+    }
+    let sheets = read(wb.save_to_buffer().unwrap(), &Limits::default()).unwrap();
+    let v = validate(&sheets, &existing, today());
+    let at = |sheet: &str, row: u32| {
+        v.problems.iter().filter(|p| p.sheet == sheet && p.row == row).map(|p| (p.code, p.severity)).collect::<Vec<_>>()
+    };
+    assert_eq!(at("教职工", 2), vec![], "a member with a member row of the same category: {:#?}", v.problems);
+    assert_eq!(at("教职工", 3), vec![("member_row_missing", Severity::Error)]);
+    assert_eq!(at("教职工", 4), vec![("category_mismatch", Severity::Error)]);
+    assert_eq!(at("党员", 4), vec![("member_outside_system", Severity::Warning)], "no staff record in the file or the system");
+    assert_eq!(at("党员", 2), vec![]);
+    assert_eq!(at("党员", 5), vec![], "a stored member who is stored staff too");
+    let staff_ids: Vec<&str> = v.data.staff.iter().map(|s| s.id_number.as_str()).collect();
+    assert_eq!(staff_ids, vec![a.as_str()], "the two rejected staff rows are not kept");
+    let member = |id: &str| v.data.members.iter().find(|m| m.id_number.as_str() == id).unwrap();
+    assert_eq!(member(&a).work_institution.as_ref().map(|i| i.to_string()), Some(inst.clone()), "from the staff sheet");
+    assert_eq!(member(&d).work_institution, None, "no staff record: no institution");
+    let stored_inst = existing.staff.iter().find(|s| s.id_number == stored.id_number).map(|s| s.institution.clone());
+    assert_eq!(member(stored.id_number.as_str()).work_institution, stored_inst, "from the stored staff record");
+    assert_eq!(member(stored.id_number.as_str()).education, Some(hongzhu_core::labels::Education::Bachelor), "学历 kept");
+    assert_eq!(member(&a).education, None);
+}
+
 /// A workbook with no known sheet names the sheets that are accepted.
 #[test]
 fn unknown_sheets_say_what_is_accepted() {

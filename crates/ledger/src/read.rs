@@ -73,6 +73,7 @@ pub struct SheetData {
     /// The first non-empty row, read as headers (with the row number Excel shows).
     pub header_row: u32,
     pub headers: Vec<String>,
+    /// The non-empty rows below the headers, in sheet order.
     pub rows: Vec<RowData>,
 }
 

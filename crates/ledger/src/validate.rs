@@ -186,15 +186,12 @@ struct Ctx<'a> {
     existing: &'a Dataset,
     /// Institutions by code: the file's valid rows, then the database's.
     institutions: HashMap<String, (Ownership, String)>,
-    /// People by ID number: the file's, then the database's.
-    people: HashMap<IdNumber, String>,
-    /// A person's first institution on the staff sheet or in the database.
-    staff_institution: HashMap<IdNumber, InstitutionCode>,
-    /// Where rows are: staff (ID/institution) and members (ID) → Excel row.
-    staff_rows: HashMap<(IdNumber, String), u32>,
-    member_rows: HashMap<IdNumber, u32>,
-    /// People already taken from this file's staff sheet.
-    file_people: HashSet<IdNumber>,
+    /// People by ID number: the file's, then the database's; `true` once the person was taken
+    /// from this file's staff sheet.
+    people: HashMap<IdNumber, (String, bool)>,
+    /// The Excel row of each record in `out.data.staff` and `out.data.members`, index for index.
+    staff_row_numbers: Vec<u32>,
+    member_row_numbers: Vec<u32>,
 }
 
 impl Ctx<'_> {
@@ -246,15 +243,10 @@ pub fn validate(sheets: &[SheetData], existing: &Dataset, today: NaiveDate) -> V
         today,
         existing,
         institutions: existing.institutions.iter().map(|i| (i.code.to_string(), (i.ownership, i.name.clone()))).collect(),
-        people: existing.persons.iter().map(|p| (p.id_number.clone(), p.name.clone())).collect(),
-        staff_institution: HashMap::default(),
-        staff_rows: HashMap::default(),
-        member_rows: HashMap::default(),
-        file_people: HashSet::default(),
+        people: existing.persons.iter().map(|p| (p.id_number.clone(), (p.name.clone(), false))).collect(),
+        staff_row_numbers: Vec::new(),
+        member_row_numbers: Vec::new(),
     };
-    for s in existing.staff.iter().rev() {
-        ctx.staff_institution.insert(s.id_number.clone(), s.institution.clone());
-    }
     // Which sheets are there; unknown ones are mentioned, the instructions sheet is skipped.
     let mut found: HashMap<&'static str, Sheet> = HashMap::default();
     for s in sheets {
@@ -360,20 +352,25 @@ fn sheet_order(name: &str) -> usize {
     SHEETS.iter().position(|s| s.0 == name).unwrap_or(usize::MAX)
 }
 
-/// Rows of a sheet, skipping those already rejected; duplicate keys are rejected here.
+/// Rows of a sheet, skipping those already rejected; duplicate keys are rejected here (the
+/// first row with a key is kept). The keys are worked out on every core, since working one out
+/// means parsing a cell (an ID number, a code) and a province's staff sheet has a million rows.
 fn keyed_rows<'s>(
     ctx: &mut Ctx,
     sheet: &mut Sheet<'s>,
     key_fields: &[&str],
-    key: impl Fn(&Sheet, &RowData) -> Option<String>,
+    key: impl Fn(&Sheet, &RowData) -> Option<String> + Sync,
 ) -> Vec<&'s RowData> {
-    let mut first: HashMap<String, u32> = HashMap::default();
-    let mut out = Vec::new();
-    for row in &sheet.data.rows {
-        if sheet.bad_rows.contains(&row.row) {
-            continue;
-        }
-        if let Some(k) = key(sheet, row) {
+    let data = sheet.data;
+    let candidates: Vec<&'s RowData> = data.rows.iter().filter(|r| !sheet.bad_rows.contains(&r.row)).collect();
+    let keys = {
+        let shared: &Sheet = sheet;
+        par_map(&candidates, |row| key(shared, row))
+    };
+    let mut first: HashMap<String, u32> = HashMap::with_capacity_and_hasher(candidates.len(), Default::default());
+    let mut out = Vec::with_capacity(candidates.len());
+    for (row, k) in candidates.into_iter().zip(keys) {
+        if let Some(k) = k {
             if let Some(prev) = first.get(&k) {
                 let msg = format!(
                     "与第{prev}行重复：同一{}在本表只能出现一次",
@@ -694,6 +691,10 @@ fn staff(ctx: &mut Ctx, sheet: Option<&mut Sheet>) {
         }
         .parse(today)
     });
+    ctx.people.reserve(rows.len());
+    ctx.out.data.persons.reserve(rows.len());
+    ctx.out.data.staff.reserve(rows.len());
+    ctx.staff_row_numbers.reserve(rows.len());
     for (row, parsed) in rows.into_iter().zip(parsed) {
         if id_as_number(sheet, row) {
             ctx.error(sheet, row, "id_number", "id_as_number", "身份证号被存成了数字，末几位已丢失。请把该列设为“文本”格式后重新填写");
@@ -711,12 +712,22 @@ fn staff(ctx: &mut Ctx, sheet: Option<&mut Sheet>) {
                     );
                     continue;
                 }
-                if ctx.file_people.insert(p.id_number.clone()) {
-                    ctx.people.insert(p.id_number.clone(), p.name.clone());
+                // The person's first row on this sheet gives the name (over the database's).
+                let first = match ctx.people.get_mut(&p.id_number) {
+                    Some((_, true)) => false,
+                    Some(known) => {
+                        *known = (p.name.clone(), true);
+                        true
+                    }
+                    None => {
+                        ctx.people.insert(p.id_number.clone(), (p.name.clone(), true));
+                        true
+                    }
+                };
+                if first {
                     ctx.out.data.persons.push(p);
                 }
-                ctx.staff_institution.entry(s.id_number.clone()).or_insert_with(|| s.institution.clone());
-                ctx.staff_rows.insert((s.id_number.clone(), s.institution.to_string()), row.row);
+                ctx.staff_row_numbers.push(row.row);
                 ctx.out.data.staff.push(s);
             }
             Err(e) => ctx.field_errors(sheet, row, e),
@@ -827,11 +838,27 @@ fn indicators(ctx: &mut Ctx, sheet: Option<&mut Sheet>) {
 }
 
 fn person_name<'a>(ctx: &'a Ctx, id: &IdNumber) -> Option<&'a str> {
-    ctx.people.get(id).map(String::as_str)
+    ctx.people.get(id).map(|p| p.0.as_str())
 }
 
 fn members(ctx: &mut Ctx, sheet: Option<&mut Sheet>, orgs_ok: &HashSet<String>) {
     let Some(sheet) = sheet else { return };
+    let existing = ctx.existing;
+    // 学历 is an optional column beyond the spec: a file without it keeps what is stored.
+    let stored_education: HashMap<&IdNumber, Option<Education>> = if sheet.cols.contains_key("education") {
+        HashMap::default()
+    } else {
+        existing.members.iter().map(|m| (&m.id_number, m.education)).collect()
+    };
+    // 工作机构代码 defaults to the person's first institution on the 教职工 sheet, else in the
+    // database (worked out only when some row leaves it empty).
+    let defaults_needed = sheet.data.rows.iter().any(|r| sheet.get(r, "work_institution").is_empty());
+    let mut first_institution: HashMap<IdNumber, InstitutionCode> = HashMap::default();
+    if defaults_needed {
+        for s in ctx.out.data.staff.iter().chain(existing.staff.iter()) {
+            first_institution.entry(s.id_number.clone()).or_insert_with(|| s.institution.clone());
+        }
+    }
     for row in keyed_rows(ctx, sheet, &["id_number"], id_key) {
         if id_as_number(sheet, row) {
             ctx.error(sheet, row, "id_number", "id_as_number", "身份证号被存成了数字，末几位已丢失。请把该列设为“文本”格式后重新填写");
@@ -859,9 +886,8 @@ fn members(ctx: &mut Ctx, sheet: Option<&mut Sheet>, orgs_ok: &HashSet<String>) 
                 continue;
             }
         };
-        // 学历 is an optional column beyond the spec: a file without it keeps what is stored.
         if !sheet.cols.contains_key("education") {
-            m.education = ctx.existing.members.iter().find(|x| x.id_number == m.id_number).and_then(|x| x.education);
+            m.education = stored_education.get(&m.id_number).copied().flatten();
         }
         if !orgs_ok.contains(m.org.as_str()) {
             ctx.error(sheet, row, "org", "unknown_reference", format!("所在组织代码“{}”在“党组织”表和系统中都不存在", m.org));
@@ -874,16 +900,8 @@ fn members(ctx: &mut Ctx, sheet: Option<&mut Sheet>, orgs_ok: &HashSet<String>) 
             }
             _ => {}
         }
-        // 工作机构代码 defaults to the person's 教职工 institution.
         if m.work_institution.is_none() {
-            m.work_institution = ctx
-                .out
-                .data
-                .staff
-                .iter()
-                .chain(ctx.existing.staff.iter())
-                .find(|s| s.id_number == m.id_number)
-                .map(|s| s.institution.clone());
+            m.work_institution = first_institution.get(&m.id_number).cloned();
         }
         if let Some(w) = &m.work_institution
             && known_institution(ctx, w.as_str()).is_none()
@@ -913,6 +931,7 @@ fn members(ctx: &mut Ctx, sheet: Option<&mut Sheet>, orgs_ok: &HashSet<String>) 
                 phone: None,
             });
         }
+        ctx.member_row_numbers.push(row.row);
         ctx.out.data.members.push(m);
     }
 }
@@ -950,7 +969,7 @@ fn instructors(ctx: &mut Ctx, sheet: Option<&mut Sheet>) {
         match (id, inst, assigned_on, status, c.errors.is_empty()) {
             (Some(id), Some(institution), Some(assigned_on), Some(status), true) => {
                 if person_name(ctx, &id).is_none() {
-                    ctx.people.insert(id.clone(), name.clone());
+                    ctx.people.insert(id.clone(), (name.clone(), false));
                     ctx.out.data.persons.push(Person {
                         gender: if id.is_male() { Gender::Male } else { Gender::Female },
                         id_number: id.clone(),
@@ -971,63 +990,68 @@ fn instructors(ctx: &mut Ctx, sheet: Option<&mut Sheet>) {
 /// Staff ↔ members: a member on the staff sheet has a member row of the same category, and the
 /// other way round (a warning when the member works outside the education system).
 fn cross_checks(ctx: &mut Ctx, found: &mut HashMap<&'static str, Sheet>) {
-    let member_cat: HashMap<IdNumber, MemberCategory> =
-        ctx.existing.members.iter().chain(ctx.out.data.members.iter()).map(|m| (m.id_number.clone(), m.category)).collect();
     let member_sheet_present = found.contains_key("党员");
     if let Some(sheet) = found.get_mut("教职工") {
-        let mut drop = Vec::new();
-        let rows_by_number: HashMap<u32, &RowData> = sheet.data.rows.iter().map(|r| (r.row, r)).collect();
-        for (i, s) in ctx.out.data.staff.iter().enumerate() {
-            let Some(row) = ctx.staff_rows.get(&(s.id_number.clone(), s.institution.to_string())).and_then(|r| rows_by_number.get(r))
-            else {
-                continue;
-            };
-            let expect = match s.political_status {
-                PoliticalStatus::Member => Some(MemberCategory::Full),
-                PoliticalStatus::Probationary => Some(MemberCategory::Probationary),
-                _ => None,
-            };
-            match (expect, member_cat.get(&s.id_number)) {
-                (Some(_), None) if member_sheet_present || !ctx.existing.members.is_empty() => {
-                    drop.push((i, row.row, "member_row_missing", "政治面貌为党员，但“党员”表和系统中都没有此人的党员记录".to_string()))
+        let drop = {
+            let member_cat: HashMap<&IdNumber, MemberCategory> =
+                ctx.existing.members.iter().chain(ctx.out.data.members.iter()).map(|m| (&m.id_number, m.category)).collect();
+            let mut drop = Vec::new();
+            for (i, (s, &row)) in ctx.out.data.staff.iter().zip(&ctx.staff_row_numbers).enumerate() {
+                let expect = match s.political_status {
+                    PoliticalStatus::Member => Some(MemberCategory::Full),
+                    PoliticalStatus::Probationary => Some(MemberCategory::Probationary),
+                    _ => None,
+                };
+                match (expect, member_cat.get(&s.id_number)) {
+                    (Some(_), None) if member_sheet_present || !ctx.existing.members.is_empty() => {
+                        drop.push((i, row, "member_row_missing", "政治面貌为党员，但“党员”表和系统中都没有此人的党员记录".to_string()))
+                    }
+                    (Some(e), Some(c)) if e != *c => {
+                        drop.push((i, row, "category_mismatch", format!("政治面貌与党员类别不一致：党员表中为“{}”", c.zh())))
+                    }
+                    (None, Some(c)) => drop.push((i, row, "category_mismatch", format!("政治面貌为非党员，但党员表中登记为“{}”", c.zh()))),
+                    _ => {}
                 }
-                (Some(e), Some(c)) if e != *c => {
-                    drop.push((i, row.row, "category_mismatch", format!("政治面貌与党员类别不一致：党员表中为“{}”", c.zh())))
-                }
-                (None, Some(c)) => drop.push((i, row.row, "category_mismatch", format!("政治面貌为非党员，但党员表中登记为“{}”", c.zh()))),
-                _ => {}
             }
-        }
+            drop
+        };
         for (_, r, code, msg) in &drop {
-            let row = rows_by_number[r];
-            let value = sheet.get(row, "political_status");
+            let value = row_at(sheet.data, *r).map(|row| sheet.get(row, "political_status")).unwrap_or_default();
             ctx.problem(sheet, *r, "political_status", &value, code, Severity::Error, msg.clone());
             sheet.bad_rows.insert(*r);
         }
-        let gone: HashSet<usize> = drop.iter().map(|d| d.0).collect();
-        let mut i = 0;
-        ctx.out.data.staff.retain(|_| {
-            let keep = !gone.contains(&i);
-            i += 1;
-            keep
-        });
+        if !drop.is_empty() {
+            let gone: HashSet<usize> = drop.iter().map(|d| d.0).collect();
+            let keep: Vec<bool> = (0..ctx.out.data.staff.len()).map(|i| !gone.contains(&i)).collect();
+            let mut k = keep.iter();
+            ctx.out.data.staff.retain(|_| *k.next().expect("one flag per record"));
+            let mut k = keep.iter();
+            ctx.staff_row_numbers.retain(|_| *k.next().expect("one flag per record"));
+        }
     }
     if let Some(sheet) = found.get("党员") {
-        let staff_ids: HashSet<&IdNumber> = ctx.out.data.staff.iter().chain(ctx.existing.staff.iter()).map(|s| &s.id_number).collect();
-        let mut warn = Vec::new();
-        for m in &ctx.out.data.members {
-            if !staff_ids.contains(&m.id_number)
-                && let Some(r) = ctx.member_rows.get(&m.id_number)
-            {
-                warn.push(*r);
+        let warn: Vec<u32> = {
+            let staff_ids: HashSet<&IdNumber> = ctx.out.data.staff.iter().chain(ctx.existing.staff.iter()).map(|s| &s.id_number).collect();
+            ctx.out
+                .data
+                .members
+                .iter()
+                .zip(&ctx.member_row_numbers)
+                .filter(|(m, _)| !staff_ids.contains(&m.id_number))
+                .map(|(_, r)| *r)
+                .collect()
+        };
+        for r in warn {
+            if let Some(row) = row_at(sheet.data, r) {
+                ctx.warn(sheet, row, "id_number", "member_outside_system", "此党员没有教职工记录（在教育系统外工作？），请核对");
             }
         }
-        let rows_by_number: HashMap<u32, &RowData> = sheet.data.rows.iter().map(|r| (r.row, r)).collect();
-        for r in warn {
-            let row = rows_by_number[&r];
-            ctx.warn(sheet, row, "id_number", "member_outside_system", "此党员没有教职工记录（在教育系统外工作？），请核对");
-        }
     }
+}
+
+/// The row Excel numbers `row` (a sheet's rows are in sheet order).
+fn row_at(data: &SheetData, row: u32) -> Option<&RowData> {
+    data.rows.binary_search_by_key(&row, |r| r.row).ok().map(|i| &data.rows[i])
 }
 
 #[cfg(test)]

@@ -145,8 +145,13 @@ impl Change {
         match prev {
             Some(p) if p == now => Change { same: true, before: None, after: None },
             Some(p) => Change { same: false, before: text(p), after: text(now) },
-            None => Change { same: false, before: None, after: None },
+            None => Change::created(),
         }
+    }
+
+    /// A record with nothing stored before it.
+    fn created() -> Change {
+        Change { same: false, before: None, after: None }
     }
 }
 
@@ -456,7 +461,7 @@ impl Store {
             )
             .await?;
             let old_people: HashMap<&str, &Person> = existing.persons.iter().map(|p| (p.id_number.as_str(), p)).collect();
-            let keys = tx.keys_shared()?;
+            let sealer = crate::seal::Sealer::new(&*tx.keys_shared()?);
             let deferred = crate::bulk::defer_indexes(&mut tx, "persons", incoming.persons.len()).await?;
             let mut ahead = Ahead::new(
                 &incoming.persons,
@@ -465,9 +470,9 @@ impl Store {
                     let phone = p.phone.clone().or(prev.as_ref().and_then(|o| o.phone.clone()));
                     // S13: sealed numbers and the blind index.
                     let sealed = (
-                        crate::seal::seal_with(&keys.data, p.id_number.as_str().as_bytes()),
-                        crate::seal::blind_with(&keys.index, p.id_number.as_str()),
-                        phone.as_ref().map(|x| crate::seal::seal_with(&keys.data, x.to_string().as_bytes())),
+                        sealer.seal(p.id_number.as_str().as_bytes()),
+                        sealer.blind(p.id_number.as_str()),
+                        phone.as_ref().map(|x| sealer.seal(x.to_string().as_bytes())),
                     );
                     let merged = Person { phone, ..p };
                     Ok((sealed, Change::of(prev.as_ref(), &merged, masked)))
@@ -497,17 +502,19 @@ impl Store {
             let old: HashMap<(&str, &str), &Staff> =
                 existing.staff.iter().map(|s| ((s.id_number.as_str(), s.institution.as_str()), s)).collect();
             let deferred = crate::bulk::defer_indexes(&mut tx, "staff", incoming.staff.len()).await?;
+            // A row with no stored record needs nothing from history (`Change::created`): only
+            // stored records are copied over to be compared.
             let mut ahead = Ahead::new(
                 &incoming.staff,
-                |s: &Staff| (s.clone(), old.get(&(s.id_number.as_str(), s.institution.as_str())).map(|o| (*o).clone())),
-                |(s, prev): (Staff, Option<Staff>)| Ok(Change::of(prev.as_ref(), &s, masked)),
+                |s: &Staff| old.get(&(s.id_number.as_str(), s.institution.as_str())).map(|o| (s.clone(), (*o).clone())),
+                |pair: Option<(Staff, Staff)>| Ok(pair.map_or_else(Change::created, |(s, prev)| Change::of(Some(&prev), &s, masked))),
             );
             while let Some((part, prepared)) = ahead.next().await? {
                 for (s, change) in part.iter().zip(prepared) {
                     let person = require(&person_ids, "id_number", s.id_number.as_str())?;
                     let inst = require(&inst_ids, "institution", s.institution.as_str())?;
                     let values = Store::staff_values(s, person, inst);
-                    let found = staff_ids.get(&format!("{person}/{inst}")).copied();
+                    let found = if staff_ids.is_empty() { None } else { staff_ids.get(&format!("{person}/{inst}")).copied() };
                     upsert(&mut tx, &mut cr, &mut h, &mut counts, "教职工", "staff", found, values, change).await?;
                 }
             }
@@ -565,8 +572,8 @@ impl Store {
             let deferred = crate::bulk::defer_indexes(&mut tx, "members", incoming.members.len()).await?;
             let mut ahead = Ahead::new(
                 &incoming.members,
-                |m: &Member| (m.clone(), old.get(m.id_number.as_str()).map(|o| (*o).clone())),
-                |(m, prev): (Member, Option<Member>)| Ok(Change::of(prev.as_ref(), &m, masked)),
+                |m: &Member| old.get(m.id_number.as_str()).map(|o| (m.clone(), (*o).clone())),
+                |pair: Option<(Member, Member)>| Ok(pair.map_or_else(Change::created, |(m, prev)| Change::of(Some(&prev), &m, masked))),
             );
             while let Some((part, prepared)) = ahead.next().await? {
                 for (m, change) in part.iter().zip(prepared) {

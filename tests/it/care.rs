@@ -276,7 +276,7 @@ async fn children_kept_sealed_scoped_and_audited() {
     assert_eq!(r.status(), 200);
     let bytes = r.bytes().await.unwrap().to_vec();
     let sheets = hongzhu_ledger::read::read(bytes, &Default::default()).unwrap();
-    let text: Vec<String> = sheets[0].rows.iter().flat_map(|r| r.cells.iter().cloned()).collect();
+    let text: Vec<String> = sheets[0].rows.iter().flat_map(|r| r.cells().map(str::to_string)).collect();
     assert!(text.iter().any(|c| c == "甄小蕾") && !text.iter().any(|c| c == "田小雨"), "the secretary's own school only");
     assert!(audit_count(&app, "export", "children").await >= 1, "the export is logged");
     let r = sec.get(format!("{base}/children/export.xlsx?request={}", req.id)).send().await.unwrap();

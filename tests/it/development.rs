@@ -243,7 +243,7 @@ async fn roster_due_and_a_refused_step_on_the_pages() {
     assert_eq!(x.status(), 200);
     let bytes = x.bytes().await.unwrap().to_vec();
     let sheets = hongzhu_ledger::read::read(bytes, &hongzhu_ledger::read::Limits::default()).unwrap();
-    let cells: Vec<String> = sheets[0].rows.iter().flat_map(|r| r.cells.iter().cloned()).collect();
+    let cells: Vec<String> = sheets[0].rows.iter().flat_map(|r| r.cells().map(str::to_string)).collect();
     assert!(cells.iter().any(|c| c == "入党积极分子"), "the export lists activists");
     assert!(!cells.iter().any(|c| c == "发展对象"), "and only them");
 

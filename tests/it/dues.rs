@@ -173,7 +173,7 @@ async fn dues(db: Db) {
     let x = page.get(format!("{base}/dues/ledger.xlsx?org=JX-EZ-ZZ&year={year}")).send().await.unwrap();
     assert_eq!(x.status(), 200);
     let sheets = hongzhu_ledger::read::read(x.bytes().await.unwrap().to_vec(), &hongzhu_ledger::read::Limits::default()).unwrap();
-    let cells: Vec<String> = sheets[0].rows.iter().flat_map(|r| r.cells.iter().cloned()).collect();
+    let cells: Vec<String> = sheets[0].rows.iter().flat_map(|r| r.cells().map(str::to_string)).collect();
     assert!(cells.iter().any(|c| c == "15.00") && cells.iter().any(|c| c == "免交"), "the workbook carries the ledger");
     let public = page.get(format!("{base}/dues/publish?org=JX-EZ-ZZ&year={year}")).send().await.unwrap().text().await.unwrap();
     assert!(public.contains("党费收缴情况公示") && public.contains(&members.iter().find(|m| m.meta.id == old[0]).unwrap().person.name));

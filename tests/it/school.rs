@@ -99,7 +99,7 @@ async fn school(db: Db) {
     let x = page.get(format!("{base}/indicators.xlsx?year=2025")).send().await.unwrap();
     assert_eq!(x.status(), 200);
     let sheets = hongzhu_ledger::read::read(x.bytes().await.unwrap().to_vec(), &hongzhu_ledger::read::Limits::default()).unwrap();
-    let cells: Vec<String> = sheets[0].rows.iter().flat_map(|r| r.cells.iter().cloned()).collect();
+    let cells: Vec<String> = sheets[0].rows.iter().flat_map(|r| r.cells().map(str::to_string)).collect();
     assert!(cells.iter().any(|c| c == "900") && cells.iter().any(|c| c == "未填报"));
 }
 

@@ -164,11 +164,17 @@ async fn school_work_teaching_and_youth() {
     assert!(body["pipeline"].as_array().unwrap().iter().any(|p| p["code"] == "3708280001"));
     // The exports carry what the pages show.
     let bytes = sec.get(format!("{base}/teaching.xlsx")).send().await.unwrap().bytes().await.unwrap().to_vec();
-    let text: Vec<String> =
-        hongzhu_ledger::read::read(bytes, &Default::default()).unwrap()[0].rows.iter().flat_map(|r| r.cells.clone()).collect();
+    let text: Vec<String> = hongzhu_ledger::read::read(bytes, &Default::default()).unwrap()[0]
+        .rows
+        .iter()
+        .flat_map(|r| r.cells().map(str::to_string).collect::<Vec<_>>())
+        .collect();
     assert!(text.iter().any(|c| c == &target.record.name) && text.iter().any(|c| c == "分数的初步认识"));
     let bytes = sec.get(format!("{base}/youth.xlsx")).send().await.unwrap().bytes().await.unwrap().to_vec();
-    let text: Vec<String> =
-        hongzhu_ledger::read::read(bytes, &Default::default()).unwrap()[0].rows.iter().flat_map(|r| r.cells.clone()).collect();
+    let text: Vec<String> = hongzhu_ledger::read::read(bytes, &Default::default()).unwrap()[0]
+        .rows
+        .iter()
+        .flat_map(|r| r.cells().map(str::to_string).collect::<Vec<_>>())
+        .collect();
     assert!(text.iter().any(|c| c == "共青团金乡县第一中学委员会") && text.iter().any(|c| c == "王晓"));
 }

@@ -121,7 +121,7 @@ async fn lifecycle(db: Db) {
     let x = support::page_login(&app, "county").await.get(format!("{base}/members/transfers.xlsx?kind=out")).send().await.unwrap();
     assert_eq!(x.status(), 200);
     let sheets = hongzhu_ledger::read::read(x.bytes().await.unwrap().to_vec(), &hongzhu_ledger::read::Limits::default()).unwrap();
-    let cells: Vec<String> = sheets[0].rows.iter().flat_map(|r| r.cells.iter().cloned()).collect();
+    let cells: Vec<String> = sheets[0].rows.iter().flat_map(|r| r.cells().map(str::to_string)).collect();
     assert!(
         cells.iter().any(|c| c == "中共济宁市第一中学委员会") && !cells.iter().any(|c| c == "系统内转接"),
         "the filtered list as a workbook"

@@ -99,7 +99,7 @@ mod tests {
         assert_eq!(s.name, "2026年三会一课");
         // The title is the first non-empty row (read as headers); the column titles follow.
         assert!(s.headers.iter().any(|c| c.contains("金乡县第一中学党委 2026年")), "{:?}", s.headers);
-        let cells: Vec<String> = s.rows.iter().flat_map(|r| r.cells.iter().cloned()).collect();
+        let cells: Vec<String> = s.rows.iter().flat_map(|r| r.cells().map(str::to_string)).collect();
         assert!(cells.iter().any(|c| c == "主要内容"));
         assert!(cells.iter().any(|c| c == "'=学习"), "formula-like text stays text (S20)");
         assert!(cells.iter().any(|c| c == "王芳、李强"));

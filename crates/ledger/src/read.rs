@@ -1,7 +1,6 @@
 //! Reading a workbook as people save it (.xlsx from Excel or WPS, .xls, .ods from LibreOffice),
 //! with the limits of SECURITY S19 enforced while reading: file size, zip entries and
 //! decompressed size, rows per sheet and the largest column (AZ).
-use std::collections::BTreeMap;
 use std::io::{Cursor, Read, Seek};
 
 use calamine::{Data, DataRef, Reader, Xlsx};
@@ -52,18 +51,71 @@ pub enum ReadError {
     Damaged(String),
 }
 
-/// One non-empty row: the row number Excel shows, and its cells as text by column.
-#[derive(Debug, Clone)]
+/// One non-empty row: the row number Excel shows, and its cells as text by column. The cells'
+/// text is kept end to end in one string (a province's staff sheet is thirteen million cells:
+/// one allocation a row, not one a cell).
+#[derive(Debug, Clone, Default)]
 pub struct RowData {
     pub row: u32,
-    pub cells: Vec<String>,
+    text: String,
+    /// Where each column's text ends in `text`: column `i` is `ends[i - 1]..ends[i]`.
+    ends: Vec<u32>,
     /// Columns whose cell held a number of 16 or more digits (an ID typed as a number loses digits).
     pub long_numbers: Vec<usize>,
 }
 
 impl RowData {
+    /// A row of the given cells (tests, and readers that have the whole row at hand).
+    pub fn new(row: u32, cells: &[&str]) -> RowData {
+        let mut r = RowData { row, ..RowData::default() };
+        for (c, v) in cells.iter().enumerate() {
+            r.set(c, v);
+        }
+        r
+    }
+
+    /// The text of column `col` (zero-based); empty when the row has no such cell.
     pub fn get(&self, col: usize) -> &str {
-        self.cells.get(col).map(String::as_str).unwrap_or("")
+        match self.ends.get(col) {
+            Some(&end) => {
+                let start = if col == 0 { 0 } else { self.ends[col - 1] as usize };
+                &self.text[start..end as usize]
+            }
+            None => "",
+        }
+    }
+
+    /// How many columns the row reaches (its last non-empty cell's column + 1).
+    pub fn width(&self) -> usize {
+        self.ends.len()
+    }
+
+    /// The cells, column by column (empty text where a cell is empty).
+    pub fn cells(&self) -> impl Iterator<Item = &str> {
+        (0..self.width()).map(|c| self.get(c))
+    }
+
+    /// Set column `col`. Cells come left to right as a sheet is read, which appends; a cell to
+    /// the left of one already set (a file that lists them otherwise) rebuilds the row.
+    fn set(&mut self, col: usize, value: &str) {
+        if col >= self.ends.len() {
+            let end = self.text.len() as u32;
+            self.ends.resize(col, end);
+            self.text.push_str(value);
+            self.ends.push(self.text.len() as u32);
+            return;
+        }
+        let cells: Vec<String> = self.cells().map(str::to_string).collect();
+        self.text.clear();
+        self.ends.clear();
+        for (c, v) in cells.iter().enumerate() {
+            self.text.push_str(if c == col { value } else { v });
+            self.ends.push(self.text.len() as u32);
+        }
+    }
+
+    fn into_cells(self) -> Vec<String> {
+        self.cells().map(str::to_string).collect()
     }
 }
 
@@ -181,11 +233,12 @@ fn dataref_text(d: &DataRef) -> (String, bool) {
     }
 }
 
-/// Collects cells into rows, enforcing the row and column limits as they come.
+/// Collects cells into rows, enforcing the row and column limits as they come. Rows are kept in
+/// sheet order (they come in order from every reader; one out of order is put in its place).
 struct Collector<'a> {
     sheet: &'a str,
     limits: &'a Limits,
-    rows: BTreeMap<u32, RowData>,
+    rows: Vec<RowData>,
 }
 
 impl Collector<'_> {
@@ -199,12 +252,24 @@ impl Collector<'_> {
         if row >= self.limits.max_rows.saturating_add(1) {
             return Err(ReadError::TooManyRows { sheet: self.sheet.to_string(), limit: self.limits.max_rows });
         }
-        let r = self.rows.entry(row).or_insert_with(|| RowData { row: row + 1, cells: Vec::new(), long_numbers: Vec::new() });
+        let number = row + 1;
+        let at = match self.rows.last() {
+            Some(last) if last.row == number => self.rows.len() - 1,
+            Some(last) if last.row > number => match self.rows.binary_search_by_key(&number, |r| r.row) {
+                Ok(i) => i,
+                Err(i) => {
+                    self.rows.insert(i, RowData { row: number, ..RowData::default() });
+                    i
+                }
+            },
+            _ => {
+                self.rows.push(RowData { row: number, ..RowData::default() });
+                self.rows.len() - 1
+            }
+        };
+        let r = &mut self.rows[at];
         let c = col as usize;
-        if r.cells.len() <= c {
-            r.cells.resize(c + 1, String::new());
-        }
-        r.cells[c] = text;
+        r.set(c, &text);
         if long {
             r.long_numbers.push(c);
         }
@@ -212,16 +277,16 @@ impl Collector<'_> {
     }
 
     fn finish(self) -> SheetData {
-        let mut rows = self.rows.into_values();
+        let mut rows = self.rows.into_iter();
         match rows.next() {
             None => SheetData { name: self.sheet.to_string(), header_row: 1, headers: vec![], rows: vec![] },
-            Some(h) => SheetData { name: self.sheet.to_string(), header_row: h.row, headers: h.cells, rows: rows.collect() },
+            Some(h) => SheetData { name: self.sheet.to_string(), header_row: h.row, headers: h.into_cells(), rows: rows.collect() },
         }
     }
 }
 
 fn read_sheet<RS: Read + Seek>(wb: &mut Xlsx<RS>, name: &str, limits: &Limits) -> Result<SheetData, ReadError> {
-    let mut c = Collector { sheet: name, limits, rows: BTreeMap::new() };
+    let mut c = Collector { sheet: name, limits, rows: Vec::new() };
     let mut reader = wb.worksheet_cells_reader(name).map_err(|e| ReadError::Damaged(e.to_string()))?;
     while let Some(cell) = reader.next_cell().map_err(|e| ReadError::Damaged(e.to_string()))? {
         let (row, col) = cell.get_position();
@@ -280,7 +345,7 @@ where
     let mut out = Vec::new();
     for name in names {
         let range = wb.worksheet_range(&name).map_err(|e| ReadError::Damaged(e.to_string()))?;
-        let mut c = Collector { sheet: &name, limits, rows: BTreeMap::new() };
+        let mut c = Collector { sheet: &name, limits, rows: Vec::new() };
         if let Some((r0, c0)) = range.start() {
             for (i, row) in range.rows().enumerate() {
                 for (j, cell) in row.iter().enumerate() {
@@ -320,6 +385,29 @@ fn read_format(format: Format, bytes: Vec<u8>, limits: &Limits) -> Result<Vec<Sh
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_row_keeps_its_cells_by_column_whatever_order_they_come_in() {
+        let mut r = RowData { row: 2, ..RowData::default() };
+        r.set(0, "甲");
+        r.set(3, "丁");
+        assert_eq!((r.get(0), r.get(1), r.get(2), r.get(3), r.get(9)), ("甲", "", "", "丁", ""));
+        assert_eq!(r.width(), 4);
+        r.set(1, "乙");
+        r.set(3, "戊");
+        assert_eq!(r.cells().collect::<Vec<_>>(), vec!["甲", "乙", "", "戊"]);
+        assert_eq!(RowData::new(3, &["a", "", "c"]).cells().collect::<Vec<_>>(), vec!["a", "", "c"]);
+        // Rows out of order are put in their place.
+        let limits = Limits::default();
+        let mut c = Collector { sheet: "s", limits: &limits, rows: Vec::new() };
+        for (row, col, v) in [(0, 0, "h"), (4, 1, "e"), (2, 0, "c"), (4, 0, "d"), (2, 1, "x")] {
+            c.cell(row, col, v.to_string(), false).unwrap();
+        }
+        let s = c.finish();
+        assert_eq!(s.headers, vec!["h"]);
+        let rows: Vec<(u32, Vec<&str>)> = s.rows.iter().map(|r| (r.row, r.cells().collect())).collect();
+        assert_eq!(rows, vec![(3, vec!["c", "x"]), (5, vec!["d", "e"])]);
+    }
 
     #[test]
     fn cell_references() {

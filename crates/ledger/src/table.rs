@@ -74,7 +74,7 @@ mod tests {
         let rows = vec![vec![Cell::from("王芳"), Cell::Number(7.0), Cell::from("=1+1")]];
         let bytes = table("发展党员台账", "台账", &[("姓名", 8.0), ("步骤", 6.0), ("备注", 20.0)], &rows).unwrap();
         let sheets = crate::read::read(bytes, &crate::read::Limits::default()).unwrap();
-        let cells: Vec<String> = sheets[0].rows.iter().flat_map(|r| r.cells.iter().cloned()).collect();
+        let cells: Vec<String> = sheets[0].rows.iter().flat_map(|r| r.cells().map(str::to_string)).collect();
         assert!(cells.iter().any(|c| c == "王芳"));
         assert!(cells.iter().any(|c| c == "7"), "{cells:?}");
         assert!(cells.iter().any(|c| c == "'=1+1"));

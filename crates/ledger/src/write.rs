@@ -339,7 +339,12 @@ pub fn error_workbook(sheets: &[SheetData], problems: &[Problem]) -> Result<Vec<
     for s in sheets {
         let ws = wb.add_worksheet().set_name(&s.name)?;
         let mine: Vec<&Problem> = problems.iter().filter(|p| p.sheet == s.name).collect();
-        let ncols = s.headers.len().max(s.rows.iter().map(|r| r.cells.len()).max().unwrap_or(0));
+        let ncols = s.headers.len().max(s.rows.iter().map(|r| r.width()).max().unwrap_or(0));
+        // The sheet's problems by row (a province's sheet is a million rows).
+        let mut by_row: std::collections::HashMap<u32, Vec<&Problem>> = std::collections::HashMap::new();
+        for p in &mine {
+            by_row.entry(p.row).or_default().push(p);
+        }
         let hr = s.header_row - 1;
         for (c, h) in s.headers.iter().enumerate() {
             ws.write_string_with_format(hr, c as u16, neutralize(h), &head)?;
@@ -348,13 +353,18 @@ pub fn error_workbook(sheets: &[SheetData], problems: &[Problem]) -> Result<Vec<
         ws.set_column_width(ncols as u16, 60)?;
         for row in &s.rows {
             let r = row.row - 1;
-            let here: Vec<&&Problem> = mine.iter().filter(|p| p.row == row.row).collect();
-            for (c, v) in row.cells.iter().enumerate() {
-                let header = s.headers.get(c).map(|h| crate::validate::normalize_header(h)).unwrap_or_default();
-                let hit = here.iter().find(|p| p.header == header);
+            let here: &[&Problem] = by_row.get(&row.row).map(Vec::as_slice).unwrap_or(&[]);
+            for (c, v) in row.cells().enumerate() {
+                let hit = if here.is_empty() {
+                    None
+                } else {
+                    let header = s.headers.get(c).map(|h| crate::validate::normalize_header(h)).unwrap_or_default();
+                    here.iter().find(|p| p.header == header)
+                };
                 match hit {
                     Some(p) if p.severity == Severity::Error => ws.write_string_with_format(r, c as u16, neutralize(v), &bad)?,
                     Some(_) => ws.write_string_with_format(r, c as u16, neutralize(v), &warn)?,
+                    None if v.is_empty() => ws,
                     None => ws.write_string(r, c as u16, neutralize(v))?,
                 };
             }

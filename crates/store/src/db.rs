@@ -8,7 +8,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use sea_query::{PostgresQueryBuilder, SqliteQueryBuilder};
 use sea_query_sqlx::SqlxBinder;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions, PgRow};
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow, SqliteSynchronous};
+use sqlx::sqlite::{SqliteArguments, SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow, SqliteSynchronous};
 use sqlx::{AssertSqlSafe, ConnectOptions, PgPool, Postgres, Row as _, Sqlite, SqlitePool, Transaction};
 
 use crate::{Result, StoreError};
@@ -215,15 +215,26 @@ pub(crate) struct Tx {
     keys: Option<std::sync::Arc<crate::keys::Keys>>,
     /// Multi-row INSERT statements rendered so far, by table, columns and rows.
     shapes: std::collections::HashMap<(&'static str, Vec<&'static str>, usize), String>,
-    /// A SQLite insert running on a task of its own ([`Tx::insert_many_behind`]), which holds the
-    /// transaction until it ends.
-    behind: Option<tokio::task::JoinHandle<(Transaction<'static, Sqlite>, Result<u64>)>>,
+    /// SQLite inserts running on a task of their own ([`Tx::insert_many_behind`]), which holds
+    /// the transaction until they end.
+    behind: Option<Behind>,
 }
+
+/// The task writing a bulk load's inserts, in the order they were sent, while the caller
+/// prepares the next: a few statements queue, so SQLite's thread goes from one to the next
+/// without waiting for the caller. It stops at the first error, which [`Tx::settle`] reports.
+pub(crate) struct Behind {
+    send: tokio::sync::mpsc::Sender<(String, SqliteArguments, bool)>,
+    done: tokio::task::JoinHandle<(Transaction<'static, Sqlite>, Result<u64>)>,
+}
+
+/// Statements waiting for the task behind, at most (each a few hundred rows).
+const BEHIND_QUEUE: usize = 4;
 
 pub(crate) enum TxInner {
     Sqlite(Transaction<'static, Sqlite>),
     Pg(Transaction<'static, Postgres>),
-    /// Lent to the insert in `behind` (SQLite); back once it ends ([`Tx::settle`]).
+    /// Lent to the inserts in `behind` (SQLite); back once they end ([`Tx::settle`]).
     Lent,
 }
 
@@ -267,8 +278,10 @@ impl Tx {
     /// Wait for the insert running behind, if any, and take the transaction back; its error, if
     /// it failed, is this call's.
     async fn settle(&mut self) -> Result<()> {
-        if let Some(h) = self.behind.take() {
-            let (t, r) = h.await.map_err(|e| StoreError::Corrupt(format!("a bulk write task failed: {e}")))?;
+        if let Some(Behind { send, done }) = self.behind.take() {
+            // No more statements: the task ends once it has run those queued.
+            drop(send);
+            let (t, r) = done.await.map_err(|e| StoreError::Corrupt(format!("a bulk write task failed: {e}")))?;
             self.inner = TxInner::Sqlite(t);
             r?;
         }
@@ -393,10 +406,11 @@ impl Tx {
         r.map_err(StoreError::from_write)
     }
 
-    /// As [`Tx::insert_many`], but on SQLite the statement runs on a task of its own and this
-    /// returns at once: the caller prepares the next rows while SQLite writes these (a bulk
-    /// import's two halves, one per core, instead of taking turns). The next use of the
-    /// transaction waits for it, and reports its error. PostgreSQL: as `insert_many`.
+    /// As [`Tx::insert_many`], but on SQLite the statement is queued for a task of its own
+    /// ([`Behind`]) and this returns at once (unless the queue is full): the caller prepares the
+    /// next rows while SQLite writes these (a bulk import's two halves, one per core, instead of
+    /// taking turns). The next other use of the transaction waits for every queued statement,
+    /// and reports the first error. PostgreSQL: as `insert_many`.
     pub(crate) async fn insert_many_behind(
         &mut self,
         table: &'static str,
@@ -404,17 +418,34 @@ impl Tx {
         values: Vec<sea_query::Value>,
         keep_rows: usize,
     ) -> Result<()> {
-        self.settle().await?;
-        if !matches!(self.inner, TxInner::Sqlite(_)) {
+        if matches!(self.inner, TxInner::Pg(_)) {
             return self.insert_many(table, columns, values, keep_rows).await.map(|_| ());
         }
         let Some((sql, keep)) = self.insert_sql(table, columns, values.len(), keep_rows) else { return Ok(()) };
-        let TxInner::Sqlite(mut t) = std::mem::replace(&mut self.inner, TxInner::Lent) else { return Err(lent()) };
-        self.behind = Some(tokio::spawn(async move {
-            let args = sea_query_sqlx::SqlxValues(sea_query::Values(values));
-            let r = sqlx::query_with(AssertSqlSafe(sql), args).persistent(keep).execute(&mut *t).await;
-            (t, r.map(|r| r.rows_affected()).map_err(StoreError::from_write))
-        }));
+        // Encoded here, so the task behind only runs statements.
+        let args = sqlx::IntoArguments::<Sqlite>::into_arguments(sea_query_sqlx::SqlxValues(sea_query::Values(values)));
+        if self.behind.is_none() {
+            let TxInner::Sqlite(mut t) = std::mem::replace(&mut self.inner, TxInner::Lent) else { return Err(lent()) };
+            let (send, mut queue) = tokio::sync::mpsc::channel::<(String, SqliteArguments, bool)>(BEHIND_QUEUE);
+            let done = tokio::spawn(async move {
+                let mut rows = 0;
+                while let Some((sql, args, keep)) = queue.recv().await {
+                    match sqlx::query_with(AssertSqlSafe(sql), args).persistent(keep).execute(&mut *t).await {
+                        Ok(r) => rows += r.rows_affected(),
+                        // Dropping the queue drops what waits in it.
+                        Err(e) => return (t, Err(StoreError::from_write(e))),
+                    }
+                }
+                (t, Ok(rows))
+            });
+            self.behind = Some(Behind { send, done });
+        }
+        let Some(b) = &self.behind else { return Err(lent()) };
+        if b.send.send((sql, args, keep)).await.is_err() {
+            // The task stopped at an error: that error is this call's.
+            self.settle().await?;
+            return Err(lent());
+        }
         Ok(())
     }
 

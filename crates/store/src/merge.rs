@@ -320,6 +320,24 @@ impl Creates {
     }
 }
 
+/// Set `parent_id` of rows already written, `(id, parent)`: a few hundred rows a statement
+/// (`CASE id WHEN … THEN … END`), not a statement a row (a province has 20,000 schools).
+async fn set_parents(tx: &mut Tx, table: &'static str, parents: &[(i64, Option<i64>)]) -> Result<()> {
+    for part in parents.chunks(500) {
+        let (first, rest) = part.split_first().expect("chunks are not empty");
+        let mut case = Expr::case(Expr::col("id").eq(first.0), Expr::val(first.1));
+        for (id, parent) in rest {
+            case = case.case(Expr::col("id").eq(*id), Expr::val(*parent));
+        }
+        let ids = part.iter().map(|p| p.0);
+        tx.exec(
+            Query::update().table(table).value("parent_id", case.finally(Expr::col("parent_id"))).and_where(Expr::col("id").is_in(ids)),
+        )
+        .await?;
+    }
+    Ok(())
+}
+
 /// Create, update or leave one record, and count it.
 #[allow(clippy::too_many_arguments)]
 async fn upsert(
@@ -438,14 +456,18 @@ impl Store {
                 inst_ids.insert(i.code.to_string(), x);
             }
             cr.flush(&mut tx).await?;
+            let mut parents = Vec::new();
             for i in &incoming.institutions {
-                if old.get(i.code.as_str()).is_some_and(|p| p.parent == i.parent) {
-                    continue;
+                match old.get(i.code.as_str()) {
+                    Some(p) if p.parent == i.parent => continue,
+                    // Created without a parent: nothing to set.
+                    None if i.parent.is_none() => continue,
+                    _ => {}
                 }
                 let parent = i.parent.as_ref().map(|p| require(&inst_ids, "parent", p.as_str())).transpose()?;
-                let id = require(&inst_ids, "institution", i.code.as_str())?;
-                tx.exec(Query::update().table("institutions").value("parent_id", parent).and_where(Expr::col("id").eq(id))).await?;
+                parents.push((require(&inst_ids, "institution", i.code.as_str())?, parent));
             }
+            set_parents(&mut tx, "institutions", &parents).await?;
 
             cr.flush(&mut tx).await?;
             // People: what the file gives updates the person; a blank phone keeps the one stored.
@@ -542,14 +564,17 @@ impl Store {
                 org_ids.insert(o.code.to_string(), x);
             }
             cr.flush(&mut tx).await?;
+            let mut parents = Vec::new();
             for o in &incoming.orgs {
-                if old.get(o.code.as_str()).is_some_and(|p| p.parent == o.parent) {
-                    continue;
+                match old.get(o.code.as_str()) {
+                    Some(p) if p.parent == o.parent => continue,
+                    None if o.parent.is_none() => continue,
+                    _ => {}
                 }
                 let parent = o.parent.as_ref().map(|p| require(&org_ids, "parent", p.as_str())).transpose()?;
-                let id = require(&org_ids, "org", o.code.as_str())?;
-                tx.exec(Query::update().table("party_orgs").value("parent_id", parent).and_where(Expr::col("id").eq(id))).await?;
+                parents.push((require(&org_ids, "org", o.code.as_str())?, parent));
             }
+            set_parents(&mut tx, "party_orgs", &parents).await?;
 
             cr.flush(&mut tx).await?;
             // 组织覆盖

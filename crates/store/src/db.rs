@@ -275,8 +275,8 @@ impl Tx {
         Ok(())
     }
 
-    /// Wait for the insert running behind, if any, and take the transaction back; its error, if
-    /// it failed, is this call's.
+    /// Wait for the inserts queued behind, if any, and take the transaction back; the first
+    /// error among them, if one failed, is this call's.
     async fn settle(&mut self) -> Result<()> {
         if let Some(Behind { send, done }) = self.behind.take() {
             // No more statements: the task ends once it has run those queued.

@@ -65,15 +65,6 @@ pub struct RowData {
 }
 
 impl RowData {
-    /// A row of the given cells (tests, and readers that have the whole row at hand).
-    pub fn new(row: u32, cells: &[&str]) -> RowData {
-        let mut r = RowData { row, ..RowData::default() };
-        for (c, v) in cells.iter().enumerate() {
-            r.set(c, v);
-        }
-        r
-    }
-
     /// The text of column `col` (zero-based); empty when the row has no such cell.
     pub fn get(&self, col: usize) -> &str {
         match self.ends.get(col) {
@@ -396,7 +387,6 @@ mod tests {
         r.set(1, "乙");
         r.set(3, "戊");
         assert_eq!(r.cells().collect::<Vec<_>>(), vec!["甲", "乙", "", "戊"]);
-        assert_eq!(RowData::new(3, &["a", "", "c"]).cells().collect::<Vec<_>>(), vec!["a", "", "c"]);
         // Rows out of order are put in their place.
         let limits = Limits::default();
         let mut c = Collector { sheet: "s", limits: &limits, rows: Vec::new() };

@@ -1003,13 +1003,27 @@ fn cross_checks(ctx: &mut Ctx, found: &mut HashMap<&'static str, Sheet>) {
                     _ => None,
                 };
                 match (expect, member_cat.get(&s.id_number)) {
-                    (Some(_), None) if member_sheet_present || !ctx.existing.members.is_empty() => {
-                        drop.push((i, row, "member_row_missing", "政治面貌为党员，但“党员”表和系统中都没有此人的党员记录".to_string()))
-                    }
-                    (Some(e), Some(c)) if e != *c => {
-                        drop.push((i, row, "category_mismatch", format!("政治面貌与党员类别不一致：党员表中为“{}”", c.zh())))
-                    }
-                    (None, Some(c)) => drop.push((i, row, "category_mismatch", format!("政治面貌为非党员，但党员表中登记为“{}”", c.zh()))),
+                    (Some(_), None) if member_sheet_present || !ctx.existing.members.is_empty() => drop.push((
+                        i,
+                        row,
+                        "member_row_missing",
+                        "政治面貌为党员，但“党员”表和系统中都没有此人的党员记录：请在“党员”表补上此人，或改正政治面貌".to_string(),
+                    )),
+                    (Some(e), Some(c)) if e != *c => drop.push((
+                        i,
+                        row,
+                        "category_mismatch",
+                        format!(
+                            "政治面貌与党员类别不一致：党员表中为“{}”。请改为一致（中共党员对应正式党员，中共预备党员对应预备党员）",
+                            c.zh()
+                        ),
+                    )),
+                    (None, Some(c)) => drop.push((
+                        i,
+                        row,
+                        "category_mismatch",
+                        format!("政治面貌为非党员，但党员表中登记为“{}”：请改正政治面貌，或删去党员表中的此人", c.zh()),
+                    )),
                     _ => {}
                 }
             }
@@ -1021,8 +1035,10 @@ fn cross_checks(ctx: &mut Ctx, found: &mut HashMap<&'static str, Sheet>) {
             sheet.bad_rows.insert(*r);
         }
         if !drop.is_empty() {
-            let gone: HashSet<usize> = drop.iter().map(|d| d.0).collect();
-            let keep: Vec<bool> = (0..ctx.out.data.staff.len()).map(|i| !gone.contains(&i)).collect();
+            let mut keep = vec![true; ctx.out.data.staff.len()];
+            for d in &drop {
+                keep[d.0] = false;
+            }
             let mut k = keep.iter();
             ctx.out.data.staff.retain(|_| *k.next().expect("one flag per record"));
             let mut k = keep.iter();
@@ -1043,7 +1059,13 @@ fn cross_checks(ctx: &mut Ctx, found: &mut HashMap<&'static str, Sheet>) {
         };
         for r in warn {
             if let Some(row) = row_at(sheet.data, r) {
-                ctx.warn(sheet, row, "id_number", "member_outside_system", "此党员没有教职工记录（在教育系统外工作？），请核对");
+                ctx.warn(
+                    sheet,
+                    row,
+                    "id_number",
+                    "member_outside_system",
+                    "此党员在本文件和系统中都没有教职工记录（在教育系统外工作？）：如在本县学校任职，请在“教职工”表补上",
+                );
             }
         }
     }

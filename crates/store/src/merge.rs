@@ -302,10 +302,9 @@ impl Creates {
         p.values.extend(values);
         if p.values.len() >= p.batch() * p.columns.len() {
             // Written while the next rows are prepared; the next use of `tx` waits for it.
-            if let Some(p) = self.pending.take() {
-                let keep = p.batch();
-                tx.insert_many_behind(p.table, &p.columns, p.values, keep).await?;
-            }
+            let p = self.pending.take().expect("filled above");
+            let keep = p.batch();
+            tx.insert_many_behind(p.table, &p.columns, p.values, keep).await?;
         }
         Ok(())
     }
@@ -320,10 +319,30 @@ impl Creates {
     }
 }
 
-/// Set `parent_id` of rows already written, `(id, parent)`: a few hundred rows a statement
-/// (`CASE id WHEN … THEN … END`), not a statement a row (a province has 20,000 schools).
-async fn set_parents(tx: &mut Tx, table: &'static str, parents: &[(i64, Option<i64>)]) -> Result<()> {
-    for part in parents.chunks(500) {
+/// Set `parent_id` of rows already written, from `(code, parent code, stored parent code)` (the
+/// last `None` for a row this import created): only where the parent changed, a few hundred
+/// rows a statement (`CASE id WHEN … THEN … END`), not a statement a row (a province has 20,000
+/// schools).
+async fn set_parents<'a>(
+    tx: &mut Tx,
+    table: &'static str,
+    ids: &Ids,
+    links: impl Iterator<Item = (&'a str, Option<&'a str>, Option<Option<&'a str>>)>,
+) -> Result<()> {
+    let mut changed = Vec::new();
+    for (code, parent, stored) in links {
+        // Unchanged, or created without a parent (the insert left it empty): nothing to set.
+        let unchanged = match stored {
+            Some(stored) => stored == parent,
+            None => parent.is_none(),
+        };
+        if unchanged {
+            continue;
+        }
+        let parent = parent.map(|p| require(ids, "parent", p)).transpose()?;
+        changed.push((require(ids, "code", code)?, parent));
+    }
+    for part in changed.chunks(500) {
         let (first, rest) = part.split_first().expect("chunks are not empty");
         let mut case = Expr::case(Expr::col("id").eq(first.0), Expr::val(first.1));
         for (id, parent) in rest {
@@ -456,18 +475,14 @@ impl Store {
                 inst_ids.insert(i.code.to_string(), x);
             }
             cr.flush(&mut tx).await?;
-            let mut parents = Vec::new();
-            for i in &incoming.institutions {
-                match old.get(i.code.as_str()) {
-                    Some(p) if p.parent == i.parent => continue,
-                    // Created without a parent: nothing to set.
-                    None if i.parent.is_none() => continue,
-                    _ => {}
-                }
-                let parent = i.parent.as_ref().map(|p| require(&inst_ids, "parent", p.as_str())).transpose()?;
-                parents.push((require(&inst_ids, "institution", i.code.as_str())?, parent));
-            }
-            set_parents(&mut tx, "institutions", &parents).await?;
+            let links = incoming.institutions.iter().map(|i| {
+                (
+                    i.code.as_str(),
+                    i.parent.as_ref().map(|p| p.as_str()),
+                    old.get(i.code.as_str()).map(|o| o.parent.as_ref().map(|p| p.as_str())),
+                )
+            });
+            set_parents(&mut tx, "institutions", &inst_ids, links).await?;
 
             cr.flush(&mut tx).await?;
             // People: what the file gives updates the person; a blank phone keeps the one stored.
@@ -564,17 +579,14 @@ impl Store {
                 org_ids.insert(o.code.to_string(), x);
             }
             cr.flush(&mut tx).await?;
-            let mut parents = Vec::new();
-            for o in &incoming.orgs {
-                match old.get(o.code.as_str()) {
-                    Some(p) if p.parent == o.parent => continue,
-                    None if o.parent.is_none() => continue,
-                    _ => {}
-                }
-                let parent = o.parent.as_ref().map(|p| require(&org_ids, "parent", p.as_str())).transpose()?;
-                parents.push((require(&org_ids, "org", o.code.as_str())?, parent));
-            }
-            set_parents(&mut tx, "party_orgs", &parents).await?;
+            let links = incoming.orgs.iter().map(|o| {
+                (
+                    o.code.as_str(),
+                    o.parent.as_ref().map(|p| p.as_str()),
+                    old.get(o.code.as_str()).map(|x| x.parent.as_ref().map(|p| p.as_str())),
+                )
+            });
+            set_parents(&mut tx, "party_orgs", &org_ids, links).await?;
 
             cr.flush(&mut tx).await?;
             // 组织覆盖

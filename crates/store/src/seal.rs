@@ -56,8 +56,8 @@ fn fresh_nonce() -> [u8; 12] {
     })
 }
 
-/// Sealing many values (an import): the cipher's key schedule and the index key's HMAC state
-/// made once, not once a value.
+/// Sealing many values (an import; S13): the cipher's key schedule and the index key's HMAC
+/// state made once, not once a value.
 #[derive(Clone)]
 pub struct Sealer {
     cipher: Aes256Gcm,

@@ -40,7 +40,6 @@ pub(crate) const PG_LOCK: &str =
 /// The secondary indexes of the three big registry tables, as the migrations create them
 /// (SQLite): table, index, and the statements that drop and create it.
 const DEFERRABLE_INDEXES: &[(&str, &str, &str, &str)] = &[
-    ("persons", "persons_name_idx", "DROP INDEX persons_name_idx", "CREATE INDEX persons_name_idx ON persons (name)"),
     (
         "persons",
         "persons_id_hash_key",

@@ -198,8 +198,10 @@ impl Store {
 }
 
 /// A bulk import's SQLite settings ([`Store::write_bulk`]): a 256 MiB page cache, enough for the
-/// indexes of a province's million people, and statement journals in memory.
-const BULK_PRAGMAS: &str = "PRAGMA cache_size = -262144; PRAGMA temp_store = MEMORY";
+/// indexes of a province's million people, statement journals in memory, and a helper thread
+/// for the sorts that build the indexes an import into empty tables deferred (the other core is
+/// idle meanwhile).
+const BULK_PRAGMAS: &str = "PRAGMA cache_size = -262144; PRAGMA temp_store = MEMORY; PRAGMA threads = 2";
 
 /// Statements are prepared once per connection and kept, except long ones (multi-row inserts of
 /// bulk loads, long IN lists): each of those is its own text, and kept they would hold memory on
@@ -486,7 +488,9 @@ impl Tx {
         // Whatever the insert behind did, the settings go back (its error is reported too).
         let settled = self.settle().await;
         if let TxInner::Sqlite(t) = &mut self.inner {
-            sqlx::raw_sql(AssertSqlSafe("PRAGMA cache_size = -2000; PRAGMA temp_store = DEFAULT")).execute(&mut **t).await?;
+            sqlx::raw_sql(AssertSqlSafe("PRAGMA cache_size = -2000; PRAGMA temp_store = DEFAULT; PRAGMA threads = 0"))
+                .execute(&mut **t)
+                .await?;
         }
         settled
     }

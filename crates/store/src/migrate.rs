@@ -53,6 +53,12 @@ pub const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../migrations/sqlite/0018_history_ranges.sql"),
         include_str!("../migrations/postgres/0018_history_ranges.sql"),
     ),
+    (
+        19,
+        "no_person_name_index",
+        include_str!("../migrations/sqlite/0019_no_person_name_index.sql"),
+        include_str!("../migrations/postgres/0019_no_person_name_index.sql"),
+    ),
 ];
 
 const BOOKKEEPING_SQLITE: &str = "CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, name TEXT NOT NULL, checksum TEXT NOT NULL, applied_at TIMESTAMPTZ NOT NULL)";

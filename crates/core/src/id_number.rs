@@ -102,7 +102,10 @@ impl IdNumber {
     }
 
     pub fn birth_date(&self) -> NaiveDate {
-        NaiveDate::parse_from_str(&self.0[6..14], "%Y%m%d").expect("checked at parse")
+        // Digits 7–14 are YYYYMMDD, checked to be a real date when the number was parsed; read
+        // as digits, not through a format string (a province's import asks a million times).
+        let d = |r: std::ops::Range<usize>| self.0.as_bytes()[r].iter().fold(0u32, |n, b| n * 10 + u32::from(b - b'0'));
+        NaiveDate::from_ymd_opt(d(6..10) as i32, d(10..12), d(12..14)).expect("checked at parse")
     }
 
     /// R7.1: an odd sequence digit is male.

@@ -204,7 +204,21 @@ struct History<'a> {
     actor: &'a str,
     /// The import's one instant: every row it creates, changes or removes carries it.
     at: DateTime<Utc>,
+    /// `at` as a created row's `created_at` and `updated_at`. On SQLite it is the text that
+    /// binding `at` stores (RFC 3339, as many fraction digits as needed, `+00:00`), made once
+    /// instead of twice a row; PostgreSQL takes the instant itself.
+    stamp: Value,
     values: Vec<Value>,
+}
+
+impl History<'_> {
+    fn new(actor: &str, at: DateTime<Utc>, backend: crate::Backend) -> History<'_> {
+        let stamp = match backend {
+            crate::Backend::Sqlite => at.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, false).into(),
+            crate::Backend::Postgres => at.into(),
+        };
+        History { actor, at, stamp, values: Vec::new() }
+    }
 }
 
 const HISTORY_COLUMNS: [&str; 7] = ["table_name", "record_id", "action", "actor", "at", "before_json", "after_json"];
@@ -293,13 +307,26 @@ impl Creates {
         Ok(())
     }
 
-    /// Queue one row; a full batch is written at once.
-    async fn push(&mut self, tx: &mut Tx, table: &'static str, columns: Vec<&'static str>, values: Vec<Value>) -> Result<()> {
-        if self.pending.as_ref().is_some_and(|p| p.table != table || p.columns != columns) {
+    /// Queue one new row (`id`, the values, and the import's instant as `created_at` and
+    /// `updated_at`); a full batch is written at once. A row of the same table and columns as the
+    /// rows waiting joins them: the column names are compared, not collected, row by row.
+    async fn push(&mut self, tx: &mut Tx, table: &'static str, id: i64, values: Vec<(&'static str, Value)>, stamp: &Value) -> Result<()> {
+        let joins = self.pending.as_ref().is_some_and(|p| {
+            // `id` first, the stamps last.
+            p.table == table
+                && p.columns.len() == values.len() + 3
+                && p.columns[1..=values.len()].iter().zip(&values).all(|(a, (b, _))| std::ptr::eq(*a, *b) || a == b)
+        });
+        if !joins {
             self.flush(tx).await?;
+            let columns = std::iter::once("id").chain(values.iter().map(|(c, _)| *c)).chain(["created_at", "updated_at"]).collect();
+            self.pending = Some(Pending { table, columns, values: Vec::new() });
         }
-        let p = self.pending.get_or_insert_with(|| Pending { table, columns, values: Vec::new() });
-        p.values.extend(values);
+        let p = self.pending.as_mut().expect("set above");
+        p.values.reserve(values.len() + 3);
+        p.values.push(id.into());
+        p.values.extend(values.into_iter().map(|(_, v)| v));
+        p.values.extend([stamp.clone(), stamp.clone()]);
         if p.values.len() >= p.batch() * p.columns.len() {
             // Written while the next rows are prepared; the next use of `tx` waits for it.
             let p = self.pending.take().expect("filled above");
@@ -389,13 +416,7 @@ async fn upsert(
         None => {
             c.created += 1;
             let id = cr.id(tx, table).await?;
-            let t = h.at;
-            let mut values = values;
-            values.insert(0, ("id", id.into()));
-            values.push(("created_at", t.into()));
-            values.push(("updated_at", t.into()));
-            let (cols, vals): (Vec<&'static str>, Vec<Value>) = values.into_iter().unzip();
-            cr.push(tx, table, cols, vals).await?;
+            cr.push(tx, table, id, values, &h.stamp).await?;
             Ok((id, 1))
         }
     }
@@ -422,9 +443,9 @@ impl Store {
         audit: Option<&crate::trail::Actor>,
     ) -> Result<(MergeCounts, Removals)> {
         let mut counts: MergeCounts = BTreeMap::new();
-        let mut h = History { actor, at: now(), values: Vec::new() };
         let mut cr = Creates::default();
         let mut tx = self.write_bulk().await?;
+        let mut h = History::new(actor, now(), tx.backend());
         if tx.backend() == crate::Backend::Postgres {
             // Ids are chosen here: nobody else inserts into these tables meanwhile.
             tx.raw(crate::bulk::PG_LOCK).await?;

@@ -726,6 +726,54 @@ mod web {
         let report: Value = r.json().await.unwrap();
         assert_eq!(report["ok"], false);
         assert!(report["problems"].as_array().unwrap().iter().any(|p| p["code"] == "out_of_scope"));
+        // 学校业务指标 alone: a school the database places in the county passes the region check
+        // (S6); one it cannot place in the county does not, and is named.
+        let indicators = |code: &str| {
+            let mut wb = rust_xlsxwriter::Workbook::new();
+            let ws = wb.add_worksheet().set_name("学校业务指标").unwrap();
+            for (c, (h, v)) in [("机构代码", code), ("学年", "2024"), ("在校生数", "100"), ("班级数", "2")].iter().enumerate()
+            {
+                ws.write_string(0, c as u16, *h).unwrap();
+                ws.write_string(1, c as u16, *v).unwrap();
+            }
+            let bytes = wb.save_to_buffer().unwrap();
+            Form::new().text("dry_run", "true").part("file", Part::bytes(bytes).file_name("x.xlsx"))
+        };
+        let post = |form| c.post(format!("{}/api/v1/imports", app.base)).header("X-CSRF-Token", &csrf).multipart(form).send();
+        let r = post(indicators("3708280001")).await.unwrap();
+        assert_eq!(r.status(), 200);
+        let report: Value = r.json().await.unwrap();
+        assert_eq!(report["ok"], true, "{report}");
+        assert_eq!(report["counts"]["学校业务指标"]["created"], 1, "{report}");
+        // A school of the neighbouring county, in the database (not in the file).
+        use hongzhu_core::{RegionCode, labels::RegionLevel, registry::Region};
+        for (code, name, parent, level) in
+            [("370829", "嘉祥县", "370800", RegionLevel::County), ("370829101", "嘉祥镇", "370829", RegionLevel::Town)]
+        {
+            let r = Region {
+                code: RegionCode::parse(code).unwrap(),
+                name: name.into(),
+                parent: Some(RegionCode::parse(parent).unwrap()),
+                level,
+            };
+            app.demo.store.create_region(&r, "t").await.unwrap();
+        }
+        let school = hongzhu_core::registry::InstitutionInput {
+            code: "3708290001".into(),
+            name: "嘉祥县第一中学".into(),
+            kind: "高级中学".into(),
+            ownership: "公办".into(),
+            town: "370829101".into(),
+            ..Default::default()
+        }
+        .parse()
+        .unwrap();
+        app.demo.store.create_institution(&school, "t").await.unwrap();
+        let r = post(indicators("3708290001")).await.unwrap();
+        assert_eq!(r.status(), 422);
+        let report: Value = r.json().await.unwrap();
+        let scope = report["problems"].as_array().unwrap().iter().find(|p| p["code"] == "out_of_scope").expect("out of scope").clone();
+        assert!(scope["message"].as_str().unwrap().contains("3708290001（2024学年业务指标）"), "{scope}");
         assert_eq!(c.get(format!("{}/api/v1/exports?region=370829", app.base)).send().await.unwrap().status(), 404);
     }
 }

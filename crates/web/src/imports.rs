@@ -109,6 +109,10 @@ pub async fn run_import_mode(
     // S6: a county user imports only their own region's records.
     if let Some(own) = region.filter(|r| !r.is_empty()) {
         let prefix = hongzhu_store::region_prefix(own);
+        // Each school's town, the file's over the database's: looked up once per indicator row.
+        let mut towns: std::collections::HashMap<&str, &str> =
+            existing.institutions.iter().map(|i| (i.code.as_str(), i.town.as_str())).collect();
+        towns.extend(v.data.institutions.iter().map(|i| (i.code.as_str(), i.town.as_str())));
         let outside: Vec<String> = v
             .data
             .institutions
@@ -121,16 +125,7 @@ pub async fn run_import_mode(
                 v.data
                     .indicators
                     .iter()
-                    .filter(|x| {
-                        let town = v
-                            .data
-                            .institutions
-                            .iter()
-                            .chain(existing.institutions.iter())
-                            .find(|i| i.code == x.institution)
-                            .map(|i| i.town.as_str());
-                        !town.is_some_and(|t| t.starts_with(&prefix))
-                    })
+                    .filter(|x| !towns.get(x.institution.as_str()).is_some_and(|t| t.starts_with(&prefix)))
                     .map(|x| format!("{}（{}学年业务指标）", x.institution, x.year)),
             )
             .collect();

@@ -115,8 +115,8 @@ pub(crate) async fn next_id(tx: &mut Tx, table: &'static str) -> Result<i64> {
     Ok(max.unwrap_or(0) + 1)
 }
 
-/// Insert rows as they are, in statements of at most ~30,000 bound values (below both backends'
-/// limits).
+/// Insert rows as they are, a few hundred a statement ([`Tx::insert_many`]: rendered once per
+/// shape, prepared once per connection, the values moved into the binding).
 pub(crate) async fn insert_values(
     tx: &mut Tx,
     table: &'static str,
@@ -125,17 +125,20 @@ pub(crate) async fn insert_values(
     progress: &mut dyn BulkProgress,
 ) -> Result<()> {
     let total = rows.len() as u64;
-    let per = (30_000 / columns.len().max(1)).max(1);
+    // At most 500 rows and ~30,000 bound values a statement (below both backends' limits).
+    let per = (30_000 / columns.len().max(1)).clamp(1, 500);
     let mut done = 0u64;
     let mut iter = rows.into_iter().peekable();
     while iter.peek().is_some() {
-        let mut stmt = Query::insert();
-        stmt.into_table(table).columns(columns.to_vec());
+        let mut values = Vec::with_capacity(per * columns.len());
         for row in iter.by_ref().take(per) {
-            stmt.values_panic(row.into_iter().map(Expr::val));
+            if row.len() != columns.len() {
+                return Err(StoreError::Corrupt(format!("a row for {table} has {} values for {} columns", row.len(), columns.len())));
+            }
+            values.extend(row);
             done += 1;
         }
-        tx.exec(&stmt).await?;
+        tx.insert_many(table, columns, values, per).await?;
         progress.step(table, done, total);
     }
     Ok(())

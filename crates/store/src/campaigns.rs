@@ -198,9 +198,10 @@ impl Store {
                     },
                 )
                 .await?;
+            let at: std::collections::HashMap<i64, usize> = entries.iter().enumerate().map(|(k, e)| (e.id, k)).collect();
             for (e, s) in scores {
-                if let Some(x) = entries.iter_mut().find(|x| x.id == e) {
-                    x.scores.push(s);
+                if let Some(&k) = at.get(&e) {
+                    entries[k].scores.push(s);
                 }
             }
         }
@@ -232,22 +233,22 @@ impl Store {
                     .returning_col("id"),
             )
             .await?;
-        for (k, i) in indicators.iter().enumerate() {
-            tx.exec(
-                Query::insert()
-                    .into_table("campaign_indicators")
-                    .columns(["campaign_id", "position", "code", "grp", "name", "max_points", "evidence"])
-                    .values_panic([
-                        id.into(),
-                        (k as i64).into(),
-                        i.code.clone().into(),
-                        i.group.clone().into(),
-                        i.name.clone().into(),
-                        i.max.into(),
-                        i.evidence.clone().into(),
-                    ]),
-            )
-            .await?;
+        // The indicators in one statement (a standard has a few dozen).
+        if !indicators.is_empty() {
+            let mut q = Query::insert();
+            q.into_table("campaign_indicators").columns(["campaign_id", "position", "code", "grp", "name", "max_points", "evidence"]);
+            for (k, i) in indicators.iter().enumerate() {
+                q.values_panic([
+                    id.into(),
+                    (k as i64).into(),
+                    i.code.clone().into(),
+                    i.group.clone().into(),
+                    i.name.clone().into(),
+                    i.max.into(),
+                    i.evidence.clone().into(),
+                ]);
+            }
+            tx.exec(&q).await?;
         }
         log_change(&mut tx, "campaigns", id, "create", actor, None, Some(serde_json::json!({"name": name, "year": year}))).await?;
         tx.commit().await?;
@@ -369,14 +370,13 @@ impl Store {
         )
         .await?;
         let at = now();
-        for (iid, score) in scores {
-            tx.exec(
-                Query::insert()
-                    .into_table("campaign_scores")
-                    .columns(["entry_id", "indicator_id", "reviewer", "score", "created_at"])
-                    .values_panic([entry.into(), (*iid).into(), reviewer.into(), (*score).into(), at.into()]),
-            )
-            .await?;
+        if !scores.is_empty() {
+            let mut q = Query::insert();
+            q.into_table("campaign_scores").columns(["entry_id", "indicator_id", "reviewer", "score", "created_at"]);
+            for (iid, score) in scores {
+                q.values_panic([entry.into(), (*iid).into(), reviewer.into(), (*score).into(), at.into()]);
+            }
+            tx.exec(&q).await?;
         }
         log_change(
             &mut tx,

@@ -31,6 +31,16 @@ pub enum Whose<'a> {
     Member(i64),
 }
 
+impl Whose<'_> {
+    /// Keep the rows of these members (`m`, the members table, joined by the query).
+    fn narrow(&self, q: &mut sea_query::SelectStatement) {
+        match self {
+            Whose::Orgs(orgs) => q.and_where(Expr::col(("m", "org_id")).is_in(orgs.to_vec())),
+            Whose::Member(id) => q.and_where(Expr::col(("m", "id")).eq(*id)),
+        };
+    }
+}
+
 impl Store {
     pub async fn commitments(&self, whose: Whose<'_>, year: i32) -> Result<Vec<CommitmentRow>> {
         let mut q = Query::select();
@@ -44,10 +54,7 @@ impl Store {
             .and_where(Expr::col(("c", "year")).eq(i64::from(year)))
             .order_by(("m", "id"), Order::Asc)
             .order_by(("c", "dimension"), Order::Asc);
-        match whose {
-            Whose::Orgs(orgs) => q.and_where(Expr::col(("m", "org_id")).is_in(orgs.to_vec())),
-            Whose::Member(id) => q.and_where(Expr::col(("m", "id")).eq(id)),
-        };
+        whose.narrow(&mut q);
         let mut tx = self.read().await?;
         let rows = tx
             .all(&q, |r: &dyn Row| {
@@ -263,10 +270,7 @@ impl Store {
             .join_as(JoinType::InnerJoin, "members", "m", Expr::col(("m", "id")).equals(("v", "member_id")))
             .and_where(Expr::col(("m", "deleted_at")).is_null())
             .and_where(Expr::col(("v", "year")).eq(i64::from(year)));
-        match whose {
-            Whose::Orgs(orgs) => q.and_where(Expr::col(("m", "org_id")).is_in(orgs.to_vec())),
-            Whose::Member(id) => q.and_where(Expr::col(("m", "id")).eq(id)),
-        };
+        whose.narrow(&mut q);
         let mut tx = self.read().await?;
         let rows = tx
             .all(&q, |r: &dyn Row| {

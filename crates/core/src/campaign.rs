@@ -38,10 +38,21 @@ pub fn five_goods() -> Vec<Indicator> {
     ]
 }
 
-/// The indicators' points add up to 100; each gives more than 0; codes differ.
+/// The most indicators a system may have: a standard a reviewer can score on one page (the
+/// provincial standards have a few dozen); it also bounds the one statement that stores them.
+pub const MAX_INDICATORS: usize = 200;
+
+/// The indicators' points add up to 100; each gives more than 0; codes differ; 200 at most.
 pub fn check_indicators(list: &[Indicator]) -> Result<(), Invalid> {
     if list.is_empty() {
         return Err(Invalid::new("indicators", "指标体系为空：至少需要一项指标", "the indicator system is empty"));
+    }
+    if list.len() > MAX_INDICATORS {
+        return Err(Invalid::new(
+            "indicators",
+            format!("指标体系有 {} 项指标，最多 {MAX_INDICATORS} 项，请合并", list.len()),
+            format!("the system has {} indicators; at most {MAX_INDICATORS}", list.len()),
+        ));
     }
     if let Some(i) = list.iter().find(|i| !(i.max > 0.0 && i.max.is_finite())) {
         return Err(Invalid::new(
@@ -119,6 +130,14 @@ mod tests {
         assert!(check_indicators(&bad).unwrap_err().message_zh.contains("105"));
         bad[0].max = 0.0;
         assert_eq!(check_indicators(&bad).unwrap_err().code, "max");
+        // 200 indicators of half a point each pass; one more is refused, with the count.
+        let many = |n: usize| -> Vec<Indicator> {
+            (0..n).map(|k| Indicator { code: format!("{k}"), max: 100.0 / n as f64, ..t[0].clone() }).collect()
+        };
+        assert!(check_indicators(&many(200)).is_ok());
+        let e = check_indicators(&many(201)).unwrap_err();
+        assert_eq!(e.code, "indicators");
+        assert!(e.message_zh.contains("201") && e.message_zh.contains("最多 200"), "{}", e.message_zh);
     }
 
     #[test]

@@ -125,8 +125,7 @@ pub(crate) async fn insert_values(
     progress: &mut dyn BulkProgress,
 ) -> Result<()> {
     let total = rows.len() as u64;
-    // At most 500 rows and ~30,000 bound values a statement (below both backends' limits).
-    let per = (30_000 / columns.len().max(1)).clamp(1, 500);
+    let per = Tx::rows_per_insert(columns.len());
     let mut done = 0u64;
     let mut iter = rows.into_iter().peekable();
     while iter.peek().is_some() {

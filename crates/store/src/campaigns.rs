@@ -233,23 +233,21 @@ impl Store {
                     .returning_col("id"),
             )
             .await?;
-        // The indicators in one statement (a standard has a few dozen).
-        if !indicators.is_empty() {
-            let mut q = Query::insert();
-            q.into_table("campaign_indicators").columns(["campaign_id", "position", "code", "grp", "name", "max_points", "evidence"]);
-            for (k, i) in indicators.iter().enumerate() {
-                q.values_panic([
-                    id.into(),
-                    (k as i64).into(),
-                    i.code.clone().into(),
-                    i.group.clone().into(),
-                    i.name.clone().into(),
-                    i.max.into(),
-                    i.evidence.clone().into(),
-                ]);
-            }
-            tx.exec(&q).await?;
+        // The indicators in one statement (at most MAX_INDICATORS, checked above).
+        let mut values = Vec::with_capacity(indicators.len() * 7);
+        for (k, i) in indicators.iter().enumerate() {
+            values.extend([
+                id.into(),
+                (k as i64).into(),
+                i.code.clone().into(),
+                i.group.clone().into(),
+                i.name.clone().into(),
+                i.max.into(),
+                i.evidence.clone().into(),
+            ]);
         }
+        let columns = ["campaign_id", "position", "code", "grp", "name", "max_points", "evidence"];
+        tx.insert_many("campaign_indicators", &columns, values, 0).await?;
         log_change(&mut tx, "campaigns", id, "create", actor, None, Some(serde_json::json!({"name": name, "year": year}))).await?;
         tx.commit().await?;
         Ok(id)
@@ -370,14 +368,10 @@ impl Store {
         )
         .await?;
         let at = now();
-        if !scores.is_empty() {
-            let mut q = Query::insert();
-            q.into_table("campaign_scores").columns(["entry_id", "indicator_id", "reviewer", "score", "created_at"]);
-            for (iid, score) in scores {
-                q.values_panic([entry.into(), (*iid).into(), reviewer.into(), (*score).into(), at.into()]);
-            }
-            tx.exec(&q).await?;
-        }
+        // One statement; each score's indicator was checked to be the campaign's above.
+        let values =
+            scores.iter().flat_map(|(iid, score)| [entry.into(), (*iid).into(), reviewer.into(), (*score).into(), at.into()]).collect();
+        tx.insert_many("campaign_scores", &["entry_id", "indicator_id", "reviewer", "score", "created_at"], values, 0).await?;
         log_change(
             &mut tx,
             "campaign_entries",

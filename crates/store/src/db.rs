@@ -382,6 +382,12 @@ impl Tx {
         r.map_err(StoreError::from_write)
     }
 
+    /// Rows per multi-row INSERT of `columns`: at most 500, and at most ~30,000 bound values
+    /// (below both backends' limits).
+    pub(crate) fn rows_per_insert(columns: usize) -> usize {
+        (30_000 / columns.max(1)).clamp(1, 500)
+    }
+
     /// Insert `values.len() / columns.len()` rows in one statement. The statement is rendered by
     /// sea-query with placeholders only (S18) and kept per shape; the values are moved into the
     /// binding rather than copied through a statement builder, so a million-row import spends its

@@ -267,10 +267,9 @@ struct Pending {
 }
 
 impl Pending {
-    /// Rows per statement: at most 500, and at most ~30,000 bound values (below both backends'
-    /// limits).
+    /// Rows per statement.
     fn batch(&self) -> usize {
-        (30_000 / self.columns.len().max(1)).clamp(1, 500)
+        Tx::rows_per_insert(self.columns.len())
     }
 }
 
